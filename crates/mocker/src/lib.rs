@@ -1,0 +1,12 @@
+//! A simulated LLM inference engine and its OpenAI-compatible HTTP server.
+//!
+//! The engine behaves like vLLM at the level a benchmark can see: continuous batching with waiting
+//! and running queues, a paged KV cache with prefix caching, chunked prefill, preemption, and step
+//! times from Dynamo's mocker timing model. Several engines can sit behind an in-process router
+//! (round-robin, random, least-loaded, KV-aware). The server speaks the OpenAI chat and completions
+//! APIs, streaming and not, and exposes Prometheus metrics with vLLM's names.
+#![warn(missing_docs)]
+
+mod protocol;
+
+pub use protocol::{FinishReason, GenerateEvent, GenerateRequest, ServerTimings, TokenSource};

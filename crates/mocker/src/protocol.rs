@@ -1,0 +1,66 @@
+//! The contract between the HTTP server and whatever produces tokens (the simulated engine pool or
+//! a fixed-timing generator).
+
+use std::time::Duration;
+
+use tokio::sync::mpsc::UnboundedReceiver;
+
+/// A tokenized generation request, as the server hands it to a [`TokenSource`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GenerateRequest {
+    /// Prompt token ids (images already expanded to placeholder tokens).
+    pub prompt_tokens: Vec<u32>,
+    /// Exact number of tokens to generate (the server resolves max_tokens, min_tokens, ignore_eos
+    /// and its own stop-length draw before submitting).
+    pub output_tokens: u32,
+}
+
+/// Why generation ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FinishReason {
+    /// The requested number of tokens was generated and it was an explicit limit.
+    Length,
+    /// The simulated end of sequence.
+    Stop,
+}
+
+/// Server-side timings of one request, for latency decomposition.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ServerTimings {
+    /// Worker (engine) that served the request.
+    pub worker_id: u32,
+    /// From submission until the request was first scheduled.
+    pub queue_wait: Duration,
+    /// From first scheduled until its first token was produced.
+    pub prefill: Duration,
+    /// Prompt tokens served from the prefix cache.
+    pub cached_tokens: u32,
+    /// Prompt tokens.
+    pub prompt_tokens: u32,
+}
+
+/// What a [`TokenSource`] sends back for one request, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GenerateEvent {
+    /// One generated token.
+    Token {
+        /// The token id.
+        token_id: u32,
+    },
+    /// Generation finished; no more events follow.
+    Finished {
+        /// Why.
+        reason: FinishReason,
+        /// Server-side timings.
+        timings: ServerTimings,
+    },
+}
+
+/// Something that turns requests into timed token streams: the simulated engine pool, or a
+/// fixed-timing generator for calibrating clients.
+///
+/// Dropping the receiver cancels the request (its KV blocks are freed at the next step).
+pub trait TokenSource: Send + Sync + 'static {
+    /// Submits a request; events arrive on the returned channel at the simulated times.
+    fn submit(&self, request: GenerateRequest) -> UnboundedReceiver<GenerateEvent>;
+}

@@ -1,0 +1,56 @@
+//! Tokenizers for servebench.
+//!
+//! Every servebench tool that counts tokens (the load generator counting ISL and OSL, the simulated
+//! engine hashing prompt blocks, prompt synthesis producing exact lengths) goes through the
+//! [`Tokenizer`] trait, so a prompt built by one tool has the same token ids in another.
+//!
+//! Two implementations:
+//! - [`BuiltinTokenizer`]: compiled into every binary, needs no file and no network. It splits text
+//!   into words and punctuation (see its docs for the exact rule) and has a fixed vocabulary of
+//!   synthetic words, so synthetic prompts have exact token counts by construction. It is not the
+//!   tokenizer of any real model: use it for offline runs and for the simulated engine.
+//! - `HfTokenizer` (cargo feature `hf`): a Hugging Face `tokenizer.json` loaded from a local path,
+//!   for counting tokens the way a real model server does.
+//!
+//! ```
+//! use servebench_tokenize::{BuiltinTokenizer, Tokenizer};
+//! let tok = BuiltinTokenizer::new();
+//! let text = tok.synthetic_text(0, 5);
+//! assert_eq!(tok.count_tokens(&text), 5);
+//! ```
+#![warn(missing_docs)]
+
+mod builtin;
+mod error;
+#[cfg(feature = "hf")]
+mod hf;
+mod spec;
+
+pub use builtin::BuiltinTokenizer;
+pub use error::Error;
+#[cfg(feature = "hf")]
+pub use hf::HfTokenizer;
+pub use spec::{TokenizerSpec, load};
+
+/// A tokenizer: text to token ids and back.
+///
+/// Implementations are cheap to share (`Arc<dyn Tokenizer>`) and safe to call from many threads.
+pub trait Tokenizer: Send + Sync + std::fmt::Debug {
+    /// A short name for logs and exports (`builtin`, or the file path of a Hugging Face tokenizer).
+    fn name(&self) -> &str;
+
+    /// Token ids of `text`, without special tokens.
+    fn encode(&self, text: &str) -> Vec<u32>;
+
+    /// Number of tokens in `text`, without special tokens.
+    fn count_tokens(&self, text: &str) -> usize {
+        self.encode(text).len()
+    }
+
+    /// Text of `ids`. Exact for ids that [`Tokenizer::encode`] can produce from ordinary text; see
+    /// each implementation for ids it cannot invert.
+    fn decode(&self, ids: &[u32]) -> String;
+
+    /// Number of ids in the vocabulary (ids `0..vocab_size` decode to text).
+    fn vocab_size(&self) -> u32;
+}
