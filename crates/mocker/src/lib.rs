@@ -7,6 +7,8 @@
 //! APIs, streaming and not, and exposes Prometheus metrics with vLLM's names.
 #![warn(missing_docs)]
 
+mod engine;
 mod protocol;
 
+pub use engine::{EngineConfig, PoolConfig, PreemptionMode, RouterConfig, RouterMode, TimingModel};
 pub use protocol::{FinishReason, GenerateEvent, GenerateRequest, ServerTimings, TokenSource};

@@ -6,6 +6,8 @@
 //! malformed line with its file, line number and field.
 #![deny(missing_docs)]
 
+mod hasher;
 mod mooncake;
 
+pub use hasher::RollingHasher;
 pub use mooncake::MooncakeRecord;
