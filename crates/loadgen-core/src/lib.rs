@@ -8,5 +8,7 @@
 #![warn(missing_docs)]
 
 mod dataset;
+pub mod prompts;
 
 pub use dataset::DatasetEntry;
+pub use prompts::{PromptSynthesizer, SyntheticConfig, SyntheticDataset, synthesize};
