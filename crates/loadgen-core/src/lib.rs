@@ -7,8 +7,12 @@
 //! the run's monotonic clock the moment they return, before any parsing.
 #![warn(missing_docs)]
 
+pub mod arrivals;
 mod dataset;
+pub mod extra_inputs;
 pub mod prompts;
 
+pub use arrivals::{ArrivalPattern, Arrivals};
 pub use dataset::DatasetEntry;
+pub use extra_inputs::{parse_extra_inputs, parse_header};
 pub use prompts::{PromptSynthesizer, SyntheticConfig, SyntheticDataset, synthesize};
