@@ -5,11 +5,40 @@
 //! with the stamp of the socket read that delivered them, the server's `usage`, errors); this crate
 //! turns records into AIPerf's metrics with AIPerf's exact definitions, aggregates them with bounded
 //! memory, and writes AIPerf's export files.
+//!
+//! Flow: [`Aggregator::new`] once; per completed request [`RecordMetrics::compute`],
+//! [`RecordJsonlWriter::write`] and [`Aggregator::push`]; at the end [`Aggregator::summary`] and
+//! [`write_summary_exports`]. The metric catalogue ([`CATALOGUE`], [`Metric`]) gives every tag, display
+//! name and unit; [`Stats`] are AIPerf's statistics (numpy-linear percentiles, population std).
 #![warn(missing_docs)]
 
+mod aggregate;
+mod catalog;
+mod compute;
+mod distribution;
+mod error;
+mod export;
+mod goodput;
+mod histogram;
 mod record;
+mod stats;
+mod summary;
 
+pub use aggregate::{Aggregator, AggregatorConfig};
+pub use catalog::{CATALOGUE, Metric, MetricFlags, MetricKind, MetricSpec, Unit};
+pub use compute::{MetricOptions, RecordMetrics, TokenGap};
+pub use distribution::{DEFAULT_EXACT_SAMPLE_CAP, Distribution};
+pub use error::{Error, Result};
+pub use export::{
+    CSV_FILE, ExportContext, INPUTS_FILE, InputsJsonWriter, JSON_FILE, JSONL_FILE,
+    RecordJsonlWriter, SCHEMA_VERSION, iso8601_utc, record_line, session_id, summary_csv,
+    summary_json, write_summary_exports, x_request_id,
+};
+pub use goodput::{Goodput, Slo};
+pub use histogram::HISTOGRAM_RELATIVE_ERROR;
 pub use record::{
     ContentChunk, ErrorKind, MonoNs, Phase, RequestError, RequestRecord, RunClock, ServerTiming,
     Usage,
 };
+pub use stats::{PERCENTILES, Stats, percentile_sorted};
+pub use summary::{ErrorGroup, MetricResult, MetricValue, PhaseSummary, Summary};
