@@ -5,14 +5,51 @@
 //!
 //! Each request produces one [`servebench_metrics::RequestRecord`]; socket reads are stamped with
 //! the run's monotonic clock the moment they return, before any parsing.
+//!
+//! * [`run`] drives a whole benchmark: a [`RunConfig`] (URLs, [`EndpointConfig`], timeouts,
+//!   [`StopCondition`], warm-up), a dataset of [`DatasetEntry`]s, a [`LoadMode`] (closed-loop
+//!   concurrency or open-loop arrival offsets), a `std::sync::mpsc::Sender` receiving each record
+//!   as it completes, and a [`CancelHandle`]. It returns a [`RunReport`] with counts and
+//!   [`ClientHealth`] (send lag, event-loop lag, read coalescing).
+//! * [`build_body`] / [`body_bytes`] give the exact request bodies (for `inputs.json`).
+//! * [`SseParser`] and [`ResponseChunk`] are the streaming hot path, public for benchmarks.
+//!
+//! ```
+//! use servebench_loadgen_core::{SseParser, ResponseChunk};
+//!
+//! let mut parser = SseParser::new();
+//! let mut texts = Vec::new();
+//! for piece in [&b"data: {\"choices\":[{\"delta\":{\"content\":\"Hel"[..], b"lo\"}}]}\r\n\r\ndata: [DONE]\n\n"] {
+//!     parser.feed(piece, &mut |event| {
+//!         if event.data != b"[DONE]" {
+//!             texts.push(ResponseChunk::parse(event.data).unwrap().text().to_owned());
+//!         }
+//!     });
+//! }
+//! assert_eq!(texts, ["Hello"]);
+//! ```
 #![warn(missing_docs)]
 
 pub mod arrivals;
+mod client;
 mod dataset;
+mod error;
 pub mod extra_inputs;
 pub mod prompts;
+mod request_body;
+mod response;
+mod runner;
+mod sse;
 
 pub use arrivals::{ArrivalPattern, Arrivals};
 pub use dataset::DatasetEntry;
 pub use extra_inputs::{parse_extra_inputs, parse_header};
 pub use prompts::{PromptSynthesizer, SyntheticConfig, SyntheticDataset, synthesize};
+pub use error::Error;
+pub use request_body::{EndpointConfig, EndpointKind, body_bytes, build_body};
+pub use response::ResponseChunk;
+pub use runner::{
+    CancelHandle, ClientHealth, LagHistogram, LagStats, LoadMode, PhaseSummary, RunConfig,
+    RunReport, StopCondition, run,
+};
+pub use sse::{SseEvent, SseParser};

@@ -1,5 +1,16 @@
-//! Integration tests of servebench-loadgen-core.
+//! Integration tests of servebench-loadgen-core: the client against an in-process scripted
+//! server, and synthetic datasets under the built-in and a real Qwen3 tokenizer.
+#![expect(
+    clippy::unwrap_used,
+    reason = "test fixtures and helpers: a panic is the failure report"
+)]
 
+mod faults;
+mod load;
+mod protocol;
+mod sse_split;
 mod support;
 mod synthetic_builtin;
 mod synthetic_qwen3;
+mod synthetic_support;
+mod timing;

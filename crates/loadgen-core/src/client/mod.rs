@@ -1,0 +1,9 @@
+//! The HTTP client: targets, connections, one exchange per request.
+
+mod connection;
+mod exchange;
+mod stamped_io;
+mod stream;
+mod target;
+
+pub(crate) use exchange::HttpClient;

@@ -1,0 +1,121 @@
+//! What a run does: endpoint, load shape, stop conditions.
+
+use std::fmt;
+use std::time::Duration;
+
+use servebench_metrics::RunClock;
+
+use crate::request_body::EndpointConfig;
+
+/// How requests are issued.
+pub enum LoadMode {
+    /// Closed loop: `n` virtual users, each sending its next request the instant its previous one
+    /// completes (AIPerf `--concurrency`).
+    Concurrency(usize),
+    /// Open loop: request `k` is due at profiling start + the `k`-th offset (an absolute
+    /// timeline: a late send does not shift later ones). Sends are timed by a dedicated thread
+    /// (sub-millisecond precision, unlike tokio's 1 ms timer). The run stops issuing when the
+    /// iterator ends.
+    OpenLoop {
+        /// Offsets from the start of the profiling phase, non-decreasing.
+        arrivals: Box<dyn Iterator<Item = Duration> + Send>,
+        /// Optional cap on requests in flight (AIPerf `--request-rate` with `--concurrency`): a due
+        /// request waits for a free slot; its lateness shows in `credit_issued_ns` versus
+        /// `intended_send_ns`.
+        max_in_flight: Option<usize>,
+    },
+}
+
+impl fmt::Debug for LoadMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LoadMode::Concurrency(n) => f.debug_tuple("Concurrency").field(n).finish(),
+            LoadMode::OpenLoop { max_in_flight, .. } => f
+                .debug_struct("OpenLoop")
+                .field("max_in_flight", max_in_flight)
+                .finish_non_exhaustive(),
+        }
+    }
+}
+
+/// When the profiling phase stops issuing requests. At least one of the two must be set; the
+/// first reached wins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StopCondition {
+    /// Number of profiling requests to issue (AIPerf `--request-count`).
+    pub request_count: Option<u64>,
+    /// Stop issuing this long after the profiling phase started (AIPerf `--benchmark-duration`).
+    pub duration: Option<Duration>,
+    /// After `duration`, in-flight requests may finish for this long (they count); when it
+    /// expires the rest are recorded as cancelled (AIPerf `--benchmark-grace-period`, 30 s).
+    pub grace_period: Duration,
+}
+
+impl StopCondition {
+    /// Stop after `count` requests.
+    pub fn requests(count: u64) -> Self {
+        Self {
+            request_count: Some(count),
+            duration: None,
+            grace_period: Duration::from_secs(30),
+        }
+    }
+
+    /// Stop issuing after `duration`, with AIPerf's default 30 s grace period.
+    pub fn duration(duration: Duration) -> Self {
+        Self {
+            request_count: None,
+            duration: Some(duration),
+            grace_period: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Everything about a run except the dataset, load mode, record sink and cancel handle.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    /// The run's monotonic clock; every stamp of every record is taken from it. Share it with
+    /// whoever converts stamps to epoch time.
+    pub clock: RunClock,
+    /// Base URLs (`http://host:port[/prefix]`; `http://` is assumed when no scheme is given),
+    /// used round-robin by request index. `https://` is refused.
+    pub urls: Vec<String>,
+    /// Endpoint, body and header options.
+    pub endpoint: EndpointConfig,
+    /// Speak HTTP/2 with prior knowledge (one multiplexed connection per URL) instead of
+    /// HTTP/1.1 keep-alive (one connection per in-flight request).
+    pub http2: bool,
+    /// A request with no complete response this long after it was dispatched is recorded as a
+    /// timeout (AIPerf `--request-timeout-seconds`).
+    pub request_timeout: Duration,
+    /// When the profiling phase stops.
+    pub stop: StopCondition,
+    /// Requests sent before profiling (recorded with `Phase::Warmup`), in closed loop.
+    pub warmup_requests: u64,
+    /// Virtual users of the warm-up; `None`: the closed-loop concurrency, or the open-loop
+    /// in-flight cap, or 1.
+    pub warmup_concurrency: Option<usize>,
+    /// After a cancel, in-flight requests may finish for this long before they are cancelled.
+    pub cancel_grace: Duration,
+    /// Period of the event-loop lag probe.
+    pub probe_period: Duration,
+}
+
+impl RunConfig {
+    /// A configuration with AIPerf-like defaults: 10 requests, 600 s timeout, no warm-up,
+    /// HTTP/1.1, 2 s cancel grace, 10 ms probe period.
+    pub fn new(clock: RunClock, urls: Vec<String>, endpoint: EndpointConfig) -> Self {
+        Self {
+            clock,
+            urls,
+            endpoint,
+            http2: false,
+            request_timeout: Duration::from_secs(600),
+            stop: StopCondition::requests(10),
+            warmup_requests: 0,
+            warmup_concurrency: None,
+            cancel_grace: Duration::from_secs(2),
+            probe_period: Duration::from_millis(10),
+        }
+    }
+}

@@ -1,0 +1,184 @@
+//! What every request task shares: the client, the payloads, the sink and the tallies.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::Sender;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use bytes::Bytes;
+use servebench_metrics::{ErrorKind, MonoNs, Phase, RequestError, RequestRecord, RunClock};
+
+use super::health::ClientHealth;
+use super::phase::PhaseRun;
+use crate::client::HttpClient;
+use crate::dataset::DatasetEntry;
+
+/// Counts of one phase's records.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PhaseSummary {
+    /// Records produced (successes + failures).
+    pub records: u64,
+    /// Successful records.
+    pub succeeded: u64,
+    /// Failed records by error kind.
+    pub errors: BTreeMap<ErrorKind, u64>,
+}
+
+impl PhaseSummary {
+    /// Failed records.
+    pub fn failed(&self) -> u64 {
+        self.errors.values().sum()
+    }
+
+    fn observe(&mut self, record: &RequestRecord) {
+        self.records += 1;
+        match &record.error {
+            None => self.succeeded += 1,
+            Some(error) => *self.errors.entry(error.kind).or_default() += 1,
+        }
+    }
+}
+
+/// Tallies updated once per finished request.
+#[derive(Debug, Default)]
+pub(crate) struct Tally {
+    pub(crate) health: ClientHealth,
+    pub(crate) warmup: PhaseSummary,
+    pub(crate) profiling: PhaseSummary,
+    pub(crate) undelivered: u64,
+}
+
+/// One request to make.
+pub(crate) struct RequestSpec {
+    /// Sequence number within the phase (selects the dataset entry).
+    pub(crate) phase_seq: u64,
+    pub(crate) credit_issued_ns: MonoNs,
+    pub(crate) intended_send_ns: Option<MonoNs>,
+}
+
+/// Shared by all request tasks of a run.
+pub(crate) struct RunContext {
+    pub(crate) clock: RunClock,
+    client: HttpClient,
+    dataset: Arc<[DatasetEntry]>,
+    bodies: Vec<Bytes>,
+    requested_output_tokens: Vec<Option<u64>>,
+    streaming: bool,
+    timeout: Duration,
+    sink: Sender<RequestRecord>,
+    next_index: AtomicU64,
+    pub(crate) tally: Mutex<Tally>,
+}
+
+enum Outcome {
+    Done,
+    Aborted,
+    TimedOut,
+}
+
+impl RunContext {
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "private constructor of a plain bundle"
+    )]
+    pub(crate) fn new(
+        clock: RunClock,
+        client: HttpClient,
+        dataset: Arc<[DatasetEntry]>,
+        bodies: Vec<Bytes>,
+        requested_output_tokens: Vec<Option<u64>>,
+        streaming: bool,
+        timeout: Duration,
+        sink: Sender<RequestRecord>,
+    ) -> Self {
+        Self {
+            clock,
+            client,
+            dataset,
+            bodies,
+            requested_output_tokens,
+            streaming,
+            timeout,
+            sink,
+            next_index: AtomicU64::new(0),
+            tally: Mutex::new(Tally::default()),
+        }
+    }
+
+    /// Makes one request and returns its record (never fails: failures are in the record).
+    pub(crate) async fn execute(&self, phase: &PhaseRun, spec: RequestSpec) -> RequestRecord {
+        let index = self.next_index.fetch_add(1, Ordering::Relaxed);
+        let entries = self.dataset.len() as u64;
+        let session = usize::try_from(spec.phase_seq % entries).unwrap_or(0);
+        let url_index = u32::try_from(index % self.client.url_count() as u64).unwrap_or(0);
+        let mut record = RequestRecord {
+            index,
+            phase: phase.phase,
+            session_index: session as u64,
+            turn_index: 0,
+            url_index,
+            credit_issued_ns: spec.credit_issued_ns,
+            intended_send_ns: spec.intended_send_ns,
+            start_ns: spec.credit_issued_ns,
+            ack_ns: None,
+            end_ns: spec.credit_issued_ns,
+            status: None,
+            streaming: self.streaming,
+            chunks: Vec::new(),
+            reads: 0,
+            non_content_events: 0,
+            usage: None,
+            input_tokens: Some(self.dataset[session].input_tokens),
+            requested_output_tokens: self.requested_output_tokens[session],
+            server_timing: None,
+            error: None,
+        };
+        let deadline = tokio::time::Instant::now() + self.timeout;
+        let outcome = {
+            let exchange = self
+                .client
+                .exchange(&mut record, self.bodies[session].clone());
+            tokio::select! {
+                biased;
+                () = exchange => Outcome::Done,
+                () = phase.abort.raised() => Outcome::Aborted,
+                () = tokio::time::sleep_until(deadline) => Outcome::TimedOut,
+            }
+        };
+        let (kind, message) = match outcome {
+            Outcome::Done => return record,
+            Outcome::Aborted => (
+                ErrorKind::Cancelled,
+                format!("cancelled in flight: {}", phase.abort_reason()),
+            ),
+            Outcome::TimedOut => (
+                ErrorKind::Timeout,
+                format!(
+                    "no complete response within the request timeout of {:?}",
+                    self.timeout
+                ),
+            ),
+        };
+        record.end_ns = self.clock.now_ns();
+        record.error = Some(RequestError {
+            kind,
+            code: None,
+            message,
+        });
+        record
+    }
+
+    /// Tallies a finished record and hands it to the sink (never blocks).
+    pub(crate) fn deliver(&self, record: RequestRecord) {
+        let mut tally = self.tally.lock().unwrap_or_else(PoisonError::into_inner);
+        tally.health.observe(&record);
+        match record.phase {
+            Phase::Warmup => tally.warmup.observe(&record),
+            Phase::Profiling => tally.profiling.observe(&record),
+        }
+        if self.sink.send(record).is_err() {
+            tally.undelivered += 1;
+        }
+    }
+}

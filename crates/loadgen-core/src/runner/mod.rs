@@ -1,0 +1,15 @@
+//! The runner: load modes driving requests, stop conditions, cancellation, client health.
+
+mod cancel;
+mod config;
+mod context;
+mod health;
+mod issuers;
+mod phase;
+mod run;
+
+pub use cancel::CancelHandle;
+pub use config::{LoadMode, RunConfig, StopCondition};
+pub use context::PhaseSummary;
+pub use health::{ClientHealth, LagHistogram, LagStats};
+pub use run::{RunReport, run};

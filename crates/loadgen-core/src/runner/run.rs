@@ -1,0 +1,228 @@
+//! The entry point: validate, warm up, profile, supervise stop/grace/cancel, report.
+
+use std::sync::mpsc::Sender;
+use std::sync::{Arc, PoisonError};
+use std::time::Duration;
+
+use servebench_metrics::{MonoNs, Phase, RequestRecord};
+
+use super::cancel::CancelHandle;
+use super::config::{LoadMode, RunConfig};
+use super::context::{PhaseSummary, RunContext};
+use super::health::{ClientHealth, EventLoopProbe};
+use super::issuers::{start_closed_loop, start_open_loop};
+use super::phase::PhaseRun;
+use crate::client::HttpClient;
+use crate::dataset::DatasetEntry;
+use crate::error::Error;
+use crate::request_body::body_bytes;
+
+/// What a run did (the per-request measurements went to the sink).
+#[derive(Debug, Clone)]
+pub struct RunReport {
+    /// When the warm-up phase started (or the profiling phase, without warm-up).
+    pub run_start_ns: MonoNs,
+    /// When the profiling phase started: the origin of open-loop offsets.
+    pub profiling_start_ns: MonoNs,
+    /// When the profiling phase ended (all its records delivered).
+    pub profiling_end_ns: MonoNs,
+    /// Whether the run was cancelled through its [`CancelHandle`].
+    pub was_cancelled: bool,
+    /// Warm-up record counts.
+    pub warmup: PhaseSummary,
+    /// Profiling record counts.
+    pub profiling: PhaseSummary,
+    /// Records the sink did not accept (its receiver was dropped).
+    pub records_undelivered: u64,
+    /// Client-health measurements.
+    pub health: ClientHealth,
+}
+
+/// Runs a benchmark: warm-up (if configured), then the profiling phase under `load`, sending
+/// every finished [`RequestRecord`] to `sink` as it completes.
+///
+/// Dataset entries are used round-robin (profiling request `k` of the phase sends entry
+/// `k % len`, its `session_index`); base URLs round-robin by the run-wide request index
+/// (`url_index`). Request failures never make this function fail: they are records with an
+/// error. It returns `Err` only for an invalid configuration, before anything is sent.
+///
+/// Must be called inside a tokio runtime (multi-threaded recommended); the sink is never
+/// blocked on.
+pub async fn run(
+    config: RunConfig,
+    dataset: Arc<[DatasetEntry]>,
+    load: LoadMode,
+    sink: Sender<RequestRecord>,
+    cancel: CancelHandle,
+) -> Result<RunReport, Error> {
+    let users = validate(&config, &dataset, &load)?;
+    let client = HttpClient::new(config.clock, &config.urls, &config.endpoint, config.http2)?;
+    let bodies = dataset
+        .iter()
+        .enumerate()
+        .map(|(index, entry)| {
+            body_bytes(&config.endpoint, entry).map_err(|source| Error::Body { index, source })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let requested = dataset
+        .iter()
+        .map(|entry| config.endpoint.requested_output_tokens(entry))
+        .collect();
+    let clock = config.clock;
+    let context = Arc::new(RunContext::new(
+        clock,
+        client,
+        dataset,
+        bodies,
+        requested,
+        config.endpoint.streams(),
+        config.request_timeout,
+        sink,
+    ));
+    let runtime = tokio::runtime::Handle::current();
+    let probe = EventLoopProbe::start(runtime.clone(), config.probe_period)?;
+    let run_start_ns = clock.now_ns();
+
+    let mut was_cancelled = false;
+    if config.warmup_requests > 0 {
+        let warmup = Arc::new(PhaseRun::new(
+            Phase::Warmup,
+            Some(config.warmup_requests),
+            &clock,
+        ));
+        start_closed_loop(&context, &warmup, users.warmup);
+        was_cancelled =
+            supervise(&warmup, None, Duration::ZERO, &cancel, config.cancel_grace).await;
+    }
+
+    let profiling = Arc::new(PhaseRun::new(
+        Phase::Profiling,
+        config.stop.request_count,
+        &clock,
+    ));
+    if was_cancelled || cancel.is_cancelled() {
+        was_cancelled = true;
+    } else {
+        match load {
+            LoadMode::Concurrency(n) => start_closed_loop(&context, &profiling, n),
+            LoadMode::OpenLoop {
+                arrivals,
+                max_in_flight,
+            } => start_open_loop(&context, &profiling, arrivals, max_in_flight, runtime)?,
+        }
+        was_cancelled = supervise(
+            &profiling,
+            config.stop.duration,
+            config.stop.grace_period,
+            &cancel,
+            config.cancel_grace,
+        )
+        .await;
+    }
+    let profiling_end_ns = clock.now_ns();
+    let event_loop_lag = probe.finish();
+
+    let tally = std::mem::take(&mut *context.tally.lock().unwrap_or_else(PoisonError::into_inner));
+    let mut health = tally.health;
+    health.event_loop_lag = event_loop_lag;
+    Ok(RunReport {
+        run_start_ns,
+        profiling_start_ns: profiling.start_ns,
+        profiling_end_ns,
+        was_cancelled,
+        warmup: tally.warmup,
+        profiling: tally.profiling,
+        records_undelivered: tally.undelivered,
+        health,
+    })
+}
+
+struct Users {
+    warmup: usize,
+}
+
+fn validate(config: &RunConfig, dataset: &[DatasetEntry], load: &LoadMode) -> Result<Users, Error> {
+    if dataset.is_empty() {
+        return Err(Error::EmptyDataset);
+    }
+    if config.endpoint.streaming && !config.endpoint.kind.supports_streaming() {
+        return Err(Error::StreamingUnsupported {
+            endpoint: config.endpoint.kind.name(),
+        });
+    }
+    if config.stop.request_count.is_none() && config.stop.duration.is_none() {
+        return Err(Error::NoStopCondition);
+    }
+    let default_warmup = match load {
+        LoadMode::Concurrency(0) => {
+            return Err(Error::ZeroConcurrency {
+                what: "concurrency",
+            });
+        }
+        LoadMode::OpenLoop {
+            max_in_flight: Some(0),
+            ..
+        } => {
+            return Err(Error::ZeroConcurrency {
+                what: "the in-flight cap",
+            });
+        }
+        LoadMode::Concurrency(n) => *n,
+        LoadMode::OpenLoop { max_in_flight, .. } => max_in_flight.unwrap_or(1),
+    };
+    let warmup = config.warmup_concurrency.unwrap_or(default_warmup);
+    if warmup == 0 {
+        return Err(Error::ZeroConcurrency {
+            what: "the warm-up concurrency",
+        });
+    }
+    Ok(Users { warmup })
+}
+
+/// Waits for a phase to finish, enforcing the duration, grace period and cancellation. Returns
+/// whether the run was cancelled.
+async fn supervise(
+    phase: &PhaseRun,
+    duration: Option<Duration>,
+    grace: Duration,
+    cancel: &CancelHandle,
+    cancel_grace: Duration,
+) -> bool {
+    let stop_at = duration.map(|d| tokio::time::Instant::from_std(phase.start + d));
+    let cancelled = tokio::select! {
+        () = phase.tracker.idle() => return false,
+        () = cancel.cancelled() => true,
+        () = sleep_until_some(stop_at) => false,
+    };
+    phase.stop.raise();
+    let (first_grace, reason) = if cancelled {
+        (cancel_grace, "the run was cancelled")
+    } else {
+        (grace, "the benchmark grace period expired")
+    };
+    let cancelled_in_grace = tokio::select! {
+        () = phase.tracker.idle() => return cancelled,
+        () = tokio::time::sleep(first_grace) => false,
+        () = cancel.cancelled(), if !cancelled => true,
+    };
+    if cancelled_in_grace {
+        tokio::select! {
+            () = phase.tracker.idle() => return true,
+            () = tokio::time::sleep(cancel_grace) => {}
+        }
+    }
+    phase.abort(if cancelled_in_grace {
+        "the run was cancelled"
+    } else {
+        reason
+    });
+    phase.tracker.idle().await;
+    cancelled || cancelled_in_grace
+}
+
+async fn sleep_until_some(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
