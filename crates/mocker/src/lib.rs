@@ -10,5 +10,11 @@
 mod engine;
 mod protocol;
 
+pub use engine::{
+    BLOCK_HASH_SEED, ClusterEvent, Engine, EngineError, EngineMetrics, EnginePool, KvEvent,
+    OUTPUT_VOCAB, RequestId, Router, StepOutput, VirtualCluster, WorkerCost, chain_block_hash,
+    local_block_hash, output_token, polynomial_decode_ms, polynomial_prefill_ms,
+    sequence_block_hashes,
+};
 pub use engine::{EngineConfig, PoolConfig, PreemptionMode, RouterConfig, RouterMode, TimingModel};
 pub use protocol::{FinishReason, GenerateEvent, GenerateRequest, ServerTimings, TokenSource};

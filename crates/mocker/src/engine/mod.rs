@@ -1,5 +1,30 @@
 //! The simulated engine: configuration, scheduler, KV cache, timing and routing.
 
+mod cluster;
 mod config;
+mod error;
+mod hashing;
+mod kv_cache;
+mod metrics;
+mod perf_file;
+mod pool;
+mod router;
+mod scheduler;
+mod sequence;
+mod timing;
+mod worker;
 
+#[cfg(test)]
+mod tests;
+
+pub use cluster::{ClusterEvent, VirtualCluster};
 pub use config::{EngineConfig, PoolConfig, PreemptionMode, RouterConfig, RouterMode, TimingModel};
+pub use error::EngineError;
+pub use hashing::{BLOCK_HASH_SEED, chain_block_hash, local_block_hash, sequence_block_hashes};
+pub use kv_cache::KvEvent;
+pub use metrics::EngineMetrics;
+pub use pool::EnginePool;
+pub use router::{Router, WorkerCost};
+pub use scheduler::{Engine, StepOutput};
+pub use sequence::{OUTPUT_VOCAB, RequestId, output_token};
+pub use timing::{polynomial_decode_ms, polynomial_prefill_ms};

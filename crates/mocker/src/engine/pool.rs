@@ -1,0 +1,153 @@
+//! The real-clock engine pool: one OS thread per worker engine, a shared router, and the
+//! [`TokenSource`] the HTTP server calls.
+//!
+//! Each worker sleeps to absolute step deadlines with `std::thread::sleep` (finer than tokio's
+//! 1 ms timer) and pushes events into each request's tokio channel from its own thread.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
+
+use super::config::PoolConfig;
+use super::error::EngineError;
+use super::metrics::EngineMetrics;
+use super::router::Router;
+use super::scheduler::Engine;
+use super::worker::{Submission, WorkerLoop};
+use crate::protocol::{GenerateEvent, GenerateRequest, TokenSource};
+
+/// State shared by the pool handle and its worker threads.
+#[derive(Debug)]
+pub(crate) struct PoolShared {
+    pub(crate) epoch: Instant,
+    pub(crate) router: Mutex<Router>,
+    pub(crate) metrics: Vec<Mutex<EngineMetrics>>,
+}
+
+#[derive(Debug)]
+struct WorkerHandle {
+    submissions: Option<mpsc::Sender<Submission>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+/// Simulated engines running in real time behind a router.
+///
+/// Start it with [`EnginePool::start`], hand it to the server as a [`TokenSource`], read
+/// [`EnginePool::metrics`] for `/metrics`. Dropping it stops the worker threads.
+#[derive(Debug)]
+pub struct EnginePool {
+    shared: Arc<PoolShared>,
+    workers: Vec<WorkerHandle>,
+    next_id: AtomicU64,
+}
+
+impl EnginePool {
+    /// Builds every worker engine (validating the configuration and loading the timing file) and
+    /// starts one thread per worker.
+    pub fn start(config: &PoolConfig) -> Result<Self, EngineError> {
+        let n = config.num_workers.max(1);
+        let engines = (0..n)
+            .map(|w| Engine::new(&config.engine, w))
+            .collect::<Result<Vec<_>, _>>()?;
+        let shared = Arc::new(PoolShared {
+            epoch: Instant::now(),
+            router: Mutex::new(Router::new(
+                &config.router,
+                n as usize,
+                config.engine.block_size,
+            )),
+            metrics: engines.iter().map(|e| Mutex::new(e.metrics())).collect(),
+        });
+        let mut workers = Vec::with_capacity(engines.len());
+        for (w, engine) in (0u32..).zip(engines) {
+            let (tx, rx) = mpsc::channel();
+            let worker = WorkerLoop::new(engine, rx, Arc::clone(&shared));
+            let thread = std::thread::Builder::new()
+                .name(format!("mocker-worker-{w}"))
+                .spawn(move || worker.run())
+                .map_err(|source| EngineError::Spawn { worker: w, source })?;
+            workers.push(WorkerHandle {
+                submissions: Some(tx),
+                thread: Some(thread),
+            });
+        }
+        Ok(Self {
+            shared,
+            workers,
+            next_id: AtomicU64::new(0),
+        })
+    }
+
+    /// Number of workers.
+    pub fn num_workers(&self) -> usize {
+        self.workers.len()
+    }
+
+    /// Gauges and counters summed over workers (KV usage averaged); refreshed after every step.
+    pub fn metrics(&self) -> EngineMetrics {
+        let mut total = EngineMetrics::default();
+        for m in &self.shared.metrics {
+            total.accumulate(&m.lock().unwrap_or_else(PoisonError::into_inner));
+        }
+        total
+    }
+
+    /// Per-worker snapshots, in worker order.
+    pub fn worker_metrics(&self) -> Vec<EngineMetrics> {
+        self.shared
+            .metrics
+            .iter()
+            .map(|m| *m.lock().unwrap_or_else(PoisonError::into_inner))
+            .collect()
+    }
+}
+
+impl TokenSource for EnginePool {
+    fn submit(&self, request: GenerateRequest) -> UnboundedReceiver<GenerateEvent> {
+        let (events, rx) = unbounded_channel();
+        let arrival = self.shared.epoch.elapsed();
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let worker = self
+            .shared
+            .router
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .route(id, &request.prompt_tokens);
+        let sent = self.workers[worker].submissions.as_ref().is_some_and(|tx| {
+            tx.send(Submission {
+                id,
+                request,
+                arrival,
+                events,
+            })
+            .is_ok()
+        });
+        if !sent {
+            // The worker thread is gone; the dropped sender closes the stream with no events.
+            tracing::error!(worker, "engine worker is not running; request dropped");
+            self.shared
+                .router
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .finished(worker, id);
+        }
+        rx
+    }
+}
+
+impl Drop for EnginePool {
+    fn drop(&mut self) {
+        for w in &mut self.workers {
+            w.submissions = None;
+        }
+        for w in &mut self.workers {
+            if let Some(thread) = w.thread.take() {
+                let _ = thread.join();
+            }
+        }
+    }
+}

@@ -1,0 +1,116 @@
+//! One request inside an engine: its tokens, its progress and the KV blocks it holds.
+
+use std::time::Duration;
+
+use super::hashing::extend_block_hashes;
+use super::kv_cache::BlockKey;
+
+/// Identifies a request within an engine (the pool assigns them).
+pub type RequestId = u64;
+
+/// Size of the id range emitted tokens are drawn from: the builtin tokenizer's words with a leading
+/// space (`servebench_tokenize::BuiltinTokenizer`, ids `0..8192`), so each decodes to one word.
+pub const OUTPUT_VOCAB: u32 = 8192;
+
+/// The `index`-th generated token of the request with `seed` (deterministic, spread over the
+/// vocabulary).
+pub fn output_token(seed: u64, index: u32) -> u32 {
+    let mut z = seed
+        .wrapping_add(u64::from(index).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+        .wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    (z % u64::from(OUTPUT_VOCAB)) as u32
+}
+
+#[derive(Debug)]
+pub(crate) struct Sequence {
+    pub(crate) id: RequestId,
+    /// Prompt tokens followed by the tokens generated so far.
+    pub(crate) tokens: Vec<u32>,
+    pub(crate) prompt_len: u32,
+    pub(crate) output_target: u32,
+    pub(crate) generated: u32,
+    /// Tokens whose KV is computed (or was found cached).
+    pub(crate) computed: u32,
+    /// Whether the sequence has finished its (re)prefill and now decodes one token per step.
+    pub(crate) decoding: bool,
+    /// Blocks held, covering tokens `[0, blocks.len() * block_size)`.
+    pub(crate) blocks: Vec<BlockKey>,
+    /// Sequence hashes of the full blocks of `tokens`.
+    pub(crate) block_hashes: Vec<u64>,
+    /// How many leading entries of `blocks` are already shared full blocks.
+    pub(crate) promoted: usize,
+    pub(crate) arrival: Duration,
+    pub(crate) first_scheduled: Option<Duration>,
+    pub(crate) first_token: Option<Duration>,
+    pub(crate) cached_tokens: u32,
+    pub(crate) token_seed: u64,
+}
+
+impl Sequence {
+    pub(crate) fn new(
+        id: RequestId,
+        prompt: Vec<u32>,
+        output_target: u32,
+        arrival: Duration,
+        block_size: u32,
+    ) -> Self {
+        let prompt_len = u32::try_from(prompt.len()).unwrap_or(u32::MAX);
+        let mut block_hashes = Vec::new();
+        extend_block_hashes(&mut block_hashes, &prompt, block_size);
+        let mut tokens = prompt;
+        tokens.reserve(output_target as usize);
+        Self {
+            id,
+            tokens,
+            prompt_len,
+            output_target,
+            generated: 0,
+            computed: 0,
+            decoding: false,
+            blocks: Vec::new(),
+            block_hashes,
+            promoted: 0,
+            arrival,
+            first_scheduled: None,
+            first_token: None,
+            cached_tokens: 0,
+            token_seed: id,
+        }
+    }
+
+    /// Tokens in the sequence (prompt plus generated).
+    pub(crate) fn len(&self) -> u32 {
+        u32::try_from(self.tokens.len()).unwrap_or(u32::MAX)
+    }
+
+    /// Tokens still to compute before the next token can be sampled.
+    pub(crate) fn pending(&self) -> u32 {
+        self.len() - self.computed
+    }
+
+    /// Appends the next generated token and hashes a block it completes.
+    pub(crate) fn push_generated(&mut self, block_size: u32) -> u32 {
+        let token = output_token(self.token_seed, self.generated);
+        self.tokens.push(token);
+        self.generated += 1;
+        extend_block_hashes(&mut self.block_hashes, &self.tokens, block_size);
+        token
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_tokens_are_in_the_vocabulary_and_vary() {
+        let tokens: Vec<u32> = (0..1000).map(|i| output_token(42, i)).collect();
+        assert!(tokens.iter().all(|&t| t < OUTPUT_VOCAB));
+        let distinct: std::collections::HashSet<_> = tokens.iter().collect();
+        assert!(distinct.len() > 900, "{} distinct of 1000", distinct.len());
+        assert_ne!(output_token(1, 0), output_token(2, 0));
+    }
+}
