@@ -8,7 +8,13 @@
 #![warn(missing_docs)]
 
 mod engine;
+mod fixed;
 mod protocol;
+mod server;
 
 pub use engine::{EngineConfig, PoolConfig, PreemptionMode, RouterConfig, RouterMode, TimingModel};
+pub use fixed::{FixedTiming, FixedTimingConfig};
 pub use protocol::{FinishReason, GenerateEvent, GenerateRequest, ServerTimings, TokenSource};
+pub use server::{
+    EngineStats, FaultConfig, RunningServer, ServerConfig, ServerError, StatsSnapshot, spawn,
+};
