@@ -27,7 +27,10 @@ pub(crate) enum ResponseBody {
     /// A server-sent-events stream.
     Sse(Box<SseStream>),
     /// An injected disconnect: the headers go out, then the connection is closed.
-    Broken,
+    Broken {
+        /// Whether hyper has had its chance to flush the headers.
+        flushed: bool,
+    },
 }
 
 impl ResponseBody {
@@ -38,6 +41,22 @@ impl ResponseBody {
 
 fn injected_disconnect() -> io::Error {
     io::Error::new(io::ErrorKind::ConnectionAborted, "injected disconnect")
+}
+
+/// hyper aborts a connection on a body error without flushing what it buffered, so an injected
+/// disconnect first answers `Pending` once (hyper flushes while the body is pending) and wakes
+/// itself, then fails.
+fn flush_then_fail(
+    flushed: &mut bool,
+    cx: &mut Context<'_>,
+) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
+    if *flushed {
+        Poll::Ready(Some(Err(injected_disconnect())))
+    } else {
+        *flushed = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
 }
 
 impl Body for ResponseBody {
@@ -51,7 +70,7 @@ impl Body for ResponseBody {
         match self.get_mut() {
             Self::Full(b) => Poll::Ready(b.take().map(|b| Ok(Frame::data(b)))),
             Self::Sse(s) => s.poll_next(cx),
-            Self::Broken => Poll::Ready(Some(Err(injected_disconnect()))),
+            Self::Broken { flushed } => flush_then_fail(flushed, cx),
         }
     }
 
@@ -71,8 +90,10 @@ impl Body for ResponseBody {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
     Streaming,
-    /// Flushed what was ready; the next poll closes the connection (injected fault).
-    Disconnecting,
+    /// Sent what was ready; closes the connection once hyper has flushed it (injected fault).
+    Disconnecting {
+        flushed: bool,
+    },
     Done,
 }
 
@@ -120,10 +141,7 @@ impl SseStream {
         loop {
             match self.phase {
                 Phase::Done => return Poll::Ready(None),
-                Phase::Disconnecting => {
-                    self.phase = Phase::Done;
-                    return Poll::Ready(Some(Err(injected_disconnect())));
-                }
+                Phase::Disconnecting { ref mut flushed } => return flush_then_fail(flushed, cx),
                 Phase::Streaming => {}
             }
             if let Some(stall) = &mut self.stall {
@@ -162,7 +180,7 @@ impl SseStream {
             };
             let position = self.tracker.sent() + batch;
             if self.faults.disconnect_at == Some(position) {
-                self.phase = Phase::Disconnecting;
+                self.phase = Phase::Disconnecting { flushed: false };
                 break;
             }
             if self.faults.stall_at == Some(position) {

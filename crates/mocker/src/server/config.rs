@@ -57,10 +57,12 @@ impl Default for ServerConfig {
 /// Fault injection for reliability tests. Each rate is a per-request probability in `[0, 1]`,
 /// decided from `seed` and the request's arrival index, so a sequential run is reproducible.
 ///
-/// Error responses replace the whole request; the stream faults (disconnect, stall, malformed)
-/// strike at one output token chosen uniformly from the request's tokens, and a request can get
-/// several of them. Non-streaming requests get the same faults applied to their single body:
-/// disconnect after the headers, stall before the body, a truncated JSON body.
+/// Error responses replace the whole request. The stream faults strike at one position chosen
+/// uniformly per fault, and a request can get several of them: a stall or malformed chunk at one
+/// of the output tokens (or the final chunk), a disconnect after 1 to all of the output tokens
+/// (headers and at least one token go out first; the final chunk and `[DONE]` never do).
+/// Non-streaming requests get the same faults applied to their single body: the connection
+/// closed after the headers, a stall before the body, a truncated JSON body.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FaultConfig {
     /// Probability of answering HTTP 500 with an OpenAI error body instead of generating.

@@ -11,7 +11,8 @@ use super::sampling::{Purpose, index_below, uniform};
 pub(crate) struct FaultPlan {
     /// Answer with this error status instead of generating.
     pub(crate) error: Option<StatusCode>,
-    /// Close the connection after tokens `0..k`.
+    /// Close the connection after tokens `0..k`; `k` is at least 1, so a stream's headers and
+    /// first token always go out before the cut (unless the request generates no token).
     pub(crate) disconnect_at: Option<u32>,
     /// Pause before token `k`.
     pub(crate) stall_at: Option<u32>,
@@ -43,7 +44,8 @@ impl FaultPlan {
                 Purpose::Disconnect,
                 cfg.disconnect_rate,
                 Purpose::DisconnectAt,
-            ),
+            )
+            .map(|k| (k + 1).min(output_tokens)),
             stall_at: at(Purpose::Stall, cfg.stall_rate, Purpose::StallAt),
             malformed_at: at(Purpose::Malformed, cfg.malformed_rate, Purpose::MalformedAt),
         }
@@ -74,7 +76,7 @@ mod tests {
         for r in 0..100 {
             let plan = FaultPlan::draw(&cfg, 1, r, 10);
             assert_eq!(plan.error, Some(StatusCode::TOO_MANY_REQUESTS));
-            assert!(plan.disconnect_at.is_some_and(|k| k < 10));
+            assert!(plan.disconnect_at.is_some_and(|k| (1..=10).contains(&k)));
             assert!(plan.stall_at.is_some_and(|k| k < 10));
             assert!(plan.malformed_at.is_some_and(|k| k < 10));
         }

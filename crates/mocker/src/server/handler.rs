@@ -213,7 +213,7 @@ async fn generate(
     }
     let mut response = json_response(StatusCode::OK, body);
     if faults.disconnect_at.is_some() {
-        *response.body_mut() = ResponseBody::Broken;
+        *response.body_mut() = ResponseBody::Broken { flushed: false };
     }
     let response = with_ids(response, render.id(), prompt_len);
     Ok(with_timings(response, &timings))
