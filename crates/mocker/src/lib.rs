@@ -8,7 +8,9 @@
 #![warn(missing_docs)]
 
 mod engine;
+mod fixed;
 mod protocol;
+mod server;
 
 pub use engine::{
     BLOCK_HASH_SEED, ClusterEvent, Engine, EngineError, EngineMetrics, EnginePool, KvEvent,
@@ -17,4 +19,8 @@ pub use engine::{
     sequence_block_hashes,
 };
 pub use engine::{EngineConfig, PoolConfig, PreemptionMode, RouterConfig, RouterMode, TimingModel};
+pub use fixed::{FixedTiming, FixedTimingConfig};
 pub use protocol::{FinishReason, GenerateEvent, GenerateRequest, ServerTimings, TokenSource};
+pub use server::{
+    EngineStats, FaultConfig, RunningServer, ServerConfig, ServerError, StatsSnapshot, spawn,
+};

@@ -1,0 +1,111 @@
+//! Settings of the OpenAI-compatible server.
+
+use std::time::Duration;
+
+use servebench_tokenize::TokenizerSpec;
+
+/// Settings of the HTTP server (the token source and engine have their own).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerConfig {
+    /// Address to bind (`127.0.0.1`); a host name is resolved and its first address used.
+    pub host: String,
+    /// Port to bind (8000); 0 picks an ephemeral port.
+    pub port: u16,
+    /// Model name served by `/v1/models` and used as the `model_name` metric label. Requests may
+    /// name any model: the response echoes the requested name.
+    pub model_name: String,
+    /// Tokenizer for prompts, the same choice as the load generator's (`builtin` or a
+    /// `tokenizer.json`), so prompt block hashes match across tools.
+    pub tokenizer: TokenizerSpec,
+    /// Prompt tokens counted for each image content part of a chat message (576: the 24×24 patch
+    /// grid of a 336-pixel CLIP ViT-L/14 image, as in LLaVA-1.5).
+    pub tokens_per_image: u32,
+    /// Output cap when a request gives no `max_tokens` / `max_completion_tokens` (1024).
+    pub default_max_tokens: u32,
+    /// Mean of the drawn stop length (256): without `ignore_eos`, each generated token ends the
+    /// sequence with probability `1/mean` (a geometric distribution on 1, 2, ...), then the
+    /// length is clamped to `[min_tokens, max_tokens]`.
+    pub mean_output_tokens: f64,
+    /// Seed of stop-length draws and fault decisions (0).
+    pub seed: u64,
+    /// Injected faults (all off by default).
+    pub faults: FaultConfig,
+    /// Largest accepted request body (64 MiB, room for base64 images).
+    pub max_body_bytes: usize,
+    /// How long a graceful shutdown waits for open streams before closing them (5 s).
+    pub shutdown_grace: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            host: "127.0.0.1".into(),
+            port: 8000,
+            model_name: "servebench-mocker".into(),
+            tokenizer: TokenizerSpec::Builtin,
+            tokens_per_image: 576,
+            default_max_tokens: 1024,
+            mean_output_tokens: 256.0,
+            seed: 0,
+            faults: FaultConfig::default(),
+            max_body_bytes: 64 << 20,
+            shutdown_grace: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Fault injection for reliability tests. Each rate is a per-request probability in `[0, 1]`,
+/// decided from `seed` and the request's arrival index, so a sequential run is reproducible.
+///
+/// Error responses replace the whole request. The stream faults strike at one position chosen
+/// uniformly per fault, and a request can get several of them: a stall or malformed chunk at one
+/// of the output tokens (or the final chunk), a disconnect after 1 to all of the output tokens
+/// (headers and at least one token go out first; the final chunk and `[DONE]` never do).
+/// Non-streaming requests get the same faults applied to their single body: the connection
+/// closed after the headers, a stall before the body, a truncated JSON body.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FaultConfig {
+    /// Probability of answering HTTP 500 with an OpenAI error body instead of generating.
+    pub http_500_rate: f64,
+    /// Probability of answering HTTP 429 (with `retry-after: 1`) instead of generating.
+    pub http_429_rate: f64,
+    /// Probability of closing the connection mid-stream, without the terminating chunk.
+    pub disconnect_rate: f64,
+    /// Probability of pausing the stream for [`FaultConfig::stall`] before one token.
+    pub stall_rate: f64,
+    /// Length of an injected stall.
+    pub stall: Duration,
+    /// Probability of replacing one token's chunk with invalid JSON.
+    pub malformed_rate: f64,
+}
+
+impl FaultConfig {
+    /// True when no fault can happen.
+    pub fn is_off(&self) -> bool {
+        self.http_500_rate <= 0.0
+            && self.http_429_rate <= 0.0
+            && self.disconnect_rate <= 0.0
+            && self.stall_rate <= 0.0
+            && self.malformed_rate <= 0.0
+    }
+
+    /// Checks every rate is a probability.
+    pub(crate) fn validate(&self) -> Result<(), String> {
+        let rates = [
+            ("http_500_rate", self.http_500_rate),
+            ("http_429_rate", self.http_429_rate),
+            ("disconnect_rate", self.disconnect_rate),
+            ("stall_rate", self.stall_rate),
+            ("malformed_rate", self.malformed_rate),
+        ];
+        for (name, r) in rates {
+            if !(0.0..=1.0).contains(&r) {
+                return Err(format!("fault {name} must be within [0, 1], got {r}"));
+            }
+        }
+        if self.http_500_rate + self.http_429_rate > 1.0 {
+            return Err("fault http_500_rate + http_429_rate must not exceed 1".into());
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,259 @@
+//! Request routing and the generation endpoints.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+use http::{Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
+
+use super::api_error::ApiError;
+use super::body::{ResponseBody, SseStream, collect};
+use super::faults::FaultPlan;
+use super::prompt::prompt_tokens;
+use super::render::{Renderer, Timings};
+use super::request::{Endpoint, ParsedRequest, parse};
+use super::sampling::stop_length;
+use super::state::{AppState, InFlight, unix_now};
+use super::tracker::Tracker;
+use crate::protocol::{FinishReason, GenerateRequest};
+
+/// Header names of the per-request server-side timings (also in the `servebench` JSON object).
+pub(crate) mod headers {
+    pub(crate) const REQUEST_ID: &str = "x-servebench-request-id";
+    pub(crate) const PROMPT_TOKENS: &str = "x-servebench-prompt-tokens";
+    pub(crate) const QUEUE_MS: &str = "x-servebench-queue-ms";
+    pub(crate) const PREFILL_MS: &str = "x-servebench-prefill-ms";
+    pub(crate) const TTFT_MS: &str = "x-servebench-ttft-ms";
+    pub(crate) const CACHED_TOKENS: &str = "x-servebench-cached-tokens";
+    pub(crate) const WORKER_ID: &str = "x-servebench-worker-id";
+}
+
+/// Answers one HTTP request; never fails (errors become OpenAI error responses).
+pub(crate) async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Response<ResponseBody> {
+    let arrived = Instant::now();
+    let path = req.uri().path();
+    let endpoint = match path {
+        "/v1/chat/completions" => Some(Endpoint::Chat),
+        "/v1/completions" => Some(Endpoint::Completion),
+        _ => None,
+    };
+    let method = req.method().clone();
+    match (endpoint, path, &method) {
+        (Some(endpoint), _, &Method::POST) => {
+            match generate(&state, endpoint, req, arrived).await {
+                Ok(response) => response,
+                Err(e) => error_response(&e),
+            }
+        }
+        (None, "/v1/models", &Method::GET) => models(&state),
+        (None, "/health", &Method::GET) => {
+            json_response(StatusCode::OK, br#"{"status":"ok"}"#.to_vec())
+        }
+        (None, "/metrics", &Method::GET) => {
+            let snapshot = state.stats.as_ref().map(|s| s.snapshot());
+            let text = state.metrics.render(&state.config.model_name, snapshot);
+            let mut r = Response::new(ResponseBody::full(text));
+            r.headers_mut().insert(
+                CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+            );
+            r
+        }
+        (Some(_), _, _) | (None, "/v1/models" | "/health" | "/metrics", _) => {
+            error_response(&ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "invalid_request_error",
+                format!("method {method} is not allowed on {path}"),
+            ))
+        }
+        _ => error_response(&ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found_error",
+            format!("no route for {method} {path}"),
+        )),
+    }
+}
+
+fn json_response(status: StatusCode, body: Vec<u8>) -> Response<ResponseBody> {
+    let mut r = Response::new(ResponseBody::full(body));
+    *r.status_mut() = status;
+    r.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r
+}
+
+pub(crate) fn error_response(e: &ApiError) -> Response<ResponseBody> {
+    let mut r = json_response(e.status, e.body());
+    if e.status == StatusCode::TOO_MANY_REQUESTS {
+        r.headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from_static("1"));
+    }
+    r
+}
+
+fn models(state: &AppState) -> Response<ResponseBody> {
+    let value = serde_json::json!({
+        "object": "list",
+        "data": [{
+            "id": state.config.model_name,
+            "object": "model",
+            "created": unix_now(),
+            "owned_by": "servebench",
+            "root": state.config.model_name,
+        }],
+    });
+    json_response(StatusCode::OK, value.to_string().into_bytes())
+}
+
+/// Output length and the finish reason the server reports when the source delivers it all.
+///
+/// `limit` = `max_tokens` (else the configured default, raised to `min_tokens`). With
+/// `ignore_eos` the output is exactly `limit` (`length`). Otherwise a stop length is drawn
+/// (see [`stop_length`]); the output is that length clamped to `[min_tokens, limit]`, reported as
+/// `length` when the draw exceeded the limit, else `stop`.
+fn output_length(req: &ParsedRequest, state: &AppState, index: u64) -> (u32, FinishReason) {
+    let cfg = &state.config;
+    let limit = req
+        .max_tokens
+        .unwrap_or_else(|| cfg.default_max_tokens.max(req.min_tokens));
+    if req.ignore_eos {
+        return (limit, FinishReason::Length);
+    }
+    let natural = stop_length(cfg.seed, index, cfg.mean_output_tokens);
+    if natural > limit {
+        (limit, FinishReason::Length)
+    } else {
+        (natural.max(req.min_tokens), FinishReason::Stop)
+    }
+}
+
+async fn generate(
+    state: &Arc<AppState>,
+    endpoint: Endpoint,
+    req: Request<Incoming>,
+    arrived: Instant,
+) -> Result<Response<ResponseBody>, ApiError> {
+    let body = read_body(req, state.config.max_body_bytes).await?;
+    let parsed = parse(endpoint, &body)?;
+    let index = state.next_request();
+    let prompt = prompt_tokens(
+        &*state.tokenizer,
+        &parsed.prompt,
+        state.config.tokens_per_image,
+    );
+    let prompt_len = u32::try_from(prompt.len()).unwrap_or(u32::MAX);
+    let (output_tokens, planned_finish) = output_length(&parsed, state, index);
+    let faults = FaultPlan::draw(
+        &state.config.faults,
+        state.config.seed,
+        index,
+        output_tokens,
+    );
+    if let Some(status) = faults.error {
+        let kind = if status == StatusCode::TOO_MANY_REQUESTS {
+            "rate_limit_error"
+        } else {
+            "internal_server_error"
+        };
+        return Err(ApiError::new(
+            status,
+            kind,
+            format!("injected fault: HTTP {}", status.as_u16()),
+        ));
+    }
+    let id = state.response_id(
+        match endpoint {
+            Endpoint::Chat => "chatcmpl",
+            Endpoint::Completion => "cmpl",
+        },
+        index,
+    );
+    let model = parsed
+        .model
+        .clone()
+        .unwrap_or_else(|| state.config.model_name.clone());
+    let render = Renderer::new(endpoint, id, unix_now(), model);
+    let mut tracker = Tracker::new(
+        InFlight::new(state),
+        arrived,
+        output_tokens,
+        planned_finish,
+        prompt_len,
+    );
+    let rx = state.source.submit(GenerateRequest {
+        prompt_tokens: prompt,
+        output_tokens,
+    });
+    if parsed.stream {
+        let id = render.id().to_owned();
+        let mut response = Response::new(ResponseBody::Sse(Box::new(SseStream::new(
+            rx,
+            render,
+            tracker,
+            parsed.include_usage,
+            faults,
+            state.config.faults.stall,
+        ))));
+        let h = response.headers_mut();
+        h.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+        h.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        return Ok(with_ids(response, &id, prompt_len));
+    }
+    let (text, finish, usage, timings) = collect(rx, &mut tracker).await;
+    if faults.stall_at.is_some() {
+        tokio::time::sleep(state.config.faults.stall).await;
+    }
+    let mut body = Vec::with_capacity(text.len() + 512);
+    render.full_body(&mut body, &text, finish, &usage, &timings);
+    if faults.malformed_at.is_some() {
+        body.truncate(body.len() / 2);
+    }
+    let mut response = json_response(StatusCode::OK, body);
+    if faults.disconnect_at.is_some() {
+        *response.body_mut() = ResponseBody::Broken { flushed: false };
+    }
+    let response = with_ids(response, render.id(), prompt_len);
+    Ok(with_timings(response, &timings))
+}
+
+async fn read_body(req: Request<Incoming>, limit: usize) -> Result<Bytes, ApiError> {
+    match Limited::new(req.into_body(), limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "invalid_request_error",
+            format!("request body exceeds {limit} bytes"),
+        )),
+        Err(e) => Err(ApiError::invalid(
+            format!("failed to read request body: {e}"),
+            None,
+        )),
+    }
+}
+
+fn with_ids(mut r: Response<ResponseBody>, id: &str, prompt_tokens: u32) -> Response<ResponseBody> {
+    let h = r.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(id) {
+        h.insert(headers::REQUEST_ID, v);
+    }
+    h.insert(headers::PROMPT_TOKENS, HeaderValue::from(prompt_tokens));
+    r
+}
+
+fn with_timings(mut r: Response<ResponseBody>, t: &Timings) -> Response<ResponseBody> {
+    let ms = |d: std::time::Duration| {
+        let mut out = Vec::new();
+        super::json::push_ms(&mut out, d);
+        HeaderValue::from_bytes(&out).unwrap_or(HeaderValue::from_static("0"))
+    };
+    let h = r.headers_mut();
+    h.insert(headers::QUEUE_MS, ms(t.queue));
+    h.insert(headers::PREFILL_MS, ms(t.prefill));
+    h.insert(headers::TTFT_MS, ms(t.ttft));
+    h.insert(headers::CACHED_TOKENS, HeaderValue::from(t.cached_tokens));
+    h.insert(headers::WORKER_ID, HeaderValue::from(t.worker_id));
+    r
+}

@@ -1,0 +1,157 @@
+//! Binding, accepting connections, and graceful shutdown.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use super::config::ServerConfig;
+use super::error::ServerError;
+use super::handler::handle;
+use super::state::AppState;
+use super::stats::EngineStats;
+use crate::protocol::TokenSource;
+
+/// Starts the OpenAI-compatible server on the current tokio runtime and returns once it listens.
+///
+/// The server runs until [`RunningServer::shutdown`] (or until the handle is dropped, which starts
+/// the same graceful shutdown without waiting for it).
+///
+/// # Errors
+/// [`ServerError::Bind`] if `host:port` cannot be bound, [`ServerError::Tokenizer`] if the
+/// tokenizer cannot be loaded, [`ServerError::InvalidConfig`] for out-of-range settings.
+pub async fn spawn(
+    config: ServerConfig,
+    source: Arc<dyn TokenSource>,
+    stats: Option<Arc<dyn EngineStats>>,
+) -> Result<RunningServer, ServerError> {
+    config
+        .faults
+        .validate()
+        .map_err(ServerError::InvalidConfig)?;
+    if !config.mean_output_tokens.is_finite() || config.mean_output_tokens < 1.0 {
+        return Err(ServerError::InvalidConfig(format!(
+            "mean_output_tokens must be a finite number >= 1, got {}",
+            config.mean_output_tokens
+        )));
+    }
+    if config.default_max_tokens == 0 {
+        return Err(ServerError::InvalidConfig(
+            "default_max_tokens must be at least 1".into(),
+        ));
+    }
+    let tokenizer = servebench_tokenize::load(&config.tokenizer)?;
+    let listener = TcpListener::bind((config.host.as_str(), config.port))
+        .await
+        .map_err(|source| ServerError::Bind {
+            host: config.host.clone(),
+            port: config.port,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| ServerError::Bind {
+        host: config.host.clone(),
+        port: config.port,
+        source,
+    })?;
+    let grace = config.shutdown_grace;
+    let state = Arc::new(AppState::new(config, tokenizer, source, stats));
+    let (stop, stop_rx) = watch::channel(false);
+    let task = tokio::spawn(accept_loop(listener, state, stop_rx, grace));
+    tracing::info!(%addr, "mocker server listening");
+    Ok(RunningServer {
+        addr,
+        stop,
+        task: Some(task),
+    })
+}
+
+/// A server started by [`spawn`].
+#[derive(Debug)]
+pub struct RunningServer {
+    addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl RunningServer {
+    /// The bound address (with the actual port when 0 was asked for).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://<addr>`, the base URL for clients.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting connections, lets open requests finish for up to the configured grace
+    /// period, closes whatever is left, and returns when all connections are gone.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for RunningServer {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    state: Arc<AppState>,
+    mut stop: watch::Receiver<bool>,
+    grace: std::time::Duration,
+) {
+    let graceful = GracefulShutdown::new();
+    let (abort, abort_rx) = watch::channel(false);
+    let builder = auto::Builder::new(TokioExecutor::new());
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _peer)) => {
+                    // Tokens must leave as soon as they are written, not after Nagle's delay.
+                    let _ = stream.set_nodelay(true);
+                    let state = Arc::clone(&state);
+                    let service = service_fn(move |req| {
+                        let state = Arc::clone(&state);
+                        async move { Ok::<_, Infallible>(handle(state, req).await) }
+                    });
+                    let conn = builder.serve_connection(TokioIo::new(stream), service).into_owned();
+                    let conn = graceful.watch(conn);
+                    let mut abort_rx = abort_rx.clone();
+                    tokio::spawn(async move {
+                        tokio::select! {
+                            _ = conn => {}
+                            _ = abort_rx.changed() => {}
+                        }
+                    });
+                }
+                Err(e) => {
+                    // Out of file descriptors and similar: back off instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                }
+            },
+            _ = stop.changed() => break,
+        }
+    }
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(grace) => {
+            tracing::info!("grace period over; closing remaining connections");
+            let _ = abort.send(true);
+        }
+    }
+}

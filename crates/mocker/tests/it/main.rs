@@ -1,0 +1,13 @@
+//! Integration tests of the mocker: a real server on 127.0.0.1:0 driven over HTTP.
+#![expect(
+    clippy::unwrap_used,
+    reason = "helpers outside #[test] functions fail the test on unexpected errors"
+)]
+
+mod common;
+mod errors;
+mod faults;
+mod fixed_timing;
+mod metrics;
+mod non_streaming;
+mod streaming;
