@@ -1,6 +1,18 @@
 //! The Mooncake trace format: one JSON object per line.
+//!
+//! Read with [`MooncakeReader`] (a [`JsonlReader`] of [`MooncakeRecord`]); write with
+//! [`MooncakeWriter`] in the key spacing of the original tool that made the file.
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Write};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::{Error, FieldProblem, ReadOptions, RecordErrorKind};
+use crate::jsonl::{CheckState, FieldKind, FieldSpec, JsonlReader, JsonlRecord, diagnose_fields};
+use crate::pytext::{push_python_json_string, python_float_repr};
 
 /// One request of a Mooncake trace.
 ///
@@ -47,5 +59,214 @@ impl MooncakeRecord {
             delay: None,
             text_input: None,
         }
+    }
+}
+
+/// Streaming reader of Mooncake JSONL.
+pub type MooncakeReader<R> = JsonlReader<R, MooncakeRecord>;
+
+/// Opens a Mooncake JSONL file for streaming reading.
+pub fn open_mooncake(
+    path: impl AsRef<Path>,
+    options: ReadOptions,
+) -> Result<MooncakeReader<BufReader<File>>, Error> {
+    MooncakeReader::open(path, options)
+}
+
+const MOONCAKE_FIELDS: &[FieldSpec] = &[
+    FieldSpec::optional("timestamp", FieldKind::UInt),
+    FieldSpec::required("input_length", FieldKind::UInt),
+    FieldSpec::required("output_length", FieldKind::UInt),
+    FieldSpec::defaulted("hash_ids", FieldKind::UIntArray),
+    FieldSpec::optional("session_id", FieldKind::Str),
+    FieldSpec::optional("delay", FieldKind::NonNegNumber),
+    FieldSpec::optional("text_input", FieldKind::Str),
+];
+
+impl JsonlRecord for MooncakeRecord {
+    const FORMAT: &'static str = "mooncake";
+
+    fn check(&self, state: &mut CheckState, options: &ReadOptions) -> Result<(), FieldProblem> {
+        if options.require_hash_ids
+            && self.input_length > 0
+            && self.hash_ids.is_empty()
+            && self.text_input.is_none()
+        {
+            return Err(FieldProblem::new(
+                "hash_ids",
+                RecordErrorKind::EmptyHashIds,
+                format!(
+                    "empty or missing while input_length is {} (every block needs an id)",
+                    self.input_length
+                ),
+            ));
+        }
+        if let Some(delay) = self.delay
+            && !(delay >= 0.0 && delay.is_finite())
+        {
+            return Err(FieldProblem::new(
+                "delay",
+                RecordErrorKind::NegativeValue,
+                format!("must be a finite non-negative number of milliseconds, found {delay}"),
+            ));
+        }
+        if let Some(ts) = self.timestamp {
+            state.check_timestamp("timestamp", ts, options.monotonic_timestamps)?;
+        }
+        Ok(())
+    }
+
+    fn diagnose(value: &Value) -> Option<FieldProblem> {
+        diagnose_fields(value, MOONCAKE_FIELDS, "")
+    }
+}
+
+/// Key spacing of written Mooncake lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum JsonStyle {
+    /// Python `json.dumps` default: `{"timestamp": 0, "input_length": 8, ...}` (the Mooncake
+    /// release files, `sin_synth.py`, `datagen synthesize`).
+    #[default]
+    Python,
+    /// Compact, as pandas `to_json(orient="records", lines=True)` writes it:
+    /// `{"timestamp":0,"input_length":8,...}` (`burstgpt_loadgen/convert.py`).
+    Compact,
+}
+
+/// Streaming writer of Mooncake JSONL: one record per line, every line ending in `\n`.
+///
+/// Keys come in the order `timestamp, input_length, output_length, hash_ids, session_id, delay,
+/// text_input`; absent optional keys are left out. Strings are escaped like Python's
+/// `json.dumps` (non-ASCII as `\uXXXX`), `delay` is written as Python's `repr(float)`.
+pub struct MooncakeWriter<W> {
+    out: W,
+    sink_name: String,
+    style: JsonStyle,
+    line: String,
+}
+
+impl MooncakeWriter<BufWriter<File>> {
+    /// Creates (truncates) `path` for writing.
+    pub fn create(path: impl AsRef<Path>, style: JsonStyle) -> Result<Self, Error> {
+        let path = path.as_ref();
+        let name = path.display().to_string();
+        let file = File::create(path).map_err(|e| Error::write(&name, e))?;
+        Ok(Self::new(
+            BufWriter::with_capacity(1 << 16, file),
+            name,
+            style,
+        ))
+    }
+}
+
+impl<W: Write> MooncakeWriter<W> {
+    /// Writes to `out` (wrap files in a `BufWriter`); `sink_name` names it in errors.
+    pub fn new(out: W, sink_name: impl Into<String>, style: JsonStyle) -> Self {
+        Self {
+            out,
+            sink_name: sink_name.into(),
+            style,
+            line: String::with_capacity(256),
+        }
+    }
+
+    /// Writes one record as one line.
+    pub fn write(&mut self, record: &MooncakeRecord) -> Result<(), Error> {
+        self.line.clear();
+        format_mooncake_line(&mut self.line, record, self.style);
+        self.out
+            .write_all(self.line.as_bytes())
+            .map_err(|e| Error::write(&self.sink_name, e))
+    }
+
+    /// Flushes and returns the underlying writer.
+    pub fn finish(mut self) -> Result<W, Error> {
+        self.out
+            .flush()
+            .map_err(|e| Error::write(&self.sink_name, e))?;
+        Ok(self.out)
+    }
+}
+
+/// Appends `record` as one JSONL line (with its `\n`) in `style`.
+pub fn format_mooncake_line(out: &mut String, record: &MooncakeRecord, style: JsonStyle) {
+    let (colon, comma) = match style {
+        JsonStyle::Python => (": ", ", "),
+        JsonStyle::Compact => (":", ","),
+    };
+    let mut num = itoa::Buffer::new();
+    let mut first = true;
+    let mut key = |out: &mut String, name: &str| {
+        out.push_str(if first { "{" } else { comma });
+        first = false;
+        out.push('"');
+        out.push_str(name);
+        out.push('"');
+        out.push_str(colon);
+    };
+    if let Some(ts) = record.timestamp {
+        key(out, "timestamp");
+        out.push_str(num.format(ts));
+    }
+    key(out, "input_length");
+    out.push_str(num.format(record.input_length));
+    key(out, "output_length");
+    out.push_str(num.format(record.output_length));
+    key(out, "hash_ids");
+    out.push('[');
+    for (i, id) in record.hash_ids.iter().enumerate() {
+        if i > 0 {
+            out.push_str(comma);
+        }
+        out.push_str(num.format(*id));
+    }
+    out.push(']');
+    if let Some(session) = &record.session_id {
+        key(out, "session_id");
+        push_python_json_string(out, session);
+    }
+    if let Some(delay) = record.delay {
+        key(out, "delay");
+        out.push_str(&python_float_repr(delay));
+    }
+    if let Some(text) = &record.text_input {
+        key(out, "text_input");
+        push_python_json_string(out, text);
+    }
+    out.push_str("}\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn python_style_matches_the_mooncake_release_files() {
+        let r = MooncakeRecord::new(Some(0), 6758, 500, vec![0, 1, 2]);
+        let mut s = String::new();
+        format_mooncake_line(&mut s, &r, JsonStyle::Python);
+        assert_eq!(
+            s,
+            "{\"timestamp\": 0, \"input_length\": 6758, \"output_length\": 500, \"hash_ids\": [0, 1, 2]}\n"
+        );
+        s.clear();
+        format_mooncake_line(&mut s, &r, JsonStyle::Compact);
+        assert_eq!(
+            s,
+            "{\"timestamp\":0,\"input_length\":6758,\"output_length\":500,\"hash_ids\":[0,1,2]}\n"
+        );
+    }
+
+    #[test]
+    fn optional_fields_follow_the_core_fields() {
+        let mut r = MooncakeRecord::new(None, 3, 4, vec![]);
+        r.session_id = Some("s1".into());
+        r.delay = Some(1500.0);
+        let mut s = String::new();
+        format_mooncake_line(&mut s, &r, JsonStyle::Compact);
+        assert_eq!(
+            s,
+            "{\"input_length\":3,\"output_length\":4,\"hash_ids\":[],\"session_id\":\"s1\",\"delay\":1500.0}\n"
+        );
     }
 }

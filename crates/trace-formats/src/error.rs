@@ -1,0 +1,265 @@
+//! Errors of trace reading, writing and conversion, and the policy for malformed records.
+
+use std::io;
+
+/// What is wrong with a malformed record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RecordErrorKind {
+    /// The line is not valid JSON (or not valid UTF-8).
+    InvalidJson,
+    /// A required field is absent or empty.
+    MissingField,
+    /// A field that must be non-negative is negative.
+    NegativeValue,
+    /// A field has the wrong type or an impossible value.
+    InvalidValue,
+    /// A timestamp is earlier than the previous record's where order matters.
+    NonMonotonicTimestamp,
+    /// `hash_ids` is empty although `input_length` is positive.
+    EmptyHashIds,
+    /// The CSV header lacks a required column.
+    BadHeader,
+    /// The last line of the file is cut off (no final newline and incomplete).
+    TruncatedLine,
+    /// A CSV row has the wrong number of fields.
+    WrongFieldCount,
+}
+
+/// A malformed input record: the file, the 1-based line, the field (when one is to blame) and what
+/// is wrong. Displays as `file:line: field `name`: message`.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{source_name}:{line}: {}{message}", field_prefix(field.as_deref()))]
+#[non_exhaustive]
+pub struct RecordError {
+    /// The file (or stream name given by the caller).
+    pub source_name: String,
+    /// 1-based line number where the record starts.
+    pub line: u64,
+    /// The offending field, if a single field is to blame.
+    pub field: Option<String>,
+    /// The class of problem.
+    pub kind: RecordErrorKind,
+    /// Human-readable detail.
+    pub message: String,
+}
+
+fn field_prefix(field: Option<&str>) -> String {
+    field.map(|f| format!("field `{f}`: ")).unwrap_or_default()
+}
+
+/// A problem found in one record, before the reader adds the file and line.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct FieldProblem {
+    /// The offending field (`turns[2].timestamp` for nested fields), if one is to blame.
+    pub field: Option<String>,
+    /// The class of problem.
+    pub kind: RecordErrorKind,
+    /// Human-readable detail.
+    pub message: String,
+}
+
+impl FieldProblem {
+    /// A problem blamed on `field`.
+    pub fn new(
+        field: impl Into<String>,
+        kind: RecordErrorKind,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            field: Some(field.into()),
+            kind,
+            message: message.into(),
+        }
+    }
+
+    /// A problem with the record as a whole.
+    pub fn whole_record(kind: RecordErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            field: None,
+            kind,
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn at(self, source_name: &str, line: u64) -> RecordError {
+        RecordError {
+            source_name: source_name.to_owned(),
+            line,
+            field: self.field,
+            kind: self.kind,
+            message: self.message,
+        }
+    }
+}
+
+/// Errors of this crate.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Reading an input failed.
+    #[error("failed to read {path}: {source}")]
+    Read {
+        /// The file or stream name.
+        path: String,
+        /// The underlying error.
+        #[source]
+        source: io::Error,
+    },
+    /// Writing an output failed.
+    #[error("failed to write {path}: {source}")]
+    Write {
+        /// The file or stream name.
+        path: String,
+        /// The underlying error.
+        #[source]
+        source: io::Error,
+    },
+    /// A malformed record under [`ErrorPolicy::Stop`], or a malformed header (always fatal).
+    #[error(transparent)]
+    Record(#[from] RecordError),
+    /// An option has an impossible value.
+    #[error("invalid option `{name}`: {message}")]
+    InvalidOption {
+        /// The option name.
+        name: &'static str,
+        /// Why it is invalid.
+        message: String,
+    },
+}
+
+impl Error {
+    pub(crate) fn read(path: &str, source: io::Error) -> Self {
+        Self::Read {
+            path: path.to_owned(),
+            source,
+        }
+    }
+
+    pub(crate) fn write(path: &str, source: io::Error) -> Self {
+        Self::Write {
+            path: path.to_owned(),
+            source,
+        }
+    }
+
+    pub(crate) fn invalid_option(name: &'static str, message: impl Into<String>) -> Self {
+        Self::InvalidOption {
+            name,
+            message: message.into(),
+        }
+    }
+}
+
+/// What a reader does with a malformed record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ErrorPolicy {
+    /// Yield the error and end the stream.
+    #[default]
+    Stop,
+    /// Count the error, keep the first few messages, and continue with the next record.
+    Skip,
+}
+
+/// Counts of what a reader has seen, and the first few malformed-record errors.
+#[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
+pub struct ReadReport {
+    /// Records yielded.
+    pub records: u64,
+    /// Malformed records (skipped under [`ErrorPolicy::Skip`]; at most 1 under `Stop`).
+    pub malformed: u64,
+    /// The first malformed-record errors, at most [`ReadOptions::max_kept_errors`].
+    pub first_errors: Vec<RecordError>,
+}
+
+impl ReadReport {
+    pub(crate) fn note_error(&mut self, error: &RecordError, max_kept: usize) {
+        self.malformed += 1;
+        if self.first_errors.len() < max_kept {
+            self.first_errors.push(error.clone());
+        }
+    }
+}
+
+/// How readers treat malformed input.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct ReadOptions {
+    /// Stop at or skip malformed records. Default: [`ErrorPolicy::Stop`].
+    pub policy: ErrorPolicy,
+    /// Require timestamps to be non-decreasing (records without a timestamp are not compared).
+    /// Default: true. Turn off for multi-session traces whose sessions interleave out of order.
+    pub monotonic_timestamps: bool,
+    /// Reject Mooncake records with a positive `input_length`, empty `hash_ids` and no
+    /// `text_input`. Default: true. Turn off for agentic session traces where `hash_ids` is
+    /// optional.
+    pub require_hash_ids: bool,
+    /// How many error messages [`ReadReport::first_errors`] keeps. Default: 10.
+    pub max_kept_errors: usize,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        Self {
+            policy: ErrorPolicy::Stop,
+            monotonic_timestamps: true,
+            require_hash_ids: true,
+            max_kept_errors: 10,
+        }
+    }
+}
+
+impl ReadOptions {
+    /// Default options with the given policy.
+    pub fn with_policy(policy: ErrorPolicy) -> Self {
+        Self {
+            policy,
+            ..Self::default()
+        }
+    }
+
+    /// Sets [`ReadOptions::monotonic_timestamps`].
+    pub fn monotonic_timestamps(mut self, on: bool) -> Self {
+        self.monotonic_timestamps = on;
+        self
+    }
+
+    /// Sets [`ReadOptions::require_hash_ids`].
+    pub fn require_hash_ids(mut self, on: bool) -> Self {
+        self.require_hash_ids = on;
+        self
+    }
+
+    /// Sets [`ReadOptions::max_kept_errors`].
+    pub fn max_kept_errors(mut self, n: usize) -> Self {
+        self.max_kept_errors = n;
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_error_names_file_line_and_field() {
+        let e =
+            FieldProblem::new("hash_ids", RecordErrorKind::EmptyHashIds, "empty").at("t.jsonl", 7);
+        assert_eq!(e.to_string(), "t.jsonl:7: field `hash_ids`: empty");
+        let e = FieldProblem::whole_record(RecordErrorKind::InvalidJson, "bad").at("t.jsonl", 2);
+        assert_eq!(e.to_string(), "t.jsonl:2: bad");
+    }
+
+    #[test]
+    fn report_keeps_only_the_first_errors() {
+        let mut r = ReadReport::default();
+        let e = FieldProblem::whole_record(RecordErrorKind::InvalidJson, "x").at("f", 1);
+        for _ in 0..5 {
+            r.note_error(&e, 2);
+        }
+        assert_eq!(r.malformed, 5);
+        assert_eq!(r.first_errors.len(), 2);
+    }
+}

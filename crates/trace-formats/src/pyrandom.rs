@@ -1,0 +1,248 @@
+//! Python's `random` module generator, bit for bit: MT19937 seeded the way CPython's
+//! `random.seed(int)` seeds it, `getrandbits(k)`, and `randint`/`randrange` by rejection sampling.
+//!
+//! * `random.seed(n)` for an int `n` uses `init_by_array` with the 32-bit words of `|n|`, least
+//!   significant first; `n = 0` gives the key `[0]`.
+//! * `getrandbits(k)` for `k ≤ 32` is the next output shifted right by `32 − k`; for larger `k`
+//!   it fills 32-bit words least significant first, the last one shifted.
+//! * `randint(a, b) = a + randbelow(b − a + 1)`, and `randbelow(n)` draws `getrandbits(k)` with
+//!   `k = n.bit_length()` until the value is below `n`.
+//!
+//! The state twist is done lazily, one word per output, in the same order as the standard
+//! full-array twist, so outputs are identical while a freshly seeded generator that is asked for
+//! few numbers never twists the whole array. [`seed_lanes`] seeds several generators at once
+//! (independent chains interleaved for instruction-level parallelism).
+
+const N: usize = 624;
+const M: usize = 397;
+const MATRIX_A: u32 = 0x9908_b0df;
+const UPPER_MASK: u32 = 0x8000_0000;
+const LOWER_MASK: u32 = 0x7fff_ffff;
+
+/// The state after `init_genrand(19650218)`, the first step of every `init_by_array`.
+fn init_genrand_19650218() -> [u32; N] {
+    let mut mt = [0u32; N];
+    mt[0] = 19_650_218;
+    for i in 1..N {
+        mt[i] = 1_812_433_253u32
+            .wrapping_mul(mt[i - 1] ^ (mt[i - 1] >> 30))
+            .wrapping_add(i as u32);
+    }
+    mt
+}
+
+/// A Python-compatible Mersenne Twister.
+#[derive(Clone)]
+pub struct PyRandom {
+    mt: [u32; N],
+    /// Index of the next state word to twist and output; `N` means a new twist round starts.
+    pos: usize,
+}
+
+impl std::fmt::Debug for PyRandom {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PyRandom")
+            .field("pos", &self.pos)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PyRandom {
+    /// The generator after Python's `random.seed(n)` for a non-negative int `n`.
+    pub fn seed(n: u64) -> Self {
+        let low = n as u32;
+        let high = (n >> 32) as u32;
+        if high == 0 {
+            Self::from_key(&[low])
+        } else {
+            Self::from_key(&[low, high])
+        }
+    }
+
+    /// The generator after `init_by_array(key)` (CPython's seeding routine).
+    pub fn from_key(key: &[u32]) -> Self {
+        let key: &[u32] = if key.is_empty() { &[0] } else { key };
+        let mut mt = init_genrand_19650218();
+        let mut i = 1usize;
+        let mut j = 0usize;
+        for _ in 0..N.max(key.len()) {
+            let prev = mt[i - 1];
+            mt[i] = (mt[i] ^ (prev ^ (prev >> 30)).wrapping_mul(1_664_525))
+                .wrapping_add(key[j])
+                .wrapping_add(j as u32);
+            i += 1;
+            j += 1;
+            if i >= N {
+                mt[0] = mt[N - 1];
+                i = 1;
+            }
+            if j >= key.len() {
+                j = 0;
+            }
+        }
+        for _ in 0..N - 1 {
+            let prev = mt[i - 1];
+            mt[i] =
+                (mt[i] ^ (prev ^ (prev >> 30)).wrapping_mul(1_566_083_941)).wrapping_sub(i as u32);
+            i += 1;
+            if i >= N {
+                mt[0] = mt[N - 1];
+                i = 1;
+            }
+        }
+        mt[0] = 0x8000_0000;
+        Self { mt, pos: N }
+    }
+
+    /// The next 32-bit output (`genrand_uint32`).
+    #[inline]
+    pub fn next_u32(&mut self) -> u32 {
+        if self.pos >= N {
+            self.pos = 0;
+        }
+        let i = self.pos;
+        let y = (self.mt[i] & UPPER_MASK) | (self.mt[(i + 1) % N] & LOWER_MASK);
+        let mag = if y & 1 == 1 { MATRIX_A } else { 0 };
+        self.mt[i] = self.mt[(i + M) % N] ^ (y >> 1) ^ mag;
+        self.pos += 1;
+        temper(self.mt[i])
+    }
+
+    /// Python's `getrandbits(k)` for `1 ≤ k ≤ 64`.
+    pub fn getrandbits(&mut self, k: u32) -> u64 {
+        debug_assert!((1..=64).contains(&k));
+        if k <= 32 {
+            return u64::from(self.next_u32() >> (32 - k));
+        }
+        let low = u64::from(self.next_u32());
+        let high = u64::from(self.next_u32() >> (64 - k));
+        low | (high << 32)
+    }
+
+    /// Python's `_randbelow(n)`: uniform in `0..n`, for `n ≥ 1`.
+    pub fn randbelow(&mut self, n: u64) -> u64 {
+        debug_assert!(n >= 1);
+        let k = 64 - n.leading_zeros();
+        loop {
+            let r = self.getrandbits(k);
+            if r < n {
+                return r;
+            }
+        }
+    }
+
+    /// Python's `randint(0, b)` (inclusive), for `b < u64::MAX`.
+    pub fn randint_from_zero(&mut self, b: u64) -> u64 {
+        self.randbelow(b + 1)
+    }
+}
+
+#[inline]
+fn temper(mut y: u32) -> u32 {
+    y ^= y >> 11;
+    y ^= (y << 7) & 0x9d2c_5680;
+    y ^= (y << 15) & 0xefc6_0000;
+    y ^= y >> 18;
+    y
+}
+
+/// Number of generators [`seed_lanes`] seeds at once.
+pub const LANES: usize = 8;
+
+/// Seeds `LANES` generators as Python's `random.seed(seeds[l])` does, for seeds below 2^32,
+/// interleaving the independent seeding chains. Equal to `PyRandom::seed` lane by lane.
+pub fn seed_lanes(seeds: [u32; LANES]) -> [PyRandom; LANES] {
+    let base = init_genrand_19650218();
+    // lane-major state: mt[i][lane]
+    let mut mt = vec![[0u32; LANES]; N];
+    for (row, b) in mt.iter_mut().zip(base.iter()) {
+        *row = [*b; LANES];
+    }
+    // First loop of init_by_array with a one-word key: i runs 1..N, wraps once, then i = 1.
+    let mut i = 1usize;
+    for _ in 0..N {
+        let prev = mt[i - 1];
+        let cur = &mut mt[i];
+        for l in 0..LANES {
+            cur[l] = (cur[l] ^ (prev[l] ^ (prev[l] >> 30)).wrapping_mul(1_664_525))
+                .wrapping_add(seeds[l]);
+        }
+        i += 1;
+        if i >= N {
+            mt[0] = mt[N - 1];
+            i = 1;
+        }
+    }
+    for _ in 0..N - 1 {
+        let prev = mt[i - 1];
+        let cur = &mut mt[i];
+        let sub = i as u32;
+        for l in 0..LANES {
+            cur[l] = (cur[l] ^ (prev[l] ^ (prev[l] >> 30)).wrapping_mul(1_566_083_941))
+                .wrapping_sub(sub);
+        }
+        i += 1;
+        if i >= N {
+            mt[0] = mt[N - 1];
+            i = 1;
+        }
+    }
+    std::array::from_fn(|l| {
+        let mut state = [0u32; N];
+        for (s, row) in state.iter_mut().zip(mt.iter()) {
+            *s = row[l];
+        }
+        state[0] = 0x8000_0000;
+        PyRandom { mt: state, pos: N }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matches_the_reference_mt19937_output() {
+        // init_by_array({0x123, 0x234, 0x345, 0x456}) first outputs, from mt19937ar.out
+        // (Matsumoto & Nishimura's reference test vector).
+        let mut r = PyRandom::from_key(&[0x123, 0x234, 0x345, 0x456]);
+        let got: Vec<u32> = (0..5).map(|_| r.next_u32()).collect();
+        assert_eq!(
+            got,
+            vec![
+                1_067_595_299,
+                955_945_823,
+                477_289_528,
+                4_107_218_783,
+                4_228_976_476
+            ]
+        );
+    }
+
+    #[test]
+    fn lazy_twist_survives_many_rounds() {
+        // Output 10000 of the reference generator (mt19937ar, init_genrand(5489)) is 4123659995.
+        let mut mt = [0u32; N];
+        mt[0] = 5489;
+        for i in 1..N {
+            mt[i] = 1_812_433_253u32
+                .wrapping_mul(mt[i - 1] ^ (mt[i - 1] >> 30))
+                .wrapping_add(i as u32);
+        }
+        let mut r = PyRandom { mt, pos: N };
+        let last = (0..10_000).map(|_| r.next_u32()).last().unwrap();
+        assert_eq!(last, 4_123_659_995);
+    }
+
+    #[test]
+    fn lanes_equal_scalar_seeding() {
+        let seeds = [0, 1, 2, 7, 1000, 65_535, 123_456_789, u32::MAX];
+        let lanes = seed_lanes(seeds);
+        for (mut lane, seed) in lanes.into_iter().zip(seeds) {
+            let mut scalar = PyRandom::seed(u64::from(seed));
+            for _ in 0..1000 {
+                assert_eq!(lane.next_u32(), scalar.next_u32(), "seed {seed}");
+            }
+        }
+    }
+}
