@@ -6,8 +6,12 @@
 //! malformed line with its file, line number and field.
 #![deny(missing_docs)]
 
+pub mod analyze;
 mod hasher;
 mod mooncake;
+pub mod synthesize;
 
+pub use analyze::{PrefixAnalysis, PrefixAnalyzer};
 pub use hasher::RollingHasher;
 pub use mooncake::MooncakeRecord;
+pub use synthesize::{RequestFilters, Synthesizer, SynthesizerConfig, SyntheticRequest};
