@@ -43,9 +43,9 @@ mod sse;
 
 pub use arrivals::{ArrivalPattern, Arrivals};
 pub use dataset::DatasetEntry;
+pub use error::Error;
 pub use extra_inputs::{parse_extra_inputs, parse_header};
 pub use prompts::{PromptSynthesizer, SyntheticConfig, SyntheticDataset, synthesize};
-pub use error::Error;
 pub use request_body::{EndpointConfig, EndpointKind, body_bytes, build_body};
 pub use response::ResponseChunk;
 pub use runner::{

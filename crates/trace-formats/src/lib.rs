@@ -33,6 +33,7 @@
 #![deny(missing_docs)]
 
 mod aiperf;
+pub mod analyze;
 mod azure;
 mod burstgpt;
 mod convert;
@@ -46,11 +47,13 @@ mod pyrandom;
 mod pytext;
 mod report;
 mod sin_synth;
+pub mod synthesize;
 
 pub use aiperf::{
     ContentItem, MultiTurn, MultiTurnReader, MultiTurnWriter, RandomPoolEntry, RandomPoolReader,
     RandomPoolWriter, SingleTurn, SingleTurnReader, SingleTurnWriter,
 };
+pub use analyze::{PrefixAnalysis, PrefixAnalyzer};
 pub use azure::{AZURE_HEADER, AzureReader, AzureRecord, AzureTimestamp, AzureWriter};
 pub use burstgpt::{BURSTGPT_HEADER, BurstGptReader, BurstGptRecord, BurstGptWriter};
 pub use convert::azure::{AzureConversion, AzureConvertOptions, convert_azure};
@@ -70,3 +73,4 @@ pub use pyrandom::{LANES, PyRandom, seed_lanes};
 pub use pytext::{push_python_json_string, python_float_repr, python_number_text};
 pub use report::{CONVERSION_REPORT_VERSION, ConversionReport};
 pub use sin_synth::{DefaultedFloats, SinSynthConfig, SinSynthSummary, sine_value};
+pub use synthesize::{RequestFilters, Synthesizer, SynthesizerConfig, SyntheticRequest};

@@ -4,7 +4,9 @@
 use servebench_loadgen_core::prompts::SyntheticConfig;
 use servebench_loadgen_core::synthesize;
 
-use crate::synthetic_support::{build_and_check, check_prefix_sharing, check_prompts_differ, qwen3};
+use crate::synthetic_support::{
+    build_and_check, check_prefix_sharing, check_prompts_differ, qwen3,
+};
 
 #[test]
 fn exact_lengths_for_many_isl_and_seeds() {
