@@ -173,6 +173,39 @@ mod tests {
         assert!((s.std - (10.0f64 / 121.0).sqrt()).abs() < 1e-12);
     }
 
+    proptest::proptest! {
+        /// Past the cap, every percentile stays within the stated relative error of the exact
+        /// percentile (each interpolated rank is within it, so their convex combination is too),
+        /// and count, sum, min and max stay exact.
+        #[test]
+        fn histogram_percentiles_within_stated_error(
+            values in proptest::collection::vec(1e-3f64..1e6, 2..400),
+            cap in 0usize..2,
+        ) {
+            let mut d = Distribution::with_cap(cap);
+            for &v in &values {
+                d.push(v);
+            }
+            let approx = d.stats().unwrap();
+            let exact = Stats::of(&values).unwrap();
+            proptest::prop_assert_eq!(approx.count, exact.count);
+            proptest::prop_assert_eq!((approx.min, approx.max), (exact.min, exact.max));
+            proptest::prop_assert!((approx.sum - exact.sum).abs() <= 1e-9 * exact.sum);
+            proptest::prop_assert!((approx.std - exact.std).abs() <= 1e-6 * exact.max);
+            let pairs = [
+                (approx.p1, exact.p1), (approx.p5, exact.p5), (approx.p10, exact.p10),
+                (approx.p25, exact.p25), (approx.p50, exact.p50), (approx.p75, exact.p75),
+                (approx.p90, exact.p90), (approx.p95, exact.p95), (approx.p99, exact.p99),
+            ];
+            for (a, e) in pairs {
+                proptest::prop_assert!(
+                    (a - e).abs() <= HISTOGRAM_RELATIVE_ERROR * e * (1.0 + 1e-9),
+                    "approx {} exact {}", a, e
+                );
+            }
+        }
+    }
+
     #[test]
     fn empty_distribution_has_no_stats() {
         assert!(Distribution::default().stats().is_none());

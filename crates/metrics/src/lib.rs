@@ -10,6 +10,38 @@
 //! [`RecordJsonlWriter::write`] and [`Aggregator::push`]; at the end [`Aggregator::summary`] and
 //! [`write_summary_exports`]. The metric catalogue ([`CATALOGUE`], [`Metric`]) gives every tag, display
 //! name and unit; [`Stats`] are AIPerf's statistics (numpy-linear percentiles, population std).
+//!
+//! ```
+//! use servebench_metrics::*;
+//! use servebench_tokenize::BuiltinTokenizer;
+//!
+//! let clock = RunClock::start();
+//! let mut aggregator = Aggregator::new(AggregatorConfig::default());
+//! let chunk = |ms: u64, text: &str| ContentChunk {
+//!     read_index: 0,
+//!     stamp_ns: ms * 1_000_000,
+//!     text: text.into(),
+//!     reasoning: String::new(),
+//!     usage_tokens: None,
+//! };
+//! let record = RequestRecord {
+//!     index: 0, phase: Phase::Profiling, session_index: 0, turn_index: 0, url_index: 0,
+//!     credit_issued_ns: 0, intended_send_ns: None, start_ns: 0, ack_ns: None,
+//!     end_ns: 150_000_000, status: Some(200), streaming: true,
+//!     chunks: vec![chunk(100, " hello"), chunk(120, " world"), chunk(140, " again")],
+//!     reads: 3, non_content_events: 1, usage: None, input_tokens: Some(8),
+//!     requested_output_tokens: None, server_timing: None, error: None,
+//! };
+//! let metrics = RecordMetrics::compute(&record, &BuiltinTokenizer::new(), &MetricOptions::default());
+//! // TTFT 100 ms; ITL = (140 - 100) / (3 - 1) = 20 ms.
+//! assert_eq!(metrics.get(Metric::TimeToFirstToken), Some(100.0));
+//! assert_eq!(metrics.get(Metric::InterTokenLatency), Some(20.0));
+//! aggregator.push(&record, &metrics);
+//! let summary = aggregator.summary(&clock);
+//! assert_eq!(summary.profiling.scalar(Metric::RequestCount), Some(1.0));
+//! let csv = summary_csv(&summary.profiling);
+//! assert!(csv.starts_with("Metric,avg,min,max,sum,p1,"));
+//! ```
 #![warn(missing_docs)]
 
 mod aggregate;
