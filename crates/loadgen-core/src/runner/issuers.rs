@@ -60,15 +60,17 @@ pub(crate) fn start_open_loop(
                 if !sleep_until(due, &phase.stop) {
                     break;
                 }
-                let Some(phase_seq) = phase.try_issue() else {
-                    break;
-                };
+                // The slot first: issuing the last request raises `stop`, which must not cancel
+                // the wait for its own slot.
                 let permit = match &slots {
                     None => None,
                     Some(slots) => match acquire(slots, &phase.stop, &runtime) {
                         Some(permit) => Some(permit),
                         None => break,
                     },
+                };
+                let Some(phase_seq) = phase.try_issue() else {
+                    break;
                 };
                 let spec = RequestSpec {
                     phase_seq,
