@@ -4,14 +4,14 @@
 //! theoretical prefix-cache hit rate of an infinite cache filled in file order; then it
 //! summarises each metric with [`SummaryStats`].
 
+pub(crate) mod fxhash;
 mod stats;
 mod table;
-
-use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
 use crate::MooncakeRecord;
+use fxhash::{FxHashMap, FxHashSet};
 
 pub use stats::{STATS_COLUMNS, SummaryStats, percentile_linear};
 pub use table::{format_python_float, render_stats_table};
@@ -27,18 +27,20 @@ pub const ANALYSIS_METRICS: [&str; 5] = [
 
 /// Accumulates trace rows, then computes the prefix statistics in [`PrefixAnalyzer::finish`].
 ///
-/// Memory: the rows' lengths and hash ids (8 bytes per block), plus one counter per distinct
-/// `(position, hash_id)` pair.
+/// Memory: the rows' lengths, 4 bytes per block, one counter and one map entry per distinct
+/// `(position, hash_id)` pair, and one set entry per distinct id.
 #[derive(Debug, Clone)]
 pub struct PrefixAnalyzer {
     block_size: u64,
     input_lengths: Vec<u64>,
     output_lengths: Vec<u64>,
-    /// All rows' hash ids back to back; row `i` is `ids[ends[i-1]..ends[i]]`.
-    ids: Vec<u64>,
+    /// For every block of every row, back to back, the index of its `(position, hash_id)` pair
+    /// in `pair_counts`; row `i` is `pairs[ends[i-1]..ends[i]]`.
+    pairs: Vec<u32>,
     ends: Vec<usize>,
-    pair_counts: HashMap<(usize, u64), u32>,
-    seen: HashSet<u64>,
+    pair_index: FxHashMap<(usize, u64), u32>,
+    pair_counts: Vec<u32>,
+    seen: FxHashSet<u64>,
     hit_rates: Vec<f64>,
 }
 
@@ -49,10 +51,11 @@ impl PrefixAnalyzer {
             block_size,
             input_lengths: Vec::new(),
             output_lengths: Vec::new(),
-            ids: Vec::new(),
+            pairs: Vec::new(),
             ends: Vec::new(),
-            pair_counts: HashMap::new(),
-            seen: HashSet::new(),
+            pair_index: FxHashMap::default(),
+            pair_counts: Vec::new(),
+            seen: FxHashSet::default(),
             hit_rates: Vec::new(),
         }
     }
@@ -62,21 +65,29 @@ impl PrefixAnalyzer {
         let hash_ids = &record.hash_ids;
         self.input_lengths.push(record.input_length);
         self.output_lengths.push(record.output_length);
-        self.ids.extend_from_slice(hash_ids);
-        self.ends.push(self.ids.len());
         for (position, &id) in hash_ids.iter().enumerate() {
-            *self.pair_counts.entry((position, id)).or_insert(0) += 1;
+            let next = self.pair_counts.len() as u32;
+            let index = *self.pair_index.entry((position, id)).or_insert(next);
+            if index == next {
+                self.pair_counts.push(0);
+            }
+            self.pair_counts[index as usize] += 1;
+            self.pairs.push(index);
         }
+        self.ends.push(self.pairs.len());
         // Infinite cache in file order: the hit is the prefix before the first never-seen id.
         // Rows without blocks have no hit rate at all (Dynamo skips them).
         if !hash_ids.is_empty() {
-            let first_unseen = hash_ids
-                .iter()
-                .position(|id| !self.seen.contains(id))
-                .unwrap_or(hash_ids.len());
+            // Inserting while scanning is equivalent to "scan, then add the row": the first id
+            // that is new to the set is the first one unseen before this row.
+            let mut first_unseen = hash_ids.len();
+            for (position, &id) in hash_ids.iter().enumerate() {
+                if self.seen.insert(id) && first_unseen == hash_ids.len() {
+                    first_unseen = position;
+                }
+            }
             self.hit_rates
                 .push(first_unseen as f64 / hash_ids.len() as f64);
-            self.seen.extend(hash_ids.iter().copied());
         }
     }
 
@@ -100,15 +111,14 @@ impl PrefixAnalyzer {
         let mut too_few_blocks = Vec::new();
         let mut start = 0;
         for (row, (&end, &input)) in self.ends.iter().zip(&self.input_lengths).enumerate() {
-            let hash_ids = &self.ids[start..end];
+            let pairs = &self.pairs[start..end];
             start = end;
-            let repeated = hash_ids
+            let repeated = pairs
                 .iter()
-                .enumerate()
-                .filter(|(pos, id)| self.pair_counts.get(&(*pos, **id)).copied().unwrap_or(0) > 1)
+                .filter(|&&p| self.pair_counts[p as usize] > 1)
                 .count() as u64;
             // Every pair shared (including a row without blocks): the whole input is context.
-            let (prefix, unique) = if repeated == hash_ids.len() as u64 {
+            let (prefix, unique) = if repeated == pairs.len() as u64 {
                 (input, 0)
             } else {
                 let prefix = repeated * bs;
@@ -117,7 +127,7 @@ impl PrefixAnalyzer {
             if prefix > input {
                 prefix_exceeds_input.push(row);
             }
-            if (hash_ids.len() as u64).saturating_mul(bs) < input {
+            if (pairs.len() as u64).saturating_mul(bs) < input {
                 too_few_blocks.push(row);
             }
             context_lengths.push(prefix);
@@ -127,7 +137,7 @@ impl PrefixAnalyzer {
             block_size: bs,
             rows,
             distinct_pairs: self.pair_counts.len(),
-            repeated_pairs: self.pair_counts.values().filter(|&&c| c > 1).count(),
+            repeated_pairs: self.pair_counts.iter().filter(|&&c| c > 1).count(),
             input_lengths: self.input_lengths,
             context_lengths,
             unique_prompt_lengths,

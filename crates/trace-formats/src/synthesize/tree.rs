@@ -5,8 +5,6 @@
 //! fresh [`crate::RollingHasher`], so they are dense and a contracted chain's ids are
 //! consecutive (its nodes are first created, in order, by the same row).
 
-use std::collections::BTreeSet;
-
 use super::error::SynthesizeError;
 use super::sampler::{round_half_even, searchsorted_left};
 
@@ -97,24 +95,23 @@ impl PrefixTree {
     /// while it has the same visited count; the chain's nodes but its tail are removed, the tail
     /// is re-attached to the head's parent with the head's edge weight and gets the chain length.
     pub(crate) fn merge_chains(&mut self) {
-        let visited_values: BTreeSet<u64> = self
-            .nodes
-            .iter()
-            .filter(|n| n.alive)
-            .map(|n| n.visited)
+        // Visit counts never change during contraction, so the groups can be formed once:
+        // live nodes sorted by (visited, id), one group per visited value, ids ascending.
+        let mut order: Vec<(u64, usize)> = (0..self.nodes.len())
+            .filter(|&i| self.nodes[i].alive)
+            .map(|i| (self.nodes[i].visited, i))
             .collect();
-        for v in visited_values {
-            let group: Vec<usize> = (0..self.nodes.len())
-                .filter(|&i| self.nodes[i].alive && self.nodes[i].visited == v)
-                .collect();
+        order.sort_unstable();
+        for group in order.chunk_by(|a, b| a.0 == b.0) {
             if group.len() == 1 {
                 continue;
             }
+            let v = group[0].0;
             // Rewiring is applied after the scan, like Dynamo removes nodes after its loop:
             // a chain's tail, if it is a candidate too, still sees its original parent and is
             // skipped instead of restarting a chain of length 1.
             let mut rewires = Vec::new();
-            for &head in &group {
+            for &(_, head) in group {
                 let node = &self.nodes[head];
                 let Some(pred) = node.parent else { continue };
                 if node.children.len() != 1 {
