@@ -35,6 +35,7 @@ mod client;
 mod dataset;
 mod error;
 pub mod extra_inputs;
+pub mod profile;
 pub mod prompts;
 mod request_body;
 mod response;
@@ -49,7 +50,7 @@ pub use prompts::{PromptSynthesizer, SyntheticConfig, SyntheticDataset, synthesi
 pub use request_body::{EndpointConfig, EndpointKind, body_bytes, build_body};
 pub use response::ResponseChunk;
 pub use runner::{
-    CancelHandle, ClientHealth, LagHistogram, LagStats, LoadMode, PhaseSummary, RunConfig,
+    CancelHandle, ClientHealth, LagHistogram, LagStats, LoadMode, PhaseSummary, RunConfig, RunProgress,
     RunReport, StopCondition, run,
 };
 pub use sse::{SseEvent, SseParser};

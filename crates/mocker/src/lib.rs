@@ -11,6 +11,7 @@ mod engine;
 mod fixed;
 mod protocol;
 mod server;
+mod simulated;
 
 pub use engine::{
     BLOCK_HASH_SEED, ClusterEvent, Engine, EngineError, EngineMetrics, EnginePool, KvEvent,
@@ -24,3 +25,4 @@ pub use protocol::{FinishReason, GenerateEvent, GenerateRequest, ServerTimings, 
 pub use server::{
     EngineStats, FaultConfig, RunningServer, ServerConfig, ServerError, StatsSnapshot, spawn,
 };
+pub use simulated::{SimulatedServerError, spawn_simulated};

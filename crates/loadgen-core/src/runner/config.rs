@@ -1,6 +1,8 @@
 //! What a run does: endpoint, load shape, stop conditions.
 
 use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use servebench_metrics::RunClock;
@@ -99,6 +101,25 @@ pub struct RunConfig {
     pub cancel_grace: Duration,
     /// Period of the event-loop lag probe.
     pub probe_period: Duration,
+    /// Live counters a progress display can read while the run goes on.
+    pub progress: Arc<RunProgress>,
+}
+
+/// Live counters of a run, updated as requests are sent (read them from any thread).
+#[derive(Debug, Default)]
+pub struct RunProgress {
+    started: AtomicU64,
+}
+
+impl RunProgress {
+    /// Requests sent so far (warm-up and profiling).
+    pub fn started(&self) -> u64 {
+        self.started.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn record_start(&self) {
+        self.started.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 impl RunConfig {
@@ -116,6 +137,7 @@ impl RunConfig {
             warmup_concurrency: None,
             cancel_grace: Duration::from_secs(2),
             probe_period: Duration::from_millis(10),
+            progress: Arc::new(RunProgress::default()),
         }
     }
 }

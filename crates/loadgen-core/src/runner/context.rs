@@ -9,6 +9,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use servebench_metrics::{ErrorKind, MonoNs, Phase, RequestError, RequestRecord, RunClock};
 
+use super::config::RunProgress;
 use super::health::ClientHealth;
 use super::phase::PhaseRun;
 use crate::client::HttpClient;
@@ -67,6 +68,7 @@ pub(crate) struct RunContext {
     streaming: bool,
     timeout: Duration,
     sink: Sender<RequestRecord>,
+    progress: Arc<RunProgress>,
     next_index: AtomicU64,
     pub(crate) tally: Mutex<Tally>,
 }
@@ -91,6 +93,7 @@ impl RunContext {
         streaming: bool,
         timeout: Duration,
         sink: Sender<RequestRecord>,
+        progress: Arc<RunProgress>,
     ) -> Self {
         Self {
             clock,
@@ -101,6 +104,7 @@ impl RunContext {
             streaming,
             timeout,
             sink,
+            progress,
             next_index: AtomicU64::new(0),
             tally: Mutex::new(Tally::default()),
         }
@@ -109,6 +113,7 @@ impl RunContext {
     /// Makes one request and returns its record (never fails: failures are in the record).
     pub(crate) async fn execute(&self, phase: &PhaseRun, spec: RequestSpec) -> RequestRecord {
         let index = self.next_index.fetch_add(1, Ordering::Relaxed);
+        self.progress.record_start();
         let entries = self.dataset.len() as u64;
         let session = usize::try_from(spec.phase_seq % entries).unwrap_or(0);
         let url_index = u32::try_from(index % self.client.url_count() as u64).unwrap_or(0);

@@ -9,7 +9,7 @@ mod phase;
 mod run;
 
 pub use cancel::CancelHandle;
-pub use config::{LoadMode, RunConfig, StopCondition};
+pub use config::{LoadMode, RunConfig, RunProgress, StopCondition};
 pub use context::PhaseSummary;
 pub use health::{ClientHealth, LagHistogram, LagStats};
 pub use run::{RunReport, run};

@@ -78,6 +78,7 @@ pub async fn run(
         config.endpoint.streams(),
         config.request_timeout,
         sink,
+        Arc::clone(&config.progress),
     ));
     let runtime = tokio::runtime::Handle::current();
     let probe = EventLoopProbe::start(runtime.clone(), config.probe_period)?;

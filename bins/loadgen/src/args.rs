@@ -1,0 +1,199 @@
+//! Command-line flags. Names follow `aiperf profile` wherever AIPerf has the same concept, so
+//! existing command lines translate.
+
+use std::path::PathBuf;
+
+use clap::{ArgAction, Parser, ValueEnum};
+
+/// Benchmark an OpenAI-compatible LLM endpoint (or, with no --url, the embedded simulated engine)
+/// and write AIPerf-compatible exports.
+#[derive(Debug, Parser)]
+#[command(name = "loadgen", version, about, long_about = None)]
+pub(crate) struct Args {
+    // ----- Endpoint -----
+    /// Server base URL; repeat for round-robin over several servers. Without it, loadgen starts
+    /// the embedded simulated engine on an ephemeral 127.0.0.1 port and benchmarks that.
+    #[arg(short = 'u', long = "url", help_heading = "Endpoint")]
+    pub(crate) urls: Vec<String>,
+
+    /// Model name sent in every request.
+    #[arg(short = 'm', long = "model", alias = "model-names", default_value = "servebench-mock", help_heading = "Endpoint")]
+    pub(crate) model: String,
+
+    /// API flavour.
+    #[arg(long, value_enum, default_value_t = EndpointKind::Chat, help_heading = "Endpoint")]
+    pub(crate) endpoint_type: EndpointKind,
+
+    /// Path overriding the endpoint type's default (e.g. /v1/chat/completions).
+    #[arg(long = "endpoint", alias = "custom-endpoint", help_heading = "Endpoint")]
+    pub(crate) endpoint_path: Option<String>,
+
+    /// Ask for streamed (SSE) responses. Default: off, as in AIPerf; on when benchmarking the
+    /// embedded engine (no --url) unless --no-streaming.
+    #[arg(long, action = ArgAction::SetTrue, overrides_with = "no_streaming", help_heading = "Endpoint")]
+    pub(crate) streaming: bool,
+
+    /// Ask for non-streamed responses.
+    #[arg(long, action = ArgAction::SetTrue, help_heading = "Endpoint")]
+    pub(crate) no_streaming: bool,
+
+    /// Give up on a request after this many seconds.
+    #[arg(long, default_value_t = 600.0, help_heading = "Endpoint")]
+    pub(crate) request_timeout_seconds: f64,
+
+    /// Sent as `Authorization: Bearer <key>`.
+    #[arg(long, help_heading = "Endpoint")]
+    pub(crate) api_key: Option<String>,
+
+    /// Extra HTTP header `Name:Value`; repeatable.
+    #[arg(short = 'H', long = "header", help_heading = "Endpoint")]
+    pub(crate) headers: Vec<String>,
+
+    /// Extra body fields: `key:value` pairs (values typed as JSON where they parse) or JSON
+    /// objects; repeatable; merged into every request body.
+    #[arg(long = "extra-inputs", num_args = 1.., help_heading = "Endpoint")]
+    pub(crate) extra_inputs: Vec<String>,
+
+    /// Send `max_tokens` instead of `max_completion_tokens`.
+    #[arg(long, help_heading = "Endpoint")]
+    pub(crate) use_legacy_max_tokens: bool,
+
+    /// Pin the output length: also send `min_tokens` = the requested length and `ignore_eos: true`.
+    #[arg(long, help_heading = "Endpoint")]
+    pub(crate) ignore_eos: bool,
+
+    /// Count ISL/OSL from the server's `usage` instead of re-tokenizing.
+    #[arg(long, help_heading = "Endpoint")]
+    pub(crate) use_server_token_count: bool,
+
+    /// Use HTTP/2 with prior knowledge (h2c) instead of HTTP/1.1.
+    #[arg(long, help_heading = "Endpoint")]
+    pub(crate) http2: bool,
+
+    // ----- Load -----
+    /// Closed loop: this many requests in flight, a new one the moment one completes. With
+    /// --request-rate: a cap on requests in flight. Default 1 when no rate is given.
+    #[arg(long, help_heading = "Load")]
+    pub(crate) concurrency: Option<usize>,
+
+    /// Open loop: requests per second (fractional allowed), on an absolute schedule.
+    #[arg(long, help_heading = "Load")]
+    pub(crate) request_rate: Option<f64>,
+
+    /// Inter-arrival distribution for --request-rate.
+    #[arg(long, alias = "arrival-pattern", value_enum, default_value_t = RateMode::Poisson, help_heading = "Load")]
+    pub(crate) request_rate_mode: RateMode,
+
+    /// Gamma shape for --request-rate-mode gamma (vLLM's burstiness: 1 = Poisson, larger =
+    /// smoother) [default: 1.0].
+    #[arg(long, alias = "vllm-burstiness", help_heading = "Load")]
+    pub(crate) arrival_smoothness: Option<f64>,
+
+    /// Stop after this many profiling requests (default 10 when no stop condition is given).
+    #[arg(long, alias = "num-requests", help_heading = "Load")]
+    pub(crate) request_count: Option<u64>,
+
+    /// Stop issuing after this many seconds.
+    #[arg(long, help_heading = "Load")]
+    pub(crate) benchmark_duration: Option<f64>,
+
+    /// Seconds in-flight requests may still complete after --benchmark-duration.
+    #[arg(long, default_value_t = 30.0, help_heading = "Load")]
+    pub(crate) benchmark_grace_period: f64,
+
+    /// Requests sent before measuring (excluded from metrics, exported per record).
+    #[arg(long, default_value_t = 0, help_heading = "Load")]
+    pub(crate) warmup_request_count: u64,
+
+    // ----- Dataset -----
+    /// Mean prompt length in tokens.
+    #[arg(long, alias = "synthetic-input-tokens-mean", default_value_t = 550, help_heading = "Dataset")]
+    pub(crate) isl: u64,
+
+    /// Standard deviation of the prompt length.
+    #[arg(long, alias = "synthetic-input-tokens-stddev", default_value_t = 0.0, help_heading = "Dataset")]
+    pub(crate) isl_stddev: f64,
+
+    /// Mean requested output length in tokens (unset: the server decides).
+    #[arg(long, alias = "output-tokens-mean", help_heading = "Dataset")]
+    pub(crate) osl: Option<u64>,
+
+    /// Standard deviation of the requested output length.
+    #[arg(long, alias = "output-tokens-stddev", default_value_t = 0.0, help_heading = "Dataset")]
+    pub(crate) osl_stddev: f64,
+
+    /// Number of distinct prompts.
+    #[arg(long, alias = "num-prompts", default_value_t = 100, help_heading = "Dataset")]
+    pub(crate) num_dataset_entries: usize,
+
+    /// Seed for prompts and arrivals (default: random, echoed in the exports).
+    #[arg(long, help_heading = "Dataset")]
+    pub(crate) random_seed: Option<u64>,
+
+    /// Number of shared prefixes; each prompt starts with one of them.
+    #[arg(long, alias = "prefix-prompt-pool-size", default_value_t = 0, help_heading = "Dataset")]
+    pub(crate) num_prefix_prompts: usize,
+
+    /// Length of each shared prefix in tokens (included in the ISL).
+    #[arg(long, default_value_t = 0, help_heading = "Dataset")]
+    pub(crate) prefix_prompt_length: u64,
+
+    /// `builtin` (offline, no download) or a path to a Hugging Face tokenizer.json (or its dir).
+    #[arg(long, default_value = "builtin", help_heading = "Dataset")]
+    pub(crate) tokenizer: String,
+
+    // ----- Output -----
+    /// SLOs, e.g. "time_to_first_token:100 inter_token_latency:5" (display units).
+    #[arg(long, help_heading = "Output")]
+    pub(crate) goodput: Option<String>,
+
+    /// Where exports go. Default: artifacts/<model>-openai-<endpoint>-<stimulus>/ as AIPerf.
+    #[arg(long, help_heading = "Output")]
+    pub(crate) artifact_dir: Option<PathBuf>,
+
+    /// Exit 0 even when the client itself was too slow to measure accurately.
+    #[arg(long, help_heading = "Output")]
+    pub(crate) allow_client_saturation: bool,
+
+    /// Progress display: auto (a live line on a terminal, periodic log lines otherwise) or none.
+    #[arg(long, value_enum, default_value_t = Ui::Auto, help_heading = "Output")]
+    pub(crate) ui: Ui,
+
+    // ----- Embedded engine -----
+    /// Speed-up of the embedded simulated engine (used only without --url; 0 = no delays).
+    #[arg(long, default_value_t = 1.0, help_heading = "Embedded engine")]
+    pub(crate) mocker_speedup_ratio: f64,
+}
+
+/// API flavour and its default path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum EndpointKind {
+    /// `/v1/chat/completions`
+    Chat,
+    /// `/v1/completions`
+    Completions,
+    /// `/v1/embeddings`
+    Embeddings,
+}
+
+/// Open-loop inter-arrival distribution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum RateMode {
+    /// Evenly spaced.
+    Constant,
+    /// Exponential gaps.
+    Poisson,
+    /// Gamma gaps with shape --arrival-smoothness.
+    Gamma,
+}
+
+/// Progress display.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Ui {
+    /// Live line on a TTY, log lines otherwise.
+    Auto,
+    /// Simple periodic log lines.
+    Simple,
+    /// Nothing until the summary.
+    None,
+}

@@ -1,0 +1,29 @@
+//! `loadgen`: benchmark an OpenAI-compatible endpoint, or with no `--url` the embedded simulated
+//! engine, and write AIPerf-compatible exports. Thin glue over servebench's crates.
+
+mod args;
+mod compose;
+mod console;
+mod embedded;
+mod run;
+mod signals;
+mod ui;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let args = args::Args::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(tracing::Level::WARN)
+        .init();
+    match run::run(args) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("loadgen: error: {e:#}");
+            ExitCode::from(run::EXIT_USAGE)
+        }
+    }
+}

@@ -1,0 +1,18 @@
+//! A whole benchmark run: dataset export, the runner, the record-processing thread, the
+//! client-saturation verdict and AIPerf-format exports. This is what `loadgen` runs, and what
+//! later tools (sweeps, router benchmarks) compose.
+
+mod artifacts;
+mod cpu;
+mod error;
+mod processor;
+mod progress;
+mod run;
+mod verdict;
+
+pub use artifacts::default_artifact_dir;
+pub use cpu::process_cpu_time;
+pub use error::ProfileError;
+pub use progress::{LiveProgress, ProgressSnapshot};
+pub use run::{ProfileConfig, ProfileOutcome, profile};
+pub use verdict::{ClientVerdict, SaturationThresholds};

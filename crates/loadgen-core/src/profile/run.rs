@@ -1,0 +1,198 @@
+//! One benchmark run from dataset to exports.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde_json::Value;
+use servebench_metrics::{
+    Aggregator, AggregatorConfig, DEFAULT_EXACT_SAMPLE_CAP, ExportContext, Goodput, INPUTS_FILE,
+    InputsJsonWriter, JSONL_FILE, MetricOptions, Summary, session_id, write_summary_exports,
+};
+use servebench_tokenize::Tokenizer;
+
+use super::error::ProfileError;
+use super::progress::LiveProgress;
+use super::verdict::{ClientVerdict, SaturationThresholds, VerdictInput, assess};
+use super::{cpu, processor};
+use crate::{
+    CancelHandle, DatasetEntry, EndpointKind, LoadMode, RunConfig, RunReport, build_body, run,
+};
+
+/// Everything a benchmark run needs besides its load mode.
+#[derive(Debug, Clone)]
+pub struct ProfileConfig {
+    /// The runner's configuration (its clock stamps everything).
+    pub run: RunConfig,
+    /// The prompts, used round-robin.
+    pub dataset: Arc<[DatasetEntry]>,
+    /// Counts output tokens (and was used to size the prompts).
+    pub tokenizer: Arc<dyn Tokenizer>,
+    /// How token counts are taken.
+    pub metric_options: MetricOptions,
+    /// SLOs for goodput.
+    pub goodput: Option<Goodput>,
+    /// Exact samples kept per metric before the bounded histogram takes over.
+    pub exact_sample_cap: usize,
+    /// Where the exports go (created if missing).
+    pub artifact_dir: PathBuf,
+    /// Benchmark id for the exports.
+    pub benchmark_id: String,
+    /// The configuration echo (`input_config`).
+    pub input_config: Value,
+    /// `run_info`.
+    pub run_info: Value,
+    /// When the client counts as saturated.
+    pub thresholds: SaturationThresholds,
+}
+
+impl ProfileConfig {
+    /// A configuration with default metric options, no goodput, default thresholds and empty
+    /// echoes.
+    pub fn new(
+        run: RunConfig,
+        dataset: Arc<[DatasetEntry]>,
+        tokenizer: Arc<dyn Tokenizer>,
+        artifact_dir: PathBuf,
+    ) -> Self {
+        Self {
+            run,
+            dataset,
+            tokenizer,
+            metric_options: MetricOptions::default(),
+            goodput: None,
+            exact_sample_cap: DEFAULT_EXACT_SAMPLE_CAP,
+            artifact_dir,
+            benchmark_id: String::from("servebench"),
+            input_config: Value::Object(Default::default()),
+            run_info: Value::Object(Default::default()),
+            thresholds: SaturationThresholds::default(),
+        }
+    }
+}
+
+/// What a finished (or cancelled) run produced.
+#[derive(Debug)]
+pub struct ProfileOutcome {
+    /// The metrics.
+    pub summary: Summary,
+    /// The runner's counts and client-health measurements.
+    pub report: RunReport,
+    /// Whether the client was too late to trust the numbers.
+    pub verdict: ClientVerdict,
+    /// Where the exports were written.
+    pub artifact_dir: PathBuf,
+    /// Lines written to `profile_export.jsonl`.
+    pub jsonl_lines: u64,
+    /// A JSONL write failure, if one happened (the summary exports are still complete).
+    pub jsonl_error: Option<String>,
+}
+
+/// Runs a benchmark and writes every export: `inputs.json` first, `profile_export.jsonl` as each
+/// request finishes, then `profile_export_aiperf.json` and `.csv`. A cancelled run (see
+/// [`CancelHandle`]) still writes all of them, with `was_cancelled: true`.
+///
+/// `progress` must be built from `config.run.progress`.
+///
+/// # Errors
+/// A configuration the runner rejects, or exports that cannot be written.
+pub async fn profile(
+    config: ProfileConfig,
+    load: LoadMode,
+    cancel: CancelHandle,
+    progress: Arc<LiveProgress>,
+) -> Result<ProfileOutcome, ProfileError> {
+    let dir = config.artifact_dir.clone();
+    std::fs::create_dir_all(&dir).map_err(|source| ProfileError::ArtifactDir {
+        path: dir.clone(),
+        source,
+    })?;
+    write_inputs(&config)?;
+
+    let endpoint = &config.run.endpoint;
+    let aggregator = Aggregator::new(AggregatorConfig {
+        streaming: endpoint.streams(),
+        produces_tokens: endpoint.kind != EndpointKind::Embeddings,
+        goodput: config.goodput.clone(),
+        exact_sample_cap: config.exact_sample_cap,
+    });
+    let uncapped_open_loop = matches!(
+        load,
+        LoadMode::OpenLoop {
+            max_in_flight: None,
+            ..
+        }
+    );
+    let clock = config.run.clock;
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let worker = processor::spawn(
+        receiver,
+        aggregator,
+        Arc::clone(&config.tokenizer),
+        config.metric_options.clone(),
+        &dir.join(JSONL_FILE),
+        clock,
+        progress,
+    )?;
+
+    let cpu_before = cpu::process_cpu_time();
+    let wall_start = Instant::now();
+    let report = run(
+        config.run.clone(),
+        Arc::clone(&config.dataset),
+        load,
+        sender,
+        cancel,
+    )
+    .await;
+    let wall = wall_start.elapsed();
+    let cpu_used = cpu::process_cpu_time()
+        .zip(cpu_before)
+        .map(|(after, before)| after.saturating_sub(before));
+    // The runner dropped its sender when it returned, so the thread ends after the last record.
+    let processed = tokio::task::spawn_blocking(move || worker.join())
+        .await
+        .map_err(|e| ProfileError::Processor(e.to_string()))?
+        .map_err(|_| ProfileError::Processor("the thread panicked".into()))?;
+    let report = report?;
+
+    let summary = processed.aggregator.summary(&clock);
+    let verdict = assess(VerdictInput {
+        health: &report.health,
+        uncapped_open_loop,
+        process_cpu: cpu_used,
+        wall,
+        thresholds: config.thresholds,
+    });
+    let mut context = ExportContext::new(config.benchmark_id.clone(), config.input_config.clone());
+    context.run_info = config.run_info.clone();
+    context.was_cancelled = report.was_cancelled;
+    if report.was_cancelled {
+        context.incomplete_reason = Some("cancelled by the user".into());
+    } else if let Some(e) = &processed.jsonl_error {
+        context.incomplete_reason = Some(format!("profile_export.jsonl is incomplete: {e}"));
+    }
+    context
+        .extra_sections
+        .push(("client_health".into(), verdict.details.clone()));
+    write_summary_exports(&dir, &summary, &context)?;
+    Ok(ProfileOutcome {
+        summary,
+        report,
+        verdict,
+        artifact_dir: dir,
+        jsonl_lines: processed.jsonl_lines,
+        jsonl_error: processed.jsonl_error,
+    })
+}
+
+/// `inputs.json`: the exact body of every dataset entry, one session per entry.
+fn write_inputs(config: &ProfileConfig) -> Result<(), ProfileError> {
+    let mut inputs = InputsJsonWriter::create(&config.artifact_dir.join(INPUTS_FILE))?;
+    for (i, entry) in config.dataset.iter().enumerate() {
+        let payload = build_body(&config.run.endpoint, entry);
+        inputs.write_session(&session_id(i as u64), &[payload])?;
+    }
+    inputs.finish()?;
+    Ok(())
+}
