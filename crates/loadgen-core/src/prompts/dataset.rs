@@ -157,14 +157,13 @@ fn prompt_after_prefix(
     rng: &mut StdRng,
 ) -> Result<String, Error> {
     let want = prefix.ids.len() as u64 + isl;
+    let fits = |tail: &str| {
+        let ids = synth.tokenizer().encode(&format!("{}{tail}", prefix.text));
+        ids.len() as u64 == want && ids.starts_with(&prefix.ids)
+    };
     for _ in 0..MAX_ATTEMPTS {
-        let Some(tail) = synth.attempt(true, isl, rng) else {
-            continue;
-        };
-        let prompt = format!("{}{tail}", prefix.text);
-        let ids = synth.tokenizer().encode(&prompt);
-        if ids.len() as u64 == want && ids.starts_with(&prefix.ids) {
-            return Ok(prompt);
+        if let Some(tail) = synth.attempt(true, isl, rng, &fits) {
+            return Ok(format!("{}{tail}", prefix.text));
         }
     }
     Err(synth.unreachable(want))

@@ -49,7 +49,8 @@ impl<'t> PromptSynthesizer<'t> {
     /// happen with the built-in tokenizer).
     pub fn text_with_tokens(&self, tokens: u64, rng: &mut StdRng) -> Result<String, Error> {
         for _ in 0..MAX_ATTEMPTS {
-            if let Some(text) = self.attempt(false, tokens, rng) {
+            let exact = |text: &str| self.tokenizer.count_tokens(text) as u64 == tokens;
+            if let Some(text) = self.attempt(false, tokens, rng, &exact) {
                 return Ok(text);
             }
         }
@@ -57,12 +58,14 @@ impl<'t> PromptSynthesizer<'t> {
     }
 
     /// One try at a text of exactly `tokens` tokens; with `lead_space` the text starts with a space
-    /// (to be appended to another text).
+    /// (to be appended to another text). The result is returned only if `accept` confirms it (by
+    /// encoding it, alone or after a prefix); candidates are made so that it nearly always does.
     pub(crate) fn attempt(
         &self,
         lead_space: bool,
         tokens: u64,
         rng: &mut StdRng,
+        accept: &dyn Fn(&str) -> bool,
     ) -> Option<String> {
         let target = usize::try_from(tokens).ok()?;
         if target == 0 {
@@ -97,7 +100,7 @@ impl<'t> PromptSynthesizer<'t> {
         if let Some(end) = cut_to_token_count(self.tokenizer, &text[last_start..], need, last_count)
         {
             let len = last_start + end;
-            if self.tokenizer.count_tokens(&text[..len]) == target {
+            if accept(&text[..len]) {
                 text.truncate(len);
                 return Some(text);
             }
@@ -112,7 +115,7 @@ impl<'t> PromptSynthesizer<'t> {
         }
         let end = cut_to_token_count(self.tokenizer, &text, target, count)?;
         text.truncate(end);
-        Some(text)
+        accept(&text).then_some(text)
     }
 
     /// Appends random sentences whose estimated token counts add up to at least `tokens`.
@@ -149,7 +152,8 @@ mod tests {
         for n in [0u64, 1, 2, 3, 7, 16, 100, 550, 551, 2048, 9000] {
             let text = synth.text_with_tokens(n, &mut rng).unwrap();
             assert_eq!(tok.count_tokens(&text) as u64, n, "{n}");
-            let led = synth.attempt(true, n, &mut rng).unwrap();
+            let exact = |text: &str| tok.count_tokens(text) as u64 == n;
+            let led = synth.attempt(true, n, &mut rng, &exact).unwrap();
             assert_eq!(tok.count_tokens(&led) as u64, n, "{n} with a leading space");
             assert!(n == 0 || led.starts_with(' '));
         }

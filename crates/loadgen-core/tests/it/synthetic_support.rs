@@ -90,8 +90,8 @@ pub(crate) fn check_prefix_sharing(
     }
 }
 
-/// Asserts the prompts are pairwise distinct and that no two share their first `tokens` tokens
-/// beyond a common shared prefix of `skip` bytes.
+/// Asserts the prompts are pairwise distinct and that no two share the first `tokens` tokens of
+/// their own part (after the shared prefix, if any).
 pub(crate) fn check_prompts_differ(data: &SyntheticDataset, tok: &dyn Tokenizer, tokens: usize) {
     let mut seen = std::collections::HashSet::new();
     for e in &data.entries {
