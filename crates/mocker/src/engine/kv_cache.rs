@@ -6,7 +6,9 @@
 //! to the inactive pool, where it stays reusable until it is evicted (least recently released
 //! first) to make room. Partial blocks are private to one sequence and are freed on release.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use super::fast_hash::FastMap;
 
 /// A KV cache event, as the KV router consumes them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -46,9 +48,9 @@ pub(crate) struct PrefixHit {
 pub(crate) struct KvCache {
     capacity: usize,
     prefix_caching: bool,
-    active: HashMap<BlockKey, u32>,
+    active: FastMap<BlockKey, u32>,
     /// Full blocks with no user: hash → release stamp.
-    inactive: HashMap<u64, u64>,
+    inactive: FastMap<u64, u64>,
     /// Release stamp → hash, oldest first.
     lru: BTreeMap<u64, u64>,
     stamp: u64,
@@ -61,8 +63,8 @@ impl KvCache {
         Self {
             capacity,
             prefix_caching,
-            active: HashMap::new(),
-            inactive: HashMap::new(),
+            active: FastMap::default(),
+            inactive: FastMap::default(),
             lru: BTreeMap::new(),
             stamp: 0,
             next_private: 0,

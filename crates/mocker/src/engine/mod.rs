@@ -3,6 +3,7 @@
 mod cluster;
 mod config;
 mod error;
+mod fast_hash;
 mod hashing;
 mod kv_cache;
 mod metrics;
