@@ -88,12 +88,9 @@ impl WorkerLoop {
                 match self.submissions.try_recv() {
                     Ok(s) => self.accept(s),
                     Err(TryRecvError::Empty) => break,
-                    Err(TryRecvError::Disconnected) => {
-                        if !self.engine.has_work() {
-                            return;
-                        }
-                        break;
-                    }
+                    // The pool was dropped: nobody can read metrics or submit any more, and
+                    // the remaining clients see their streams close without `Finished`.
+                    Err(TryRecvError::Disconnected) => return,
                 }
             }
             if last_scan.elapsed() >= ABANDONED_SCAN_PERIOD {
