@@ -6,6 +6,7 @@ mod error;
 mod fast_hash;
 mod hashing;
 mod kv_cache;
+mod lru;
 mod metrics;
 mod perf_file;
 mod pool;
