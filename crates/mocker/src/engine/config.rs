@@ -18,7 +18,21 @@ pub enum TimingModel {
     /// Dynamo's polynomial prefill and decode models (spec §9.2).
     #[default]
     Polynomial,
-    /// A prefill curve and a decode grid loaded from a file produced by the profiler.
+    /// A prefill curve and a decode grid loaded from a JSON file (the keys of Dynamo mocker's
+    /// `perf_data.npz`):
+    ///
+    /// ```json
+    /// { "version": 1,
+    ///   "prefill_isl": [100, 1000, 4000], "prefill_ttft_ms": [20.0, 35.0, 110.0],
+    ///   "decode_active_kv_tokens": [0, 500000, 1000000], "decode_context_length": [100, 4000],
+    ///   "decode_itl": [[5.0, 6.0], [20.0, 24.0], [35.0, 40.0]] }
+    /// ```
+    ///
+    /// Prefill time is `prefill_ttft_ms` interpolated linearly at the step's new prompt tokens;
+    /// decode time is `decode_itl[kv][ctx]` (ms) interpolated bilinearly at the active KV tokens
+    /// and the decode batch's mean context length. Both extrapolate from the outermost points
+    /// (negative results become 0) and are divided by the speed-up ratios like the polynomials.
+    /// Axes must be strictly increasing with at least 2 points; `version` is optional (1).
     FromFile(PathBuf),
 }
 

@@ -12,6 +12,14 @@ pub const BLOCK_HASH_SEED: u64 = 1337;
 
 /// Hash of one block's tokens alone.
 pub fn local_block_hash(tokens: &[u32]) -> u64 {
+    const STACK_TOKENS: usize = 256;
+    if tokens.len() <= STACK_TOKENS {
+        let mut buf = [0u8; STACK_TOKENS * 4];
+        for (chunk, t) in buf.chunks_exact_mut(4).zip(tokens) {
+            chunk.copy_from_slice(&t.to_le_bytes());
+        }
+        return xxh3_64_with_seed(&buf[..tokens.len() * 4], BLOCK_HASH_SEED);
+    }
     let mut bytes = Vec::with_capacity(tokens.len() * 4);
     for t in tokens {
         bytes.extend_from_slice(&t.to_le_bytes());
@@ -81,6 +89,17 @@ mod tests {
         let mut other = tokens;
         other[0] = 99;
         assert_ne!(sequence_block_hashes(&other, 4)[1], hashes[1]);
+    }
+
+    #[test]
+    fn long_blocks_hash_like_short_ones() {
+        let tokens: Vec<u32> = (0..600).collect();
+        let bytes: Vec<u8> = tokens.iter().flat_map(|t| t.to_le_bytes()).collect();
+        assert_eq!(local_block_hash(&tokens), xxh3_64_with_seed(&bytes, 1337));
+        assert_eq!(
+            local_block_hash(&tokens[..64]),
+            xxh3_64_with_seed(&bytes[..256], 1337)
+        );
     }
 
     #[test]

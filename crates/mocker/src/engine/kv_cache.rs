@@ -6,7 +6,8 @@
 //! to the inactive pool, where it stays reusable until it is evicted (least recently released
 //! first) to make room. Partial blocks are private to one sequence and are freed on release.
 
-use std::collections::{BTreeMap, HashMap};
+use super::fast_hash::FastMap;
+use super::lru::LruList;
 
 /// A KV cache event, as the KV router consumes them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -46,12 +47,11 @@ pub(crate) struct PrefixHit {
 pub(crate) struct KvCache {
     capacity: usize,
     prefix_caching: bool,
-    active: HashMap<BlockKey, u32>,
-    /// Full blocks with no user: hash → release stamp.
-    inactive: HashMap<u64, u64>,
-    /// Release stamp → hash, oldest first.
-    lru: BTreeMap<u64, u64>,
-    stamp: u64,
+    active: FastMap<BlockKey, u32>,
+    /// Full blocks with no user: hash → handle in `lru`.
+    inactive: FastMap<u64, u32>,
+    /// The same blocks, least recently released first.
+    lru: LruList,
     next_private: u64,
     events: Vec<KvEvent>,
 }
@@ -61,10 +61,9 @@ impl KvCache {
         Self {
             capacity,
             prefix_caching,
-            active: HashMap::new(),
-            inactive: HashMap::new(),
-            lru: BTreeMap::new(),
-            stamp: 0,
+            active: FastMap::default(),
+            inactive: FastMap::default(),
+            lru: LruList::default(),
             next_private: 0,
             events: Vec::new(),
         }
@@ -117,8 +116,8 @@ impl KvCache {
             *rc += 1;
             return Some(key);
         }
-        let stamp = self.inactive.remove(&hash)?;
-        self.lru.remove(&stamp);
+        let handle = self.inactive.remove(&hash)?;
+        self.lru.remove(handle);
         self.active.insert(key, 1);
         Some(key)
     }
@@ -166,9 +165,8 @@ impl KvCache {
         }
         self.active.remove(&key);
         if let BlockKey::Full(hash) = key {
-            self.stamp += 1;
-            self.inactive.insert(hash, self.stamp);
-            self.lru.insert(self.stamp, hash);
+            let handle = self.lru.push_newest(hash);
+            self.inactive.insert(hash, handle);
         }
     }
 
@@ -181,7 +179,7 @@ impl KvCache {
         if self.active.len() + self.inactive.len() < self.capacity {
             return true;
         }
-        let Some((_, hash)) = self.lru.pop_first() else {
+        let Some(hash) = self.lru.pop_oldest() else {
             return false;
         };
         self.inactive.remove(&hash);

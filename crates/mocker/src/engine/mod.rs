@@ -3,8 +3,10 @@
 mod cluster;
 mod config;
 mod error;
+mod fast_hash;
 mod hashing;
 mod kv_cache;
+mod lru;
 mod metrics;
 mod perf_file;
 mod pool;

@@ -37,7 +37,8 @@ struct WorkerHandle {
 /// Simulated engines running in real time behind a router.
 ///
 /// Start it with [`EnginePool::start`], hand it to the server as a [`TokenSource`], read
-/// [`EnginePool::metrics`] for `/metrics`. Dropping it stops the worker threads.
+/// [`EnginePool::metrics`] for `/metrics`. Dropping it stops the worker threads after their
+/// current step (requests still in flight end with their channel closed, without `Finished`).
 #[derive(Debug)]
 pub struct EnginePool {
     shared: Arc<PoolShared>,

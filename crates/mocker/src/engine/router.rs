@@ -6,12 +6,11 @@
 //! tree) and its own book of the requests it routed there and not yet finished (their blocks and,
 //! until their first token, their prefill tokens).
 
-use std::collections::{HashMap, HashSet};
-
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
 use super::config::{RouterConfig, RouterMode};
+use super::fast_hash::{FastMap, FastSet};
 use super::hashing::sequence_block_hashes;
 use super::kv_cache::KvEvent;
 use super::sequence::RequestId;
@@ -38,9 +37,9 @@ struct ActiveRequest {
 
 #[derive(Debug, Default)]
 struct WorkerBook {
-    cached: HashSet<u64>,
-    requests: HashMap<RequestId, ActiveRequest>,
-    active_blocks: HashMap<u64, u32>,
+    cached: FastSet<u64>,
+    requests: FastMap<RequestId, ActiveRequest>,
+    active_blocks: FastMap<u64, u32>,
     partial_blocks: u64,
     prefill_tokens: u64,
 }
@@ -93,7 +92,12 @@ impl Router {
 
     /// Chooses the worker for request `id` and books it there until [`Router::finished`].
     pub fn route(&mut self, id: RequestId, prompt_tokens: &[u32]) -> usize {
-        let hashes = sequence_block_hashes(prompt_tokens, self.block_size);
+        // Only the KV mode looks at blocks; the others book the request's load alone.
+        let hashes = if self.mode == RouterMode::Kv {
+            sequence_block_hashes(prompt_tokens, self.block_size)
+        } else {
+            Vec::new()
+        };
         let isl = prompt_tokens.len() as u64;
         let n = self.workers.len();
         let worker = match self.mode {

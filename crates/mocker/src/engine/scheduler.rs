@@ -2,11 +2,12 @@
 //! whatever clock calls [`Engine::step`] (a virtual one in tests and simulations, the real one in
 //! [`super::EnginePool`]).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use super::config::{EngineConfig, PreemptionMode};
 use super::error::EngineError;
+use super::fast_hash::FastMap;
 use super::kv_cache::{KvCache, KvEvent};
 use super::metrics::EngineMetrics;
 use super::sequence::{RequestId, Sequence};
@@ -55,7 +56,7 @@ pub struct Engine {
     kv: KvCache,
     slots: Vec<Option<Sequence>>,
     free_slots: Vec<usize>,
-    index: HashMap<RequestId, usize>,
+    index: FastMap<RequestId, usize>,
     waiting: VecDeque<usize>,
     running: Vec<usize>,
     scheduled: Vec<Scheduled>,
@@ -80,7 +81,7 @@ impl Engine {
             kv: KvCache::new(capacity, config.enable_prefix_caching),
             slots: Vec::new(),
             free_slots: Vec::new(),
-            index: HashMap::new(),
+            index: FastMap::default(),
             waiting: VecDeque::new(),
             running: Vec::new(),
             scheduled: Vec::new(),

@@ -1,13 +1,13 @@
 //! The loop of one real-clock worker thread: take submissions, step the engine, sleep to the step's
 //! deadline, deliver its events, notice cancelled requests.
 
-use std::collections::HashMap;
 use std::sync::mpsc::{Receiver, TryRecvError};
 use std::sync::{Arc, PoisonError};
 use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc::UnboundedSender;
 
+use super::fast_hash::FastMap;
 use super::pool::PoolShared;
 use super::scheduler::Engine;
 use super::sequence::RequestId;
@@ -16,8 +16,9 @@ use crate::protocol::{GenerateEvent, GenerateRequest};
 /// If a step starts this late after the previous deadline, the schedule restarts from now instead
 /// of catching up.
 const MAX_LAG: Duration = Duration::from_millis(2);
-/// How often waiting requests are checked for clients that went away.
-const WAITING_SCAN_PERIOD: Duration = Duration::from_millis(5);
+/// How often all requests are checked for clients that went away (a running request is also
+/// noticed when sending its next token fails).
+const ABANDONED_SCAN_PERIOD: Duration = Duration::from_millis(5);
 
 /// A request handed to a worker.
 #[derive(Debug)]
@@ -40,7 +41,7 @@ pub(crate) struct WorkerLoop {
     engine: Engine,
     submissions: Receiver<Submission>,
     shared: Arc<PoolShared>,
-    clients: HashMap<RequestId, Client>,
+    clients: FastMap<RequestId, Client>,
     worker: usize,
     /// Events of the last step, swapped out of the engine (buffers are reused, not reallocated).
     delivery: Vec<(RequestId, GenerateEvent)>,
@@ -61,7 +62,7 @@ impl WorkerLoop {
             engine,
             submissions,
             shared,
-            clients: HashMap::new(),
+            clients: FastMap::default(),
             worker,
             delivery: Vec::new(),
             first_tokens: Vec::new(),
@@ -87,17 +88,14 @@ impl WorkerLoop {
                 match self.submissions.try_recv() {
                     Ok(s) => self.accept(s),
                     Err(TryRecvError::Empty) => break,
-                    Err(TryRecvError::Disconnected) => {
-                        if !self.engine.has_work() {
-                            return;
-                        }
-                        break;
-                    }
+                    // The pool was dropped: nobody can read metrics or submit any more, and
+                    // the remaining clients see their streams close without `Finished`.
+                    Err(TryRecvError::Disconnected) => return,
                 }
             }
-            if self.engine.num_waiting() > 0 && last_scan.elapsed() >= WAITING_SCAN_PERIOD {
+            if last_scan.elapsed() >= ABANDONED_SCAN_PERIOD {
                 last_scan = Instant::now();
-                self.drop_abandoned_waiting();
+                self.drop_abandoned();
             }
             if !self.engine.has_work() {
                 continue;
@@ -185,12 +183,18 @@ impl WorkerLoop {
         }
     }
 
-    fn drop_abandoned_waiting(&mut self) {
+    /// Cancels requests whose receiver was dropped (waiting ones, and running ones in a long
+    /// prefill that have no token to fail on yet).
+    fn drop_abandoned(&mut self) {
         let gone: Vec<RequestId> = self
-            .engine
-            .waiting_ids()
-            .filter(|id| self.clients.get(id).is_none_or(|c| c.events.is_closed()))
+            .clients
+            .iter()
+            .filter(|(_, c)| c.events.is_closed())
+            .map(|(&id, _)| id)
             .collect();
+        if gone.is_empty() {
+            return;
+        }
         for id in gone {
             self.engine.cancel(id);
             self.clients.remove(&id);

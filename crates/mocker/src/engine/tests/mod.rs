@@ -5,6 +5,7 @@ mod caching;
 mod pool;
 mod routing;
 mod scheduling;
+mod timing_file;
 
 use std::time::Duration;
 

@@ -174,3 +174,27 @@ async fn zero_speedup_serves_many_requests_at_full_speed() {
     }
     assert!(eventually(|| p.metrics().generation_tokens_total == 1000));
 }
+
+#[tokio::test]
+async fn dropping_the_pool_stops_workers_and_closes_streams() {
+    let p = pool(
+        EngineConfig {
+            speedup_ratio: 20.0,
+            ..Default::default()
+        },
+        2,
+        RouterMode::RoundRobin,
+    );
+    let mut rx = p.submit(request(prompt(0, 10), 1_000_000));
+    assert!(matches!(rx.recv().await, Some(GenerateEvent::Token { .. })));
+    drop(p);
+    // The worker exited: the stream ends (after any tokens already sent) without Finished.
+    let mut tail = Vec::new();
+    while let Some(event) = rx.recv().await {
+        tail.push(event);
+    }
+    assert!(
+        tail.iter()
+            .all(|e| matches!(e, GenerateEvent::Token { .. }))
+    );
+}
