@@ -48,6 +48,9 @@ pub async fn spawn(
         ));
     }
     let tokenizer = servebench_tokenize::load(&config.tokenizer)?;
+    // Build the vocabulary tables now rather than inside the first request's TTFT.
+    let _ = tokenizer.encode("warm up");
+    let _ = super::render::token_text(0);
     let listener = TcpListener::bind((config.host.as_str(), config.port))
         .await
         .map_err(|source| ServerError::Bind {
