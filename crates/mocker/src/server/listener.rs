@@ -21,6 +21,33 @@ use crate::protocol::TokenSource;
 
 /// Starts the OpenAI-compatible server on the current tokio runtime and returns once it listens.
 ///
+/// Routes (HTTP/1.1, and HTTP/2 with prior knowledge): `POST /v1/chat/completions`,
+/// `POST /v1/completions`, `GET /v1/models`, `GET /health`, `GET /metrics` (Prometheus text with
+/// vLLM's names and a `model_name` label). Other paths get 404, other methods 405, malformed
+/// bodies 400, all with an OpenAI error body `{"error":{"message","type","param","code"}}`.
+///
+/// Requests: the prompt is the chat messages' texts (string contents and `text` parts) joined
+/// with single spaces, as AIPerf counts them, tokenized with [`ServerConfig::tokenizer`], plus
+/// [`ServerConfig::tokens_per_image`] tokens per `image_url` part; completions take a string or
+/// token ids. Output length: exactly `max_completion_tokens` / `max_tokens` with `ignore_eos`
+/// (top level or `nvext.ignore_eos`), else a seeded geometric draw (see
+/// [`ServerConfig::mean_output_tokens`]) clamped to `[min_tokens, max_tokens]`; finish reason
+/// `length` when the limit was hit, `stop` otherwise (`abort` if the source gave up).
+///
+/// Streaming responses: the chat role chunk together with the first token, one chunk per
+/// token whose text is exactly one built-in vocabulary word, a final chunk with an empty delta,
+/// `finish_reason` and a `servebench` object, the usage chunk (`choices: []`) when
+/// `stream_options.include_usage` is true, then `data: [DONE]`. Non-streaming bodies carry
+/// `usage` (with `prompt_tokens_details.cached_tokens`) and the same `servebench` object.
+///
+/// Server-side timings, in the `servebench` object (all requests) and as headers (non-streaming
+/// only, since a stream's headers leave before its first token): `queue_ms`
+/// (`x-servebench-queue-ms`), `prefill_ms` (`x-servebench-prefill-ms`), `ttft_ms` (request
+/// arrival to first token handed to HTTP, `x-servebench-ttft-ms`), `cached_tokens`
+/// (`x-servebench-cached-tokens`), `prompt_tokens` (`x-servebench-prompt-tokens`, also on
+/// streams), `worker_id` (`x-servebench-worker-id`). Every generation response also has
+/// `x-servebench-request-id`, equal to the body's `id`.
+///
 /// The server runs until [`RunningServer::shutdown`] (or until the handle is dropped, which starts
 /// the same graceful shutdown without waiting for it).
 ///
@@ -48,6 +75,9 @@ pub async fn spawn(
         ));
     }
     let tokenizer = servebench_tokenize::load(&config.tokenizer)?;
+    // Build the vocabulary tables now rather than inside the first request's TTFT.
+    let _ = tokenizer.encode("warm up");
+    let _ = super::render::token_text(0);
     let listener = TcpListener::bind((config.host.as_str(), config.port))
         .await
         .map_err(|source| ServerError::Bind {

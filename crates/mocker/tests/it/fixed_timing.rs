@@ -2,7 +2,7 @@
 //!
 //! Tolerances (chosen to survive a loaded 2-core machine): no token ever arrives before its
 //! absolute deadline (`send + ttft + k·itl`, a hard invariant since the client stamps after the
-//! server sent); the median gap error is under 3 ms; the mean gap over the stream is within 2 ms
+//! server sent); the median gap error is under half the gap; the mean gap over the stream is within 2 ms
 //! of the configured gap (deadlines are absolute, so lateness does not accumulate). Reading the
 //! source directly (no HTTP, no request parsing), the median lateness against the absolute
 //! deadline is also under 5 ms.
@@ -37,7 +37,7 @@ fn check_arrivals(start: Instant, arrivals: &[Instant], ttft: Duration, itl: Dur
     gap_errors.sort();
     let median_gap_error = gap_errors[gap_errors.len() / 2];
     assert!(
-        median_gap_error < Duration::from_millis(3),
+        median_gap_error < itl / 2,
         "median gap error {median_gap_error:?}"
     );
     let n = arrivals.len() as u32;

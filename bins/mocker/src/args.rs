@@ -1,0 +1,222 @@
+//! Command-line flags: Dynamo mocker's engine flags plus the server's own.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, ValueEnum};
+use servebench_mocker::{FaultConfig, ServerConfig};
+use servebench_tokenize::TokenizerSpec;
+
+/// A simulated LLM inference server speaking the OpenAI chat and completions APIs (streaming and
+/// not), with Prometheus metrics under vLLM's names. Engine flags and defaults follow Dynamo's
+/// mocker (`python -m dynamo.mocker`).
+#[derive(Debug, Parser)]
+#[command(name = "mocker", version)]
+pub(crate) struct Args {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1", help_heading = "Server")]
+    pub(crate) host: String,
+    /// Port to listen on (0 picks a free port).
+    #[arg(long, default_value_t = 8000, help_heading = "Server")]
+    pub(crate) port: u16,
+    /// Model name served by /v1/models and used as the metrics' model_name label.
+    #[arg(long, default_value = "servebench-mocker", help_heading = "Server")]
+    pub(crate) model_name: String,
+    /// Prompt tokenizer: `builtin` or a path to a tokenizer.json (or its directory); use the same
+    /// choice as the load generator so prefix-cache blocks match.
+    #[arg(
+        long,
+        alias = "model-path",
+        default_value = "builtin",
+        help_heading = "Server"
+    )]
+    pub(crate) tokenizer: TokenizerSpec,
+    /// Prompt tokens counted per image content part.
+    #[arg(long, default_value_t = 576, help_heading = "Server")]
+    pub(crate) tokens_per_image: u32,
+    /// Output cap when a request sets no max_tokens / max_completion_tokens.
+    #[arg(long, default_value_t = 1024, help_heading = "Server")]
+    pub(crate) default_max_tokens: u32,
+    /// Mean stop length without ignore_eos (geometric: each token ends the output with
+    /// probability 1/mean), clamped to [min_tokens, max_tokens].
+    #[arg(long, default_value_t = 256.0, help_heading = "Server")]
+    pub(crate) mean_output_tokens: f64,
+    /// What times the tokens: the simulated engine, or a constant TTFT and inter-token gap.
+    #[arg(long, value_enum, default_value_t = TimingChoice::Engine, help_heading = "Server")]
+    pub(crate) timing_model: TimingChoice,
+    /// Time to first token with --timing-model fixed (0 with a 0 gap: as fast as possible).
+    #[arg(long, default_value_t = 0.0, help_heading = "Server")]
+    pub(crate) fixed_ttft_ms: f64,
+    /// Inter-token gap with --timing-model fixed.
+    #[arg(long, default_value_t = 0.0, help_heading = "Server")]
+    pub(crate) fixed_itl_ms: f64,
+    /// Seed of stop lengths, fault decisions and the router's random choices.
+    #[arg(long, default_value_t = 0, help_heading = "Server")]
+    pub(crate) seed: u64,
+
+    /// Tokens per KV block.
+    #[arg(long, default_value_t = 64, help_heading = "Engine")]
+    pub(crate) block_size: u32,
+    /// KV blocks per worker.
+    #[arg(long, default_value_t = 16384, help_heading = "Engine")]
+    pub(crate) num_gpu_blocks_override: u32,
+    /// Most sequences running at once per worker.
+    #[arg(long, default_value_t = 256, help_heading = "Engine")]
+    pub(crate) max_num_seqs: u32,
+    /// Token budget of one engine step.
+    #[arg(long, default_value_t = 8192, help_heading = "Engine")]
+    pub(crate) max_num_batched_tokens: u32,
+    /// Reuse cached prefix blocks (on by default).
+    #[arg(
+        long,
+        overrides_with = "no_enable_prefix_caching",
+        help_heading = "Engine"
+    )]
+    pub(crate) enable_prefix_caching: bool,
+    /// Turn prefix caching off.
+    #[arg(
+        long,
+        overrides_with = "enable_prefix_caching",
+        help_heading = "Engine"
+    )]
+    pub(crate) no_enable_prefix_caching: bool,
+    /// Split long prompts across steps (on by default).
+    #[arg(
+        long,
+        overrides_with = "no_enable_chunked_prefill",
+        help_heading = "Engine"
+    )]
+    pub(crate) enable_chunked_prefill: bool,
+    /// Turn chunked prefill off.
+    #[arg(
+        long,
+        overrides_with = "enable_chunked_prefill",
+        help_heading = "Engine"
+    )]
+    pub(crate) no_enable_chunked_prefill: bool,
+    /// Which running request is preempted when KV blocks run out.
+    #[arg(long, value_enum, default_value_t = PreemptionChoice::Lifo, help_heading = "Engine")]
+    pub(crate) preemption_mode: PreemptionChoice,
+    /// Divides every step time (0 = no delay at all).
+    #[arg(long, default_value_t = 1.0, help_heading = "Engine")]
+    pub(crate) speedup_ratio: f64,
+    /// Further divides decode step time.
+    #[arg(long, default_value_t = 1.0, help_heading = "Engine")]
+    pub(crate) decode_speedup_ratio: f64,
+    /// Step-time model file from the profiler (prefill curve and decode grid) instead of Dynamo's
+    /// polynomials.
+    #[arg(long, help_heading = "Engine")]
+    pub(crate) planner_profile_data: Option<PathBuf>,
+    /// Number of simulated workers behind the router.
+    #[arg(long, default_value_t = 1, help_heading = "Engine")]
+    pub(crate) num_workers: u32,
+
+    /// How the router picks a worker.
+    #[arg(long, value_enum, default_value_t = RouterChoice::RoundRobin, help_heading = "Router")]
+    pub(crate) router_mode: RouterChoice,
+    /// Weight of prefill tokens in the KV router's cost.
+    #[arg(long, default_value_t = 1.0, help_heading = "Router")]
+    pub(crate) kv_overlap_score_weight: f64,
+    /// Softmax temperature of the KV router (0 = always the cheapest worker).
+    #[arg(long, default_value_t = 0.0, help_heading = "Router")]
+    pub(crate) router_temperature: f64,
+
+    /// Probability of answering HTTP 500 instead of generating.
+    #[arg(
+        long,
+        default_value_t = 0.0,
+        help_heading = "Fault injection (seeded by --seed)"
+    )]
+    pub(crate) fault_500_rate: f64,
+    /// Probability of answering HTTP 429 (retry-after: 1) instead of generating.
+    #[arg(
+        long,
+        default_value_t = 0.0,
+        help_heading = "Fault injection (seeded by --seed)"
+    )]
+    pub(crate) fault_429_rate: f64,
+    /// Probability of closing the connection mid-stream (after at least one token).
+    #[arg(
+        long,
+        default_value_t = 0.0,
+        help_heading = "Fault injection (seeded by --seed)"
+    )]
+    pub(crate) fault_disconnect_rate: f64,
+    /// Probability of pausing a stream for --fault-stall-ms before one token.
+    #[arg(
+        long,
+        default_value_t = 0.0,
+        help_heading = "Fault injection (seeded by --seed)"
+    )]
+    pub(crate) fault_stall_rate: f64,
+    /// Length of an injected stall.
+    #[arg(
+        long,
+        default_value_t = 1000,
+        help_heading = "Fault injection (seeded by --seed)"
+    )]
+    pub(crate) fault_stall_ms: u64,
+    /// Probability of sending one chunk as invalid JSON.
+    #[arg(
+        long,
+        default_value_t = 0.0,
+        help_heading = "Fault injection (seeded by --seed)"
+    )]
+    pub(crate) fault_malformed_rate: f64,
+}
+
+/// `--timing-model`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum TimingChoice {
+    /// The simulated engine pool (continuous batching, KV cache, Dynamo's timing model).
+    Engine,
+    /// Constant TTFT and inter-token gap per request, whatever the load.
+    Fixed,
+}
+
+/// `--preemption-mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum PreemptionChoice {
+    /// Preempt the most recently admitted request.
+    Lifo,
+    /// Preempt the oldest running request.
+    Fifo,
+}
+
+/// `--router-mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum RouterChoice {
+    /// Workers in turn.
+    RoundRobin,
+    /// A uniformly random worker.
+    Random,
+    /// The worker with the fewest active requests.
+    LeastLoaded,
+    /// Dynamo's KV-aware cost.
+    Kv,
+}
+
+impl Args {
+    /// The HTTP server's settings.
+    pub(crate) fn server_config(&self) -> ServerConfig {
+        ServerConfig {
+            host: self.host.clone(),
+            port: self.port,
+            model_name: self.model_name.clone(),
+            tokenizer: self.tokenizer.clone(),
+            tokens_per_image: self.tokens_per_image,
+            default_max_tokens: self.default_max_tokens,
+            mean_output_tokens: self.mean_output_tokens,
+            seed: self.seed,
+            faults: FaultConfig {
+                http_500_rate: self.fault_500_rate,
+                http_429_rate: self.fault_429_rate,
+                disconnect_rate: self.fault_disconnect_rate,
+                stall_rate: self.fault_stall_rate,
+                stall: Duration::from_millis(self.fault_stall_ms),
+                malformed_rate: self.fault_malformed_rate,
+            },
+            ..ServerConfig::default()
+        }
+    }
+}
