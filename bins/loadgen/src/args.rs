@@ -17,7 +17,13 @@ pub(crate) struct Args {
     pub(crate) urls: Vec<String>,
 
     /// Model name sent in every request.
-    #[arg(short = 'm', long = "model", alias = "model-names", default_value = "servebench-mock", help_heading = "Endpoint")]
+    #[arg(
+        short = 'm',
+        long = "model",
+        alias = "model-names",
+        default_value = "servebench-mock",
+        help_heading = "Endpoint"
+    )]
     pub(crate) model: String,
 
     /// API flavour.
@@ -25,7 +31,11 @@ pub(crate) struct Args {
     pub(crate) endpoint_type: EndpointKind,
 
     /// Path overriding the endpoint type's default (e.g. /v1/chat/completions).
-    #[arg(long = "endpoint", alias = "custom-endpoint", help_heading = "Endpoint")]
+    #[arg(
+        long = "endpoint",
+        alias = "custom-endpoint",
+        help_heading = "Endpoint"
+    )]
     pub(crate) endpoint_path: Option<String>,
 
     /// Ask for streamed (SSE) responses. Default: off, as in AIPerf; on when benchmarking the
@@ -107,11 +117,21 @@ pub(crate) struct Args {
 
     // ----- Dataset -----
     /// Mean prompt length in tokens.
-    #[arg(long, alias = "synthetic-input-tokens-mean", default_value_t = 550, help_heading = "Dataset")]
+    #[arg(
+        long,
+        alias = "synthetic-input-tokens-mean",
+        default_value_t = 550,
+        help_heading = "Dataset"
+    )]
     pub(crate) isl: u64,
 
     /// Standard deviation of the prompt length.
-    #[arg(long, alias = "synthetic-input-tokens-stddev", default_value_t = 0.0, help_heading = "Dataset")]
+    #[arg(
+        long,
+        alias = "synthetic-input-tokens-stddev",
+        default_value_t = 0.0,
+        help_heading = "Dataset"
+    )]
     pub(crate) isl_stddev: f64,
 
     /// Mean requested output length in tokens (unset: the server decides).
@@ -119,11 +139,21 @@ pub(crate) struct Args {
     pub(crate) osl: Option<u64>,
 
     /// Standard deviation of the requested output length.
-    #[arg(long, alias = "output-tokens-stddev", default_value_t = 0.0, help_heading = "Dataset")]
+    #[arg(
+        long,
+        alias = "output-tokens-stddev",
+        default_value_t = 0.0,
+        help_heading = "Dataset"
+    )]
     pub(crate) osl_stddev: f64,
 
     /// Number of distinct prompts.
-    #[arg(long, alias = "num-prompts", default_value_t = 100, help_heading = "Dataset")]
+    #[arg(
+        long,
+        alias = "num-prompts",
+        default_value_t = 100,
+        help_heading = "Dataset"
+    )]
     pub(crate) num_dataset_entries: usize,
 
     /// Seed for prompts and arrivals (default: random, echoed in the exports).
@@ -131,7 +161,12 @@ pub(crate) struct Args {
     pub(crate) random_seed: Option<u64>,
 
     /// Number of shared prefixes; each prompt starts with one of them.
-    #[arg(long, alias = "prefix-prompt-pool-size", default_value_t = 0, help_heading = "Dataset")]
+    #[arg(
+        long,
+        alias = "prefix-prompt-pool-size",
+        default_value_t = 0,
+        help_heading = "Dataset"
+    )]
     pub(crate) num_prefix_prompts: usize,
 
     /// Length of each shared prefix in tokens (included in the ISL).

@@ -129,7 +129,12 @@ pub(crate) fn artifact_dir(args: &Args, endpoint: &EndpointConfig) -> PathBuf {
             None => Some(args.concurrency.unwrap_or(1)),
             Some(_) => args.concurrency,
         };
-        default_artifact_dir(&args.model, endpoint.kind.name(), concurrency, args.request_rate)
+        default_artifact_dir(
+            &args.model,
+            endpoint.kind.name(),
+            concurrency,
+            args.request_rate,
+        )
     })
 }
 

@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use servebench_loadgen_core::profile::ProfileOutcome;
-use servebench_metrics::{MetricKind, MetricValue};
+use servebench_metrics::{MetricKind, MetricValue, Unit};
 
 /// The metrics table, errors, client health and where the exports are.
 pub(crate) fn render(outcome: &ProfileOutcome) -> String {
@@ -38,7 +38,10 @@ pub(crate) fn render(outcome: &ProfileOutcome) -> String {
         }
     }
     for r in &p.results {
-        if let (MetricValue::Scalar(v), false) = (r.value, r.spec().kind == MetricKind::Record) {
+        let internal = r.spec().unit == Unit::Ns;
+        if let (MetricValue::Scalar(v), false) =
+            (r.value, r.spec().kind == MetricKind::Record || internal)
+        {
             let _ = writeln!(
                 out,
                 "{:<name_width$} {:>10.2}",
@@ -51,12 +54,20 @@ pub(crate) fn render(outcome: &ProfileOutcome) -> String {
         let _ = writeln!(out, "\nErrors:");
         for e in &p.error_summary {
             let code = e.code.map(|c| format!(" {c}")).unwrap_or_default();
-            let _ = writeln!(out, "  {:>6} x {:?}{code}: {}", e.count, e.kind, e.example_message);
+            let _ = writeln!(
+                out,
+                "  {:>6} x {:?}{code}: {}",
+                e.count, e.kind, e.example_message
+            );
         }
     }
     let v = &outcome.verdict;
     let health = &v.details;
-    let lag = |k: &str| health[k]["p99"].as_f64().map_or_else(|| "-".into(), |x| format!("{x:.3} ms"));
+    let lag = |k: &str| {
+        health[k]["p99"]
+            .as_f64()
+            .map_or_else(|| "-".into(), |x| format!("{x:.3} ms"))
+    };
     let _ = writeln!(
         out,
         "\nClient health: event-loop lag p99 {}, send lag p99 {}, schedule lag p99 {}, \
@@ -67,10 +78,16 @@ pub(crate) fn render(outcome: &ProfileOutcome) -> String {
         health["coalesced_read_fraction"].as_f64().unwrap_or(0.0) * 100.0,
         health["process_cpu_us_per_content_chunk"]
             .as_f64()
-            .map_or_else(|| "-".into(), |x| format!("{x:.2} µs per streamed chunk")),
+            .map_or_else(
+                || "- (not measured: the embedded engine shares the process)".into(),
+                |x| format!("{x:.2} µs per streamed chunk")
+            ),
     );
     if v.saturated {
-        let _ = writeln!(out, "\n!!! CLIENT SATURATED: these numbers may be distorted by the load generator itself:");
+        let _ = writeln!(
+            out,
+            "\n!!! CLIENT SATURATED: these numbers may be distorted by the load generator itself:"
+        );
         for r in &v.reasons {
             let _ = writeln!(out, "!!!   {r}");
         }

@@ -17,7 +17,11 @@ pub(crate) struct EmbeddedEngine {
 
 impl EmbeddedEngine {
     /// Starts the engine (Dynamo mocker defaults, the given speed-up) and waits until it listens.
-    pub(crate) fn start(speedup_ratio: f64, model: &str, tokenizer: TokenizerSpec) -> anyhow::Result<Self> {
+    pub(crate) fn start(
+        speedup_ratio: f64,
+        model: &str,
+        tokenizer: TokenizerSpec,
+    ) -> anyhow::Result<Self> {
         let pool = PoolConfig {
             engine: EngineConfig {
                 speedup_ratio,
@@ -37,10 +41,14 @@ impl EmbeddedEngine {
         let thread = std::thread::Builder::new()
             .name("servebench-embedded-engine".into())
             .spawn(move || {
-                let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                let runtime = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
                     Ok(r) => r,
                     Err(e) => {
-                        let _ = ready_tx.send(Err(anyhow!(e).context("failed to build its runtime")));
+                        let _ =
+                            ready_tx.send(Err(anyhow!(e).context("failed to build its runtime")));
                         return;
                     }
                 };

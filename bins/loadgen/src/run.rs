@@ -54,7 +54,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
 
     let streaming = compose::streaming(&args, embedded.is_some());
     let endpoint = compose::endpoint(&args, streaming)?;
-    let data = synthesize(&compose::dataset(&args), &*tokenizer).context("failed to build the dataset")?;
+    let data =
+        synthesize(&compose::dataset(&args), &*tokenizer).context("failed to build the dataset")?;
     let seed = data.seed;
     let load = compose::load_mode(&args, seed)?;
     let stop = compose::stop_condition(&args)?;
@@ -83,8 +84,16 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         use_server_token_count: args.use_server_token_count,
     };
     config.goodput = goodput;
-    config.input_config =
-        compose::input_config(&args, &urls, &endpoint, &stop, seed, tokenizer.name(), &artifact_dir);
+    config.measure_process_cpu = embedded.is_none();
+    config.input_config = compose::input_config(
+        &args,
+        &urls,
+        &endpoint,
+        &stop,
+        seed,
+        tokenizer.name(),
+        &artifact_dir,
+    );
     config.run_info = compose::run_info(&benchmark_id, seed);
     config.benchmark_id = benchmark_id;
 
@@ -98,7 +107,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
                 args.request_rate_mode
             ),
         },
-        stop.request_count.map_or_else(|| "timed".to_owned(), |n| n.to_string()),
+        stop.request_count
+            .map_or_else(|| "timed".to_owned(), |n| n.to_string()),
         urls.join(", "),
         tokenizer.name(),
         args.isl,

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use servebench_mocker::{
-    EngineConfig, EngineStats, FixedTiming, FixedTimingConfig, PoolConfig, PreemptionMode,
-    RouterConfig, RouterMode, TimingModel, TokenSource,
+    EngineConfig, EnginePool, EngineStats, FixedTiming, FixedTimingConfig, PoolConfig,
+    PreemptionMode, RouterConfig, RouterMode, TimingModel, TokenSource,
 };
 
 use crate::args::{Args, PreemptionChoice, RouterChoice, TimingChoice};
@@ -37,18 +37,12 @@ fn millis(flag: &str, ms: f64) -> anyhow::Result<Duration> {
     })
 }
 
-/// ENGINE MERGE POINT: starts the simulated engine pool.
-///
-/// The engine (`EnginePool`) is developed on another branch; until it is merged this build only
-/// serves `--timing-model fixed`. At merge, replace this body with `EnginePool::start(pool)` and
-/// return the pool as both the token source and the `EngineStats` provider (through an adapter
-/// from `EnginePool::metrics()` to `StatsSnapshot`).
+/// Starts the simulated engine pool: the token source and its `/metrics` counters.
 fn start_engine(pool: PoolConfig) -> anyhow::Result<Source> {
-    tracing::debug!(?pool, "engine configuration");
-    anyhow::bail!(
-        "the simulated engine is not part of this build yet; run with --timing-model fixed \
-         (and --fixed-ttft-ms / --fixed-itl-ms)"
-    )
+    let engine =
+        Arc::new(EnginePool::start(&pool).context("failed to start the simulated engine")?);
+    let stats: Arc<dyn EngineStats> = engine.clone();
+    Ok((engine, Some(stats)))
 }
 
 /// Maps Dynamo mocker's flags into the engine pool's configuration.
@@ -248,7 +242,7 @@ mod tests {
     }
 
     #[test]
-    fn fixed_timing_rejects_negative_durations_and_engine_is_not_merged_yet() {
+    fn fixed_timing_rejects_negative_durations_and_the_engine_starts() {
         let err = token_source(&parse(&["--timing-model", "fixed", "--fixed-itl-ms=-1"]))
             .err()
             .unwrap();
@@ -262,7 +256,8 @@ mod tests {
             ]))
             .is_ok()
         );
-        let err = token_source(&parse(&[])).err().unwrap();
-        assert!(err.to_string().contains("--timing-model fixed"), "{err}");
+        let (_, stats) = token_source(&parse(&["--speedup-ratio", "0"])).unwrap();
+        let stats = stats.expect("the engine reports its counters");
+        assert_eq!(stats.snapshot().requests_running, 0);
     }
 }

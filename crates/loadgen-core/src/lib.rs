@@ -50,7 +50,7 @@ pub use prompts::{PromptSynthesizer, SyntheticConfig, SyntheticDataset, synthesi
 pub use request_body::{EndpointConfig, EndpointKind, body_bytes, build_body};
 pub use response::ResponseChunk;
 pub use runner::{
-    CancelHandle, ClientHealth, LagHistogram, LagStats, LoadMode, PhaseSummary, RunConfig, RunProgress,
-    RunReport, StopCondition, run,
+    CancelHandle, ClientHealth, LagHistogram, LagStats, LoadMode, PhaseSummary, RunConfig,
+    RunProgress, RunReport, StopCondition, run,
 };
 pub use sse::{SseEvent, SseParser};

@@ -5,7 +5,7 @@
 //! `reasoning`; completions `choices[0].text`; non-streaming `choices[0].message.*`. Also
 //! `usage` (with `prompt_tokens_details.cached_tokens` and
 //! `completion_tokens_details.reasoning_tokens`), a top-level `error` object, and servebench's
-//! optional `servebench_timing` object (the simulated server's queue/prefill timings).
+//! optional `servebench` object (the simulated server's queue/prefill timings).
 
 use std::borrow::Cow;
 use std::fmt;
@@ -29,8 +29,8 @@ pub struct ResponseChunk<'a> {
     /// `data` of an embeddings response.
     #[serde(default)]
     data: Option<IgnoredAny>,
-    /// servebench's server-side timings.
-    #[serde(default)]
+    /// servebench's server-side timings (the simulated server's `servebench` object).
+    #[serde(default, rename = "servebench")]
     servebench_timing: Option<ServerTiming>,
 }
 
@@ -258,7 +258,7 @@ mod tests {
         let c = ResponseChunk::parse(br#"{"error":{"message":"boom","code":500}}"#).unwrap();
         assert_eq!(c.error().unwrap()["message"], "boom");
         let c = ResponseChunk::parse(
-            br#"{"choices":[],"servebench_timing":{"queue_ms":1.5,"prefill_ms":2.0,"cached_tokens":4,"worker_id":1}}"#,
+            br#"{"choices":[],"servebench":{"queue_ms":1.5,"prefill_ms":2.0,"cached_tokens":4,"worker_id":1}}"#,
         )
         .unwrap();
         assert_eq!(c.server_timing().unwrap().queue_ms, Some(1.5));

@@ -16,7 +16,9 @@ fn cpu_time_from_stat(stat: &str, ticks_per_second: u64) -> Option<Duration> {
     let utime: u64 = fields.nth(11)?.parse().ok()?;
     let stime: u64 = fields.next()?.parse().ok()?;
     let ticks = utime + stime;
-    Some(Duration::from_nanos(ticks.saturating_mul(1_000_000_000) / ticks_per_second.max(1)))
+    Some(Duration::from_nanos(
+        ticks.saturating_mul(1_000_000_000) / ticks_per_second.max(1),
+    ))
 }
 
 /// `sysconf(_SC_CLK_TCK)` is 100 on every Linux architecture servebench runs on; reading it would

@@ -44,6 +44,9 @@ pub struct ProfileConfig {
     pub run_info: Value,
     /// When the client counts as saturated.
     pub thresholds: SaturationThresholds,
+    /// Report the process's CPU time as the client's. Turn off when the process also hosts the
+    /// server (the embedded engine), whose CPU would be counted as the client's.
+    pub measure_process_cpu: bool,
 }
 
 impl ProfileConfig {
@@ -67,6 +70,7 @@ impl ProfileConfig {
             input_config: Value::Object(Default::default()),
             run_info: Value::Object(Default::default()),
             thresholds: SaturationThresholds::default(),
+            measure_process_cpu: true,
         }
     }
 }
@@ -129,7 +133,7 @@ pub async fn profile(
         receiver,
         aggregator,
         Arc::clone(&config.tokenizer),
-        config.metric_options.clone(),
+        config.metric_options,
         &dir.join(JSONL_FILE),
         clock,
         progress,
@@ -148,7 +152,8 @@ pub async fn profile(
     let wall = wall_start.elapsed();
     let cpu_used = cpu::process_cpu_time()
         .zip(cpu_before)
-        .map(|(after, before)| after.saturating_sub(before));
+        .map(|(after, before)| after.saturating_sub(before))
+        .filter(|_| config.measure_process_cpu);
     // The runner dropped its sender when it returned, so the thread ends after the last record.
     let processed = tokio::task::spawn_blocking(move || worker.join())
         .await

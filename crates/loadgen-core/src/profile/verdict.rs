@@ -176,9 +176,11 @@ mod tests {
 
     #[test]
     fn coalescing_is_reported() {
-        let mut h = ClientHealth::default();
         // 6 reads with one content event, 2 with three, 2 with none.
-        h.content_events_per_read = vec![2, 6, 0, 2];
+        let h = ClientHealth {
+            content_events_per_read: vec![2, 6, 0, 2],
+            ..ClientHealth::default()
+        };
         let v = assess(input(&h, false));
         assert_eq!(v.details["reads_with_content"], 8);
         assert_eq!(v.details["reads_with_several_content_events"], 2);

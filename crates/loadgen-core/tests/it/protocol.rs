@@ -91,7 +91,7 @@ async fn reasoning_and_completions_text_and_server_timing() {
     let server = ScriptedServer::start(|_| {
         Script::RawSse(concat!(
             "data: {\"choices\":[{\"delta\":{\"reasoning_content\":\"think\"}}]}\n\n",
-            "data: {\"choices\":[{\"text\":\"done\"}],\"servebench_timing\":{\"queue_ms\":2.5,\"worker_id\":3}}\n\n",
+            "data: {\"choices\":[{\"text\":\"done\"}],\"servebench\":{\"queue_ms\":2.5,\"worker_id\":3}}\n\n",
             "data: [DONE]\n\n"
         ))
     })

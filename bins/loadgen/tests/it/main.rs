@@ -1,0 +1,4 @@
+//! End-to-end tests of the `loadgen` binary: real processes, the embedded simulated engine or a
+//! dead port, exports on disk.
+
+mod cli;
