@@ -7,6 +7,7 @@
 
 mod faults;
 mod load;
+mod profile_exports;
 mod protocol;
 mod sse_split;
 mod support;
