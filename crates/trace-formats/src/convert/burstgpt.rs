@@ -115,6 +115,8 @@ pub struct PipelineCounts {
 pub struct BurstGptConversion {
     /// Rows after each step.
     pub counts: PipelineCounts,
+    /// Earliest and latest kept `Timestamp` as read (seconds), if any row was kept.
+    pub input_range_s: Option<(f64, f64)>,
     /// Earliest kept timestamp in seconds, after the speed ratio and before the zero offset.
     pub offset_s: f64,
     /// Statistics of the output.
@@ -239,6 +241,7 @@ pub fn convert_burstgpt<W: Write>(
     });
     Ok(BurstGptConversion {
         counts,
+        input_range_s: kept_range,
         offset_s,
         stats,
         read_report: reader.report().clone(),
