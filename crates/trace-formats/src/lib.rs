@@ -66,7 +66,7 @@ pub use jsonl::{CheckState, JsonlReader, JsonlRecord, JsonlWriter};
 pub use mooncake::{
     JsonStyle, MooncakeReader, MooncakeRecord, MooncakeWriter, format_mooncake_line, open_mooncake,
 };
-pub use pyrandom::{LANES, PyRandom, seed_lanes};
+pub use pyrandom::{LANES, LaneRandoms, PyRandom, seed_lanes};
 pub use pytext::{push_python_json_string, python_float_repr, python_number_text};
 pub use report::{CONVERSION_REPORT_VERSION, ConversionReport};
 pub use sin_synth::{DefaultedFloats, SinSynthConfig, SinSynthSummary, sine_value};
