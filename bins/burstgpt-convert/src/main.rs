@@ -54,6 +54,9 @@ struct Args {
     /// Skip malformed rows (counted and reported) instead of stopping at the first one.
     #[arg(long)]
     skip_malformed: bool,
+    /// Threads drawing hash blocks; the output does not depend on it [default: CPUs, at most 4].
+    #[arg(long)]
+    draw_threads: Option<usize>,
     /// Also write a machine-readable report (JSON with format_version) to this path.
     #[arg(long)]
     report_json: Option<PathBuf>,
@@ -124,6 +127,9 @@ fn run() -> anyhow::Result<()> {
         ErrorPolicy::Stop
     };
     options.read = ReadOptions::with_policy(policy).monotonic_timestamps(false);
+    if let Some(threads) = args.draw_threads {
+        options.draw_threads = threads.max(1);
+    }
 
     let input_len = std::fs::metadata(&args.input_file)
         .with_context(|| format!("failed to read {}", args.input_file.display()))?

@@ -165,13 +165,15 @@ fn temper(mut y: u32) -> u32 {
 }
 
 /// Number of generators [`seed_lanes`] seeds at once.
-pub const LANES: usize = 8;
+pub const LANES: usize = 16;
 
 /// [`LANES`] Python generators seeded together and kept in one lane-major state array
 /// (`mt[i][lane]`), reused from batch to batch without copying.
 pub struct LaneRandoms {
     mt: Vec<[u32; LANES]>,
     pos: [usize; LANES],
+    /// `init_genrand(19650218)`, the same for every seed.
+    base: Box<[u32; N]>,
 }
 
 impl std::fmt::Debug for LaneRandoms {
@@ -194,6 +196,7 @@ impl LaneRandoms {
         Self {
             mt: vec![[0u32; LANES]; N],
             pos: [N; LANES],
+            base: Box::new(init_genrand_19650218()),
         }
     }
 
@@ -201,8 +204,7 @@ impl LaneRandoms {
     /// the independent seeding chains. Lane by lane equal to [`PyRandom::seed`].
     pub fn seed(&mut self, seeds: [u32; LANES]) {
         let mt = &mut self.mt;
-        let base = init_genrand_19650218();
-        for (row, b) in mt.iter_mut().zip(base.iter()) {
+        for (row, b) in mt.iter_mut().zip(self.base.iter()) {
             *row = [*b; LANES];
         }
         // First loop of init_by_array with a one-word key (j stays 0): i runs 1..N, wraps once.
@@ -315,7 +317,25 @@ mod tests {
 
     #[test]
     fn lanes_equal_scalar_seeding() {
-        let seeds = [0, 1, 2, 7, 1000, 65_535, 123_456_789, u32::MAX];
+        const SOME: [u32; 16] = [
+            0,
+            1,
+            2,
+            3,
+            7,
+            9,
+            1000,
+            4096,
+            65_535,
+            65_536,
+            999_999,
+            123_456_789,
+            2_147_483_648,
+            4_000_000_000,
+            u32::MAX - 1,
+            u32::MAX,
+        ];
+        let seeds: [u32; LANES] = std::array::from_fn(|l| SOME[l % 16] ^ (l / 16) as u32);
         let lanes = seed_lanes(seeds);
         for (mut lane, seed) in lanes.into_iter().zip(seeds) {
             let mut scalar = PyRandom::seed(u64::from(seed));

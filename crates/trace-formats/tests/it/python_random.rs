@@ -66,10 +66,10 @@ print(*[random.getrandbits(k) for k in (1, 5, 31, 32, 33, 48, 63, 64) for _ in r
 
 #[test]
 fn lane_seeding_matches_cpython_for_consecutive_row_indices() {
-    // The converter seeds rows idx..idx+8 together; compare a whole batch with CPython.
+    // The converter seeds rows idx..idx+LANES together; compare a whole batch with CPython.
     let code = r#"
 import random
-for idx in range(1000, 1008):
+for idx in range(1000, 1016):
     random.seed(idx)
     print(*[random.randint(0, 10000) for _ in range(700)])
 "#;
