@@ -1,7 +1,11 @@
 //! Chained block ids for `u64` blocks, equal to [`crate::RollingHasher`]`<u64>`'s ids (first-seen
-//! ordinal of `(parent id, block)`), with a packed 8-byte key, 4-byte ids and a multiplicative
-//! hash: the converters' hot table is about 2.5x smaller and several times faster than the
-//! generic hasher's SipHash table of `(Option<u64>, u64)` keys.
+//! ordinal of `(parent id, block)`), built for converters that hash millions of mostly new blocks.
+//!
+//! Once a sequence reaches a new id, every later block of it is new too, and each new node's
+//! parent is the id assigned just before it. Such a node `(p, v) → p + 1` is recorded in a dense
+//! per-id array (`chain_child[p] = v`, a sequential write) instead of the hash table (a random
+//! probe); the table holds only the other nodes (roots and branch points). Lookups check the
+//! array first, then the table, so the ids are exactly the generic hasher's.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -31,62 +35,67 @@ impl Hasher for MulHasher {
 
 type Build = BuildHasherDefault<MulHasher>;
 
+/// Marks an id with no chained child yet.
+const NO_CHILD: u64 = u64::MAX;
+
 /// Chained ids of `u64` block sequences.
 #[derive(Default)]
 pub(crate) struct BlockHasher {
-    /// Keys `(parent + 1) << 32 | block` when both fit in 32 bits (parent 0 = none), ids < 2^32.
-    small: HashMap<u64, u32, Build>,
-    /// Every other key.
-    large: HashMap<(u64, u64), u64, Build>,
-    next: u64,
+    /// Nodes not stored in `chain_child`: `(parent + 1 or 0 for none, block) → id`.
+    table: HashMap<(u64, u64), u64, Build>,
+    /// `chain_child[p] = v`: node `(p, v)` has id `p + 1`. One entry per id assigned.
+    chain_child: Vec<u64>,
 }
 
 impl BlockHasher {
-    /// A hasher with room for about `capacity` ids before it grows.
-    pub(crate) fn with_capacity(capacity: usize) -> Self {
+    /// A hasher with room for about `ids` ids and `branches` table entries before it grows.
+    pub(crate) fn with_capacity(ids: usize, branches: usize) -> Self {
         Self {
-            small: HashMap::with_capacity_and_hasher(capacity, Build::default()),
-            large: HashMap::default(),
-            next: 0,
+            table: HashMap::with_capacity_and_hasher(branches, Build::default()),
+            chain_child: Vec::with_capacity(ids),
         }
     }
 
     /// Appends the chained ids of `blocks` to `out`.
     pub(crate) fn hash_into(&mut self, blocks: &[u64], out: &mut Vec<u64>) {
-        let mut parent_plus_one = 0u64;
+        let mut parent = None;
         for &block in blocks {
-            let id = self.id_of(parent_plus_one, block);
+            let id = self.id_of(parent, block);
             out.push(id);
-            parent_plus_one = id + 1;
+            parent = Some(id);
         }
     }
 
-    fn id_of(&mut self, parent_plus_one: u64, block: u64) -> u64 {
-        if parent_plus_one <= u64::from(u32::MAX) && block <= u64::from(u32::MAX) {
-            let key = (parent_plus_one << 32) | block;
-            if let Some(id) = self.small.get(&key) {
-                return u64::from(*id);
+    fn id_of(&mut self, parent: Option<u64>, block: u64) -> u64 {
+        if let Some(p) = parent
+            && block != NO_CHILD
+            && self.chain_child[p as usize] == block
+        {
+            return p + 1;
+        }
+        let key = (parent.map_or(0, |p| p + 1), block);
+        if let Some(id) = self.table.get(&key) {
+            return *id;
+        }
+        let id = self.chain_child.len() as u64;
+        match parent {
+            Some(p)
+                if p + 1 == id && block != NO_CHILD && self.chain_child[p as usize] == NO_CHILD =>
+            {
+                self.chain_child[p as usize] = block;
             }
-            if let Ok(id) = u32::try_from(self.next) {
-                self.small.insert(key, id);
-                self.next += 1;
-                return u64::from(id);
+            _ => {
+                self.table.insert(key, id);
             }
         }
-        let next = &mut self.next;
-        *self
-            .large
-            .entry((parent_plus_one, block))
-            .or_insert_with(|| {
-                *next += 1;
-                *next - 1
-            })
+        self.chain_child.push(NO_CHILD);
+        id
     }
 
     /// Number of ids assigned.
     #[cfg(test)]
     pub(crate) fn len(&self) -> u64 {
-        self.next
+        self.chain_child.len() as u64
     }
 }
 
@@ -113,19 +122,15 @@ mod tests {
     }
 
     #[test]
-    fn ids_beyond_the_small_table_still_match() {
-        // pretend 4 billion ids exist
-        let mut ours = BlockHasher {
-            next: u64::from(u32::MAX) - 1,
-            ..BlockHasher::default()
-        };
+    fn fresh_chains_stay_out_of_the_table() {
+        let mut ours = BlockHasher::default();
         let mut out = Vec::new();
-        ours.hash_into(&[1, 2, 3], &mut out);
-        ours.hash_into(&[1, 2, 4], &mut out);
-        let base = u64::from(u32::MAX) - 1;
-        assert_eq!(
-            out,
-            vec![base, base + 1, base + 2, base, base + 1, base + 3]
-        );
+        ours.hash_into(&[5, 6, 7, 8], &mut out);
+        ours.hash_into(&[5, 6, 9], &mut out); // branches at id 1
+        ours.hash_into(&[u64::MAX, u64::MAX], &mut out); // the marker value as a block
+        ours.hash_into(&[u64::MAX, u64::MAX], &mut out);
+        assert_eq!(out, vec![0, 1, 2, 3, 0, 1, 4, 5, 6, 5, 6]);
+        // table: root 5, the branch (1, 9), root MAX and (5, MAX)
+        assert_eq!(ours.table.len(), 4);
     }
 }

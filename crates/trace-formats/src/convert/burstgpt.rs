@@ -161,6 +161,7 @@ pub fn convert_burstgpt<W: Write>(
     let mut counts = PipelineCounts::default();
     let mut kept_range: Option<(f64, f64)> = None;
     let mut kept_blocks = 0u64;
+    let mut kept_rows = 0u64;
     let mut reader = open(input, options)?;
     loop {
         let row = reader
@@ -176,6 +177,7 @@ pub fn convert_burstgpt<W: Write>(
             if selected >= options.skip && selected < limit {
                 kept_range = Some(kept_range.map_or((ts, ts), |(lo, hi)| (lo.min(ts), hi.max(ts))));
                 kept_blocks = kept_blocks.saturating_add(isl.div_ceil(options.block_size));
+                kept_rows += 1;
             }
         }
         if counts.rows_read.is_multiple_of(8192) {
@@ -206,9 +208,12 @@ pub fn convert_burstgpt<W: Write>(
 
     // Pass 2: convert. Rows go to the drawing threads in chunks and come back in order.
     let mut writer = MooncakeWriter::new(output, output_name, JsonStyle::Compact);
-    // Room for every block id up front (random blocks rarely repeat), capped at 2^26 ids.
+    // Room for every block id up front (random blocks rarely repeat): 8 bytes per id.
     let mut sink = Sink {
-        hasher: BlockHasher::with_capacity(kept_blocks.min(1 << 26) as usize),
+        hasher: BlockHasher::with_capacity(
+            kept_blocks.min(1 << 28) as usize,
+            kept_rows.min(1 << 26) as usize,
+        ),
         record: MooncakeRecord::new(Some(0), 0, 0, Vec::new()),
         written: 0,
     };
