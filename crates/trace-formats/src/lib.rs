@@ -24,6 +24,13 @@
 //! # Ok::<(), servebench_trace_formats::Error>(())
 //! ```
 //!
+//! # Python compatibility
+//!
+//! [`convert_burstgpt`] reproduces Dynamo's `burstgpt_loadgen/convert.py` byte for byte: its hash
+//! blocks come from [`PyRandom`], a bit-exact port of CPython's `random.seed(int)` and `randint`
+//! (checked against the machine's `python3` by the test suite), and its output is checked
+//! against a standard-library Python re-statement of the original pipeline.
+//!
 //! # Formats and versions
 //!
 //! Mooncake, AIPerf, BurstGPT and Azure files are other projects' formats: they are read and
