@@ -7,7 +7,8 @@
 //! `n` is placed at `t + (t_e − t)·k/n`. Each request takes `(isl1, osl1)` with probability
 //! `f(t_req; ratio_min, ratio_max, ratio_period)`, else `(isl2, osl2)`. Its hash ids are the
 //! chained ids (one rolling hasher, as [`crate::RollingHasher`], for the whole file) of
-//! `ceil(isl / block_size)` blocks whose values are uniform in `0..total_blocks`. Timestamps are `int(t_req · 1000)` ms.
+//! `ceil(isl / block_size)` blocks whose values are uniform in `0..total_blocks`. Timestamps are
+//! `int(t_req · 1000)` ms.
 //!
 //! The random numbers come from the caller's generator (seed it for reproducible output); the
 //! original used unseeded NumPy and Python generators, so no byte-for-byte match is possible.
