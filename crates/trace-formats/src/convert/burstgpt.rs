@@ -145,6 +145,12 @@ pub struct ConvertProgress {
 
 /// Converts the BurstGPT CSV at `input` to Mooncake JSONL written to `output` (wrap files in a
 /// `BufWriter`). `progress` is called every few thousand rows.
+///
+/// The output is byte-identical to Dynamo's `burstgpt_loadgen/convert.py` for the same input and
+/// options: hash blocks come from [`crate::PyRandom`], a bit-exact port of CPython's
+/// `random.seed(int)`/`randint`, and lines are compact JSON as pandas writes them. Unlike the
+/// original, malformed rows (and negative numbers) are reported by line and column, per
+/// `options.read`, instead of crashing or passing through.
 pub fn convert_burstgpt<W: Write>(
     input: &Path,
     output: W,
