@@ -139,14 +139,22 @@ fn run() -> anyhow::Result<()> {
     let output_name = output.display().to_string();
     println!("Reading {}", args.input_file.display());
     let mut progress = Progress::new(input_len);
-    let conversion = convert_burstgpt(
+    let result = convert_burstgpt(
         &args.input_file,
         BufWriter::with_capacity(1 << 16, file),
         &output_name,
         &options,
         &mut |p| progress.update(p),
-    )?;
+    );
     progress.finish();
+    let conversion = match result {
+        Ok(c) => c,
+        Err(e) => {
+            // Leave no partial trace behind that could be mistaken for a complete one.
+            let _ = std::fs::remove_file(&output);
+            return Err(e.into());
+        }
+    };
     print_pipeline(&args, &conversion, &options);
     print!("{}", conversion.stats.render());
     println!(

@@ -152,7 +152,7 @@ fn run() -> anyhow::Result<()> {
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    tracing::info!(
+    tracing::debug!(
         requests = summary.requests,
         intervals = summary.per_interval.len(),
         seed = ?args.seed,
