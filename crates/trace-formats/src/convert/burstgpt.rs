@@ -126,7 +126,7 @@ pub struct BurstGptConversion {
     pub offset_s: f64,
     /// Statistics of the output.
     pub stats: TraceStats,
-    /// Malformed rows of the conversion pass.
+    /// Malformed rows of the whole file (found by the scan pass).
     #[serde(skip)]
     pub read_report: ReadReport,
 }
@@ -195,6 +195,8 @@ pub fn convert_burstgpt<W: Write>(
         }
     }
     counts.after_skip = counts.after_log_type.saturating_sub(options.skip);
+    // The scan pass reads every row (the conversion pass stops at the head limit).
+    let read_report = reader.report().clone();
 
     let adjust = |ts: f64| {
         if options.speed_ratio == 1.0 {
@@ -299,7 +301,7 @@ pub fn convert_burstgpt<W: Write>(
         input_range_s: kept_range,
         offset_s,
         stats,
-        read_report: reader.report().clone(),
+        read_report,
     })
 }
 
