@@ -5,10 +5,31 @@ use std::io::Read;
 
 use crate::error::{Error, FieldProblem, ReadOptions, ReadReport, RecordErrorKind};
 
+/// Remembers the last byte read, to tell whether the input ended with a newline.
+pub(crate) struct TrackLastByte<R> {
+    inner: R,
+    last: Option<u8>,
+}
+
+impl<R: Read> Read for TrackLastByte<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n > 0 {
+            self.last = Some(buf[n - 1]);
+        }
+        Ok(n)
+    }
+}
+
 /// A CSV reader positioned after its header, with the column index of each required column.
+///
+/// Records end at `\n` only (a `\r` before it is stripped from the last field), so line numbers
+/// stay right for CRLF files (csv-core's CRLF mode counts the `\n` into the next record).
 pub(crate) struct CsvRows<R> {
-    reader: csv::Reader<R>,
+    reader: csv::Reader<TrackLastByte<R>>,
     record: csv::ByteRecord,
+    /// A record read ahead while checking whether a short record was the last one.
+    pending: Option<csv::ByteRecord>,
     pub(crate) columns: Vec<usize>,
     header_len: usize,
     header_names: Vec<String>,
@@ -26,10 +47,20 @@ pub(crate) struct Row<'a> {
 }
 
 impl Row<'_> {
+    /// The bytes of column `column`, without the `\r` of a CRLF line end.
+    fn field(&self, column: usize) -> &[u8] {
+        let bytes = self.record.get(column).unwrap_or_default();
+        if column + 1 == self.record.len() {
+            bytes.strip_suffix(b"\r").unwrap_or(bytes)
+        } else {
+            bytes
+        }
+    }
+
     /// The raw text of required column `i` (in the order given to [`CsvRows::new`]).
     pub(crate) fn text(&self, i: usize) -> Result<&str, FieldProblem> {
         let name = self.names[i];
-        let bytes = self.record.get(self.columns[i]).unwrap_or_default();
+        let bytes = self.field(self.columns[i]);
         std::str::from_utf8(bytes)
             .map_err(|_| FieldProblem::new(name, RecordErrorKind::InvalidValue, "not valid UTF-8"))
     }
@@ -46,8 +77,7 @@ impl Row<'_> {
         column: usize,
         name: &str,
     ) -> Result<Option<u64>, FieldProblem> {
-        let bytes = self.record.get(column).unwrap_or_default();
-        let text = std::str::from_utf8(bytes).map_err(|_| {
+        let text = std::str::from_utf8(self.field(column)).map_err(|_| {
             FieldProblem::new(name, RecordErrorKind::InvalidValue, "not valid UTF-8")
         })?;
         if text.trim().is_empty() {
@@ -123,7 +153,11 @@ impl<R: Read> CsvRows<R> {
             .flexible(true)
             .has_headers(true)
             .buffer_capacity(1 << 16)
-            .from_reader(reader);
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_reader(TrackLastByte {
+                inner: reader,
+                last: None,
+            });
         let headers = match reader.byte_headers() {
             Ok(h) => h.clone(),
             Err(e) => return Err(csv_error(&source_name, e)),
@@ -133,6 +167,7 @@ impl<R: Read> CsvRows<R> {
             .map(|h| {
                 String::from_utf8_lossy(h)
                     .trim_start_matches('\u{feff}')
+                    .trim_end_matches('\r')
                     .to_owned()
             })
             .collect();
@@ -157,6 +192,7 @@ impl<R: Read> CsvRows<R> {
         Ok(Self {
             reader,
             record: csv::ByteRecord::new(),
+            pending: None,
             columns,
             header_len: found.len(),
             header_names: found,
@@ -188,23 +224,32 @@ impl<R: Read> CsvRows<R> {
             return Ok(None);
         }
         loop {
-            match self.reader.read_byte_record(&mut self.record) {
-                Ok(true) => {}
-                Ok(false) => {
-                    self.done = true;
-                    return Ok(None);
-                }
-                Err(e) => {
-                    self.done = true;
-                    return Err(csv_error(&self.source_name, e));
+            if let Some(pending) = self.pending.take() {
+                self.record = pending;
+            } else {
+                match self.reader.read_byte_record(&mut self.record) {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        self.done = true;
+                        return Ok(None);
+                    }
+                    Err(e) => {
+                        self.done = true;
+                        return Err(csv_error(&self.source_name, e));
+                    }
                 }
             }
             let line = self.record.position().map_or(0, |p| p.line());
-            if self.record.len() == 1 && self.record.get(0).is_some_and(<[u8]>::is_empty) {
+            if self.record.len() == 1
+                && self
+                    .record
+                    .get(0)
+                    .is_some_and(|f| f.is_empty() || f == b"\r")
+            {
                 continue; // blank line
             }
             let problem = if self.record.len() != self.header_len {
-                if self.reader.is_done() && self.record.len() < self.header_len {
+                if self.record.len() < self.header_len && self.is_unterminated_last()? {
                     FieldProblem::new(
                         names[self
                             .columns
@@ -248,6 +293,22 @@ impl<R: Read> CsvRows<R> {
                 self.done = true;
                 return Err(error.into());
             }
+        }
+    }
+}
+
+impl<R: Read> CsvRows<R> {
+    /// Whether the current record is the input's last and has no final newline (reads ahead one
+    /// record, kept for the next call).
+    fn is_unterminated_last(&mut self) -> Result<bool, Error> {
+        let mut next = csv::ByteRecord::new();
+        match self.reader.read_byte_record(&mut next) {
+            Ok(true) => {
+                self.pending = Some(next);
+                Ok(false)
+            }
+            Ok(false) => Ok(self.reader.get_ref().last != Some(b'\n')),
+            Err(e) => Err(csv_error(&self.source_name, e)),
         }
     }
 }

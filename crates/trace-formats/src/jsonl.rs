@@ -60,6 +60,24 @@ pub trait JsonlRecord: DeserializeOwned {
 ///
 /// Blank lines are ignored. A last line without a final newline is accepted when it parses;
 /// when it does not, it is reported as [`RecordErrorKind::TruncatedLine`]. Unknown keys are ignored.
+///
+/// ```
+/// use servebench_trace_formats::{ErrorPolicy, JsonStyle, MooncakeReader, MooncakeWriter, ReadOptions};
+///
+/// let input = "{\"timestamp\": 0, \"input_length\": 600, \"output_length\": 5, \"hash_ids\": [0, 1]}\n\
+///              not json\n";
+/// let options = ReadOptions::with_policy(ErrorPolicy::Skip);
+/// let mut reader = MooncakeReader::new(input.as_bytes(), "trace.jsonl", options);
+/// let mut out = MooncakeWriter::new(Vec::new(), "out", JsonStyle::Compact);
+/// for record in &mut reader {
+///     out.write(&record?)?;
+/// }
+/// assert_eq!(reader.report().malformed, 1);
+/// assert!(reader.report().first_errors[0].to_string().starts_with("trace.jsonl:2: invalid JSON"));
+/// let bytes = out.finish()?;
+/// assert_eq!(bytes, b"{\"timestamp\":0,\"input_length\":600,\"output_length\":5,\"hash_ids\":[0,1]}\n");
+/// # Ok::<(), servebench_trace_formats::Error>(())
+/// ```
 pub struct JsonlReader<R, T> {
     lines: LineSource<R>,
     source_name: String,

@@ -4,32 +4,6 @@
 //!
 //! Everything here is synchronous and streaming: readers yield one record at a time and report a
 //! malformed line with its file, line number and field.
-//!
-//! # Reading and writing
-//!
-//! ```
-//! use servebench_trace_formats::{ErrorPolicy, JsonStyle, MooncakeReader, MooncakeWriter, ReadOptions};
-//!
-//! let input = "{\"timestamp\": 0, \"input_length\": 600, \"output_length\": 5, \"hash_ids\": [0, 1]}\n\
-//!              not json\n";
-//! let mut reader = MooncakeReader::new(input.as_bytes(), "trace.jsonl", ReadOptions::with_policy(ErrorPolicy::Skip));
-//! let mut out = MooncakeWriter::new(Vec::new(), "out", JsonStyle::Compact);
-//! for record in &mut reader {
-//!     out.write(&record?)?;
-//! }
-//! assert_eq!(reader.report().malformed, 1);
-//! assert!(reader.report().first_errors[0].to_string().starts_with("trace.jsonl:2: invalid JSON"));
-//! let bytes = out.finish()?;
-//! assert_eq!(bytes, b"{\"timestamp\":0,\"input_length\":600,\"output_length\":5,\"hash_ids\":[0,1]}\n");
-//! # Ok::<(), servebench_trace_formats::Error>(())
-//! ```
-//!
-//! # Formats and versions
-//!
-//! Mooncake, AIPerf, BurstGPT and Azure files are other projects' formats: they are read and
-//! written exactly as those projects do, with no added keys. The one format servebench defines
-//! here is the conversion report ([`ConversionReport`], written by `burstgpt-convert
-//! --report-json`); it carries `format_version` ([`CONVERSION_REPORT_VERSION`]).
 #![deny(missing_docs)]
 
 mod aiperf;
@@ -48,6 +22,7 @@ mod pytext;
 mod report;
 mod sin_synth;
 pub mod synthesize;
+mod token_hashes;
 
 pub use aiperf::{
     ContentItem, MultiTurn, MultiTurnReader, MultiTurnWriter, RandomPoolEntry, RandomPoolReader,
@@ -69,8 +44,9 @@ pub use jsonl::{CheckState, JsonlReader, JsonlRecord, JsonlWriter};
 pub use mooncake::{
     JsonStyle, MooncakeReader, MooncakeRecord, MooncakeWriter, format_mooncake_line, open_mooncake,
 };
-pub use pyrandom::{LANES, PyRandom, seed_lanes};
+pub use pyrandom::{LANES, LaneRandoms, PyRandom, seed_lanes};
 pub use pytext::{push_python_json_string, python_float_repr, python_number_text};
 pub use report::{CONVERSION_REPORT_VERSION, ConversionReport};
 pub use sin_synth::{DefaultedFloats, SinSynthConfig, SinSynthSummary, sine_value};
 pub use synthesize::{RequestFilters, Synthesizer, SynthesizerConfig, SyntheticRequest};
+pub use token_hashes::token_ids_to_hash_ids;

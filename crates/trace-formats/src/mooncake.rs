@@ -190,47 +190,53 @@ impl<W: Write> MooncakeWriter<W> {
 
 /// Appends `record` as one JSONL line (with its `\n`) in `style`.
 pub fn format_mooncake_line(out: &mut String, record: &MooncakeRecord, style: JsonStyle) {
-    let (colon, comma) = match style {
-        JsonStyle::Python => (": ", ", "),
-        JsonStyle::Compact => (":", ","),
+    let python = style == JsonStyle::Python;
+    // `"key":` or `"key": `, each pushed in one go; separators are single-char pushes.
+    let key = |out: &mut String, first: bool, compact: &str, spaced: &str| {
+        if !first {
+            out.push(',');
+            if python {
+                out.push(' ');
+            }
+        }
+        out.push_str(if python { spaced } else { compact });
     };
     let mut num = itoa::Buffer::new();
-    let mut first = true;
-    let mut key = |out: &mut String, name: &str| {
-        out.push_str(if first { "{" } else { comma });
-        first = false;
-        out.push('"');
-        out.push_str(name);
-        out.push('"');
-        out.push_str(colon);
-    };
+    out.push('{');
     if let Some(ts) = record.timestamp {
-        key(out, "timestamp");
+        key(out, true, "\"timestamp\":", "\"timestamp\": ");
         out.push_str(num.format(ts));
     }
-    key(out, "input_length");
+    key(
+        out,
+        record.timestamp.is_none(),
+        "\"input_length\":",
+        "\"input_length\": ",
+    );
     out.push_str(num.format(record.input_length));
-    key(out, "output_length");
+    key(out, false, "\"output_length\":", "\"output_length\": ");
     out.push_str(num.format(record.output_length));
-    key(out, "hash_ids");
-    out.push('[');
+    key(out, false, "\"hash_ids\":[", "\"hash_ids\": [");
     for (i, id) in record.hash_ids.iter().enumerate() {
         if i > 0 {
-            out.push_str(comma);
+            out.push(',');
+            if python {
+                out.push(' ');
+            }
         }
         out.push_str(num.format(*id));
     }
     out.push(']');
     if let Some(session) = &record.session_id {
-        key(out, "session_id");
+        key(out, false, "\"session_id\":", "\"session_id\": ");
         push_python_json_string(out, session);
     }
     if let Some(delay) = record.delay {
-        key(out, "delay");
+        key(out, false, "\"delay\":", "\"delay\": ");
         out.push_str(&python_float_repr(delay));
     }
     if let Some(text) = &record.text_input {
-        key(out, "text_input");
+        key(out, false, "\"text_input\":", "\"text_input\": ");
         push_python_json_string(out, text);
     }
     out.push_str("}\n");

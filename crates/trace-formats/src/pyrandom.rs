@@ -101,40 +101,58 @@ impl PyRandom {
             self.pos = 0;
         }
         let i = self.pos;
-        let y = (self.mt[i] & UPPER_MASK) | (self.mt[(i + 1) % N] & LOWER_MASK);
-        let mag = if y & 1 == 1 { MATRIX_A } else { 0 };
-        self.mt[i] = self.mt[(i + M) % N] ^ (y >> 1) ^ mag;
+        let v = twisted(self.mt[i], self.mt[(i + 1) % N], self.mt[(i + M) % N]);
+        self.mt[i] = v;
         self.pos += 1;
-        temper(self.mt[i])
+        temper(v)
     }
 
     /// Python's `getrandbits(k)` for `1 ≤ k ≤ 64`.
     pub fn getrandbits(&mut self, k: u32) -> u64 {
-        debug_assert!((1..=64).contains(&k));
-        if k <= 32 {
-            return u64::from(self.next_u32() >> (32 - k));
-        }
-        let low = u64::from(self.next_u32());
-        let high = u64::from(self.next_u32() >> (64 - k));
-        low | (high << 32)
+        getrandbits_with(k, || self.next_u32())
     }
 
     /// Python's `_randbelow(n)`: uniform in `0..n`, for `n ≥ 1`.
     pub fn randbelow(&mut self, n: u64) -> u64 {
-        debug_assert!(n >= 1);
-        let k = 64 - n.leading_zeros();
-        loop {
-            let r = self.getrandbits(k);
-            if r < n {
-                return r;
-            }
-        }
+        randbelow_with(n, || self.next_u32())
     }
 
     /// Python's `randint(0, b)` (inclusive), for `b < u64::MAX`.
     pub fn randint_from_zero(&mut self, b: u64) -> u64 {
         self.randbelow(b + 1)
     }
+}
+
+#[inline]
+fn getrandbits_with(k: u32, mut next: impl FnMut() -> u32) -> u64 {
+    debug_assert!((1..=64).contains(&k));
+    if k <= 32 {
+        return u64::from(next() >> (32 - k));
+    }
+    let low = u64::from(next());
+    let high = u64::from(next() >> (64 - k));
+    low | (high << 32)
+}
+
+#[inline]
+fn randbelow_with(n: u64, mut next: impl FnMut() -> u32) -> u64 {
+    debug_assert!(n >= 1);
+    let k = 64 - n.leading_zeros();
+    loop {
+        let r = getrandbits_with(k, &mut next);
+        if r < n {
+            return r;
+        }
+    }
+}
+
+/// New value of state word `i` in a twist round, from the current words `i`, `i+1` and `i+M`
+/// (indices mod N). Twisting words in order 0, 1, ... with this in place equals the full twist.
+#[inline]
+fn twisted(word_i: u32, word_next: u32, word_m: u32) -> u32 {
+    let y = (word_i & UPPER_MASK) | (word_next & LOWER_MASK);
+    let mag = if y & 1 == 1 { MATRIX_A } else { 0 };
+    word_m ^ (y >> 1) ^ mag
 }
 
 #[inline]
@@ -147,53 +165,116 @@ fn temper(mut y: u32) -> u32 {
 }
 
 /// Number of generators [`seed_lanes`] seeds at once.
-pub const LANES: usize = 8;
+pub const LANES: usize = 16;
 
-/// Seeds `LANES` generators as Python's `random.seed(seeds[l])` does, for seeds below 2^32,
-/// interleaving the independent seeding chains. Equal to `PyRandom::seed` lane by lane.
+/// [`LANES`] Python generators seeded together and kept in one lane-major state array
+/// (`mt[i][lane]`), reused from batch to batch without copying.
+pub struct LaneRandoms {
+    mt: Vec<[u32; LANES]>,
+    pos: [usize; LANES],
+    /// `init_genrand(19650218)`, the same for every seed.
+    base: Box<[u32; N]>,
+}
+
+impl std::fmt::Debug for LaneRandoms {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LaneRandoms")
+            .field("pos", &self.pos)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for LaneRandoms {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl LaneRandoms {
+    /// Unseeded lanes (seed them before drawing).
+    pub fn new() -> Self {
+        Self {
+            mt: vec![[0u32; LANES]; N],
+            pos: [N; LANES],
+            base: Box::new(init_genrand_19650218()),
+        }
+    }
+
+    /// Seeds lane `l` as Python's `random.seed(seeds[l])`, for seeds below 2^32, interleaving
+    /// the independent seeding chains. Lane by lane equal to [`PyRandom::seed`].
+    pub fn seed(&mut self, seeds: [u32; LANES]) {
+        let mt = &mut self.mt;
+        for (row, b) in mt.iter_mut().zip(self.base.iter()) {
+            *row = [*b; LANES];
+        }
+        // First loop of init_by_array with a one-word key (j stays 0): i runs 1..N, wraps once.
+        let mut i = 1usize;
+        for _ in 0..N {
+            let prev = mt[i - 1];
+            let cur = &mut mt[i];
+            for l in 0..LANES {
+                cur[l] = (cur[l] ^ (prev[l] ^ (prev[l] >> 30)).wrapping_mul(1_664_525))
+                    .wrapping_add(seeds[l]);
+            }
+            i += 1;
+            if i >= N {
+                mt[0] = mt[N - 1];
+                i = 1;
+            }
+        }
+        for _ in 0..N - 1 {
+            let prev = mt[i - 1];
+            let cur = &mut mt[i];
+            let sub = i as u32;
+            for l in 0..LANES {
+                cur[l] = (cur[l] ^ (prev[l] ^ (prev[l] >> 30)).wrapping_mul(1_566_083_941))
+                    .wrapping_sub(sub);
+            }
+            i += 1;
+            if i >= N {
+                mt[0] = mt[N - 1];
+                i = 1;
+            }
+        }
+        mt[0] = [0x8000_0000; LANES];
+        self.pos = [N; LANES];
+    }
+
+    /// The next 32-bit output of lane `l`.
+    #[inline]
+    pub fn next_u32(&mut self, l: usize) -> u32 {
+        let pos = &mut self.pos[l];
+        if *pos >= N {
+            *pos = 0;
+        }
+        let i = *pos;
+        let v = twisted(
+            self.mt[i][l],
+            self.mt[(i + 1) % N][l],
+            self.mt[(i + M) % N][l],
+        );
+        self.mt[i][l] = v;
+        *pos += 1;
+        temper(v)
+    }
+
+    /// Python's `randint(0, b)` (inclusive) on lane `l`, for `b < u64::MAX`.
+    #[inline]
+    pub fn randint_from_zero(&mut self, l: usize, b: u64) -> u64 {
+        randbelow_with(b + 1, || self.next_u32(l))
+    }
+}
+
+/// Seeds [`LANES`] standalone generators together (see [`LaneRandoms::seed`]).
 pub fn seed_lanes(seeds: [u32; LANES]) -> [PyRandom; LANES] {
-    let base = init_genrand_19650218();
-    // lane-major state: mt[i][lane]
-    let mut mt = vec![[0u32; LANES]; N];
-    for (row, b) in mt.iter_mut().zip(base.iter()) {
-        *row = [*b; LANES];
-    }
-    // First loop of init_by_array with a one-word key: i runs 1..N, wraps once, then i = 1.
-    let mut i = 1usize;
-    for _ in 0..N {
-        let prev = mt[i - 1];
-        let cur = &mut mt[i];
-        for l in 0..LANES {
-            cur[l] = (cur[l] ^ (prev[l] ^ (prev[l] >> 30)).wrapping_mul(1_664_525))
-                .wrapping_add(seeds[l]);
-        }
-        i += 1;
-        if i >= N {
-            mt[0] = mt[N - 1];
-            i = 1;
-        }
-    }
-    for _ in 0..N - 1 {
-        let prev = mt[i - 1];
-        let cur = &mut mt[i];
-        let sub = i as u32;
-        for l in 0..LANES {
-            cur[l] = (cur[l] ^ (prev[l] ^ (prev[l] >> 30)).wrapping_mul(1_566_083_941))
-                .wrapping_sub(sub);
-        }
-        i += 1;
-        if i >= N {
-            mt[0] = mt[N - 1];
-            i = 1;
-        }
-    }
+    let mut lanes = LaneRandoms::new();
+    lanes.seed(seeds);
     std::array::from_fn(|l| {
-        let mut state = [0u32; N];
-        for (s, row) in state.iter_mut().zip(mt.iter()) {
+        let mut mt = [0u32; N];
+        for (s, row) in mt.iter_mut().zip(lanes.mt.iter()) {
             *s = row[l];
         }
-        state[0] = 0x8000_0000;
-        PyRandom { mt: state, pos: N }
+        PyRandom { mt, pos: N }
     })
 }
 
@@ -236,7 +317,25 @@ mod tests {
 
     #[test]
     fn lanes_equal_scalar_seeding() {
-        let seeds = [0, 1, 2, 7, 1000, 65_535, 123_456_789, u32::MAX];
+        const SOME: [u32; 16] = [
+            0,
+            1,
+            2,
+            3,
+            7,
+            9,
+            1000,
+            4096,
+            65_535,
+            65_536,
+            999_999,
+            123_456_789,
+            2_147_483_648,
+            4_000_000_000,
+            u32::MAX - 1,
+            u32::MAX,
+        ];
+        let seeds: [u32; LANES] = std::array::from_fn(|l| SOME[l % 16] ^ (l / 16) as u32);
         let lanes = seed_lanes(seeds);
         for (mut lane, seed) in lanes.into_iter().zip(seeds) {
             let mut scalar = PyRandom::seed(u64::from(seed));

@@ -1,4 +1,9 @@
 //! The conversion report: the one file format servebench defines in this crate.
+//!
+//! Mooncake, AIPerf, BurstGPT and Azure files are other projects' formats: they are read and
+//! written exactly as those projects do, with no added keys (so no version field). The
+//! conversion report (`burstgpt-convert --report-json`) is servebench's own and carries
+//! `format_version` ([`CONVERSION_REPORT_VERSION`]).
 
 use serde::Serialize;
 

@@ -6,8 +6,9 @@
 //! rate_max, rate_period) · (t_e − t))` (rate taken at the interval start), and request `k` of
 //! `n` is placed at `t + (t_e − t)·k/n`. Each request takes `(isl1, osl1)` with probability
 //! `f(t_req; ratio_min, ratio_max, ratio_period)`, else `(isl2, osl2)`. Its hash ids are the
-//! chained ids (one [`RollingHasher`] for the whole file) of `ceil(isl / block_size)` blocks whose
-//! values are uniform in `0..total_blocks`. Timestamps are `int(t_req · 1000)` ms.
+//! chained ids (one rolling hasher, as [`crate::RollingHasher`], for the whole file) of
+//! `ceil(isl / block_size)` blocks whose values are uniform in `0..total_blocks`. Timestamps are
+//! `int(t_req · 1000)` ms.
 //!
 //! The random numbers come from the caller's generator (seed it for reproducible output); the
 //! original used unseeded NumPy and Python generators, so no byte-for-byte match is possible.
@@ -18,8 +19,8 @@ use std::io::Write;
 use rand::{Rng, RngExt};
 use rand_distr::{Distribution, Poisson};
 
+use crate::convert::block_hasher::BlockHasher;
 use crate::error::Error;
-use crate::hasher::RollingHasher;
 use crate::mooncake::{MooncakeRecord, MooncakeWriter};
 use crate::pytext::python_number_text;
 
@@ -203,7 +204,7 @@ impl SinSynthConfig {
         on_interval: &mut dyn FnMut(u64),
     ) -> Result<SinSynthSummary, Error> {
         self.validate()?;
-        let mut hasher = RollingHasher::new();
+        let mut hasher = BlockHasher::default();
         let mut per_interval = Vec::with_capacity(self.intervals() as usize);
         let mut requests = 0u64;
         let mut blocks = Vec::new();
@@ -239,12 +240,9 @@ impl SinSynthConfig {
                     (0..isl.div_ceil(self.block_size))
                         .map(|_| rng.random_range(0..self.total_blocks)),
                 );
-                let record = MooncakeRecord::new(
-                    Some((t_req * 1000.0) as u64),
-                    isl,
-                    osl,
-                    hasher.hash_sequence(blocks.iter().copied()),
-                );
+                let mut hash_ids = Vec::with_capacity(blocks.len());
+                hasher.hash_into(&blocks, &mut hash_ids);
+                let record = MooncakeRecord::new(Some((t_req * 1000.0) as u64), isl, osl, hash_ids);
                 writer.write(&record)?;
             }
             requests += n;

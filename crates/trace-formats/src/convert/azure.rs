@@ -4,14 +4,14 @@
 //! when it is not 1). The Azure data has no prefix information, so hash ids are synthesised the
 //! way `burstgpt-convert` does it: row `idx` (0-based) gets `ceil(ContextTokens / block_size)`
 //! blocks drawn with Python's `random.seed(idx)` + `randint(0, num_hash_blocks)`, chained through
-//! one [`RollingHasher`] for the file. Rows must be in time order (the published files are);
+//! one rolling hasher for the file. Rows must be in time order (the published files are);
 //! a row earlier than its predecessor is malformed.
 
 use std::io::{Read, Write};
 
 use crate::azure::AzureReader;
+use crate::convert::block_hasher::BlockHasher;
 use crate::error::{Error, ReadReport};
-use crate::hasher::RollingHasher;
 use crate::mooncake::{MooncakeRecord, MooncakeWriter};
 use crate::pyrandom::PyRandom;
 
@@ -70,7 +70,7 @@ pub fn convert_azure<R: Read, W: Write>(
         ));
     }
     reader.force_monotonic();
-    let mut hasher = RollingHasher::new();
+    let mut hasher = BlockHasher::default();
     let mut first = None;
     let mut written = 0u64;
     let mut blocks = Vec::new();
@@ -88,11 +88,13 @@ pub fn convert_azure<R: Read, W: Write>(
             (0..row.context_tokens.div_ceil(options.block_size))
                 .map(|_| rng.randint_from_zero(options.num_hash_blocks)),
         );
+        let mut hash_ids = Vec::with_capacity(blocks.len());
+        hasher.hash_into(&blocks, &mut hash_ids);
         let record = MooncakeRecord::new(
             Some(ts_ms.max(0) as u64),
             row.context_tokens,
             row.generated_tokens,
-            hasher.hash_sequence(blocks.iter().copied()),
+            hash_ids,
         );
         writer.write(&record)?;
         written += 1;

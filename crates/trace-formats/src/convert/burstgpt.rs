@@ -4,8 +4,8 @@
 //! `num_prompt` rows, renumber the kept rows 0..n−1, divide timestamps by `speed_ratio` (when it is
 //! not 1), shift so the earliest kept timestamp is 0. Row `idx` becomes
 //! `{"timestamp": int(ts·1000), "input_length": Request tokens, "output_length": Response tokens,
-//! "hash_ids": ...}` where the hash ids are the chained ids (one [`RollingHasher`] for the whole
-//! file) of `ceil(input_length / block_size)` blocks, each `random.randint(0, num_hash_blocks)`
+//! "hash_ids": ...}` where the hash ids are the chained ids (one rolling hasher, as [`crate::RollingHasher`], for the
+//! whole file) of `ceil(input_length / block_size)` blocks, each `random.randint(0, num_hash_blocks)`
 //! drawn after `random.seed(idx)` with Python's own generator ([`PyRandom`]). Output lines are
 //! compact JSON, as pandas' `to_json(orient="records", lines=True)` writes them, so the output is
 //! byte-identical to the original script's for the same input.
@@ -16,6 +16,7 @@
 //! malformed rows (named by line and column) follow the [`crate::ErrorPolicy`], and negative
 //! counts or timestamps are malformed.
 
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{BufReader, Write};
 use std::path::Path;
@@ -23,11 +24,11 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::burstgpt::BurstGptReader;
+use crate::convert::block_hasher::BlockHasher;
+use crate::convert::draws::{CHUNK, DrawPool, Drawn};
 use crate::convert::stats::TraceStats;
 use crate::error::{Error, ReadOptions, ReadReport};
-use crate::hasher::RollingHasher;
 use crate::mooncake::{JsonStyle, MooncakeRecord, MooncakeWriter};
-use crate::pyrandom::{LANES, PyRandom, seed_lanes};
 
 /// Options of [`convert_burstgpt`], with the original's defaults.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,6 +50,9 @@ pub struct BurstGptConvertOptions {
     pub num_hash_blocks: u64,
     /// Malformed-row handling. Default: stop at the first.
     pub read: ReadOptions,
+    /// Threads drawing hash blocks (parsing, hashing and writing stay on the calling thread).
+    /// The output does not depend on it. Default: the available parallelism, at most 4.
+    pub draw_threads: usize,
 }
 
 impl Default for BurstGptConvertOptions {
@@ -62,6 +66,7 @@ impl Default for BurstGptConvertOptions {
             block_size: 128,
             num_hash_blocks: 10_000,
             read: ReadOptions::default().monotonic_timestamps(false),
+            draw_threads: std::thread::available_parallelism().map_or(1, |n| n.get().min(4)),
         }
     }
 }
@@ -115,11 +120,13 @@ pub struct PipelineCounts {
 pub struct BurstGptConversion {
     /// Rows after each step.
     pub counts: PipelineCounts,
+    /// Earliest and latest kept `Timestamp` as read (seconds), if any row was kept.
+    pub input_range_s: Option<(f64, f64)>,
     /// Earliest kept timestamp in seconds, after the speed ratio and before the zero offset.
     pub offset_s: f64,
     /// Statistics of the output.
     pub stats: TraceStats,
-    /// Malformed rows of the conversion pass.
+    /// Malformed rows of the whole file (found by the scan pass).
     #[serde(skip)]
     pub read_report: ReadReport,
 }
@@ -138,6 +145,12 @@ pub struct ConvertProgress {
 
 /// Converts the BurstGPT CSV at `input` to Mooncake JSONL written to `output` (wrap files in a
 /// `BufWriter`). `progress` is called every few thousand rows.
+///
+/// The output is byte-identical to Dynamo's `burstgpt_loadgen/convert.py` for the same input and
+/// options: hash blocks come from [`crate::PyRandom`], a bit-exact port of CPython's
+/// `random.seed(int)`/`randint`, and lines are compact JSON as pandas writes them. Unlike the
+/// original, malformed rows (and negative numbers) are reported by line and column, per
+/// `options.read`, instead of crashing or passing through.
 pub fn convert_burstgpt<W: Write>(
     input: &Path,
     output: W,
@@ -153,10 +166,13 @@ pub fn convert_burstgpt<W: Write>(
     // Pass 1: counts, and the earliest and latest kept raw timestamps.
     let mut counts = PipelineCounts::default();
     let mut kept_range: Option<(f64, f64)> = None;
+    let mut kept_blocks = 0u64;
+    let mut kept_rows = 0u64;
     let mut reader = open(input, options)?;
     loop {
-        let row = reader.read_light(|ts, model, log_type| (ts, options.keeps(model, log_type)))?;
-        let Some((ts, (model_ok, both_ok))) = row else {
+        let row = reader
+            .read_light(|ts, isl, model, log_type| (ts, isl, options.keeps(model, log_type)))?;
+        let Some((ts, isl, (model_ok, both_ok))) = row else {
             break;
         };
         counts.rows_read += 1;
@@ -166,6 +182,8 @@ pub fn convert_burstgpt<W: Write>(
             counts.after_log_type += 1;
             if selected >= options.skip && selected < limit {
                 kept_range = Some(kept_range.map_or((ts, ts), |(lo, hi)| (lo.min(ts), hi.max(ts))));
+                kept_blocks = kept_blocks.saturating_add(isl.div_ceil(options.block_size));
+                kept_rows += 1;
             }
         }
         if counts.rows_read.is_multiple_of(8192) {
@@ -177,6 +195,8 @@ pub fn convert_burstgpt<W: Write>(
         }
     }
     counts.after_skip = counts.after_log_type.saturating_sub(options.skip);
+    // The scan pass reads every row (the conversion pass stops at the head limit).
+    let read_report = reader.report().clone();
 
     let adjust = |ts: f64| {
         if options.speed_ratio == 1.0 {
@@ -194,42 +214,81 @@ pub fn convert_burstgpt<W: Write>(
     let (min_ms, max_ms) = kept_range.map_or((0, 0), |(lo, hi)| (to_ms(lo), to_ms(hi)));
     let mut stats = TraceStats::new(min_ms, max_ms);
 
-    // Pass 2: convert.
+    // Pass 2: convert. Rows go to the drawing threads in chunks and come back in order.
     let mut writer = MooncakeWriter::new(output, output_name, JsonStyle::Compact);
-    let mut hasher = RollingHasher::new();
-    let mut batch = Batch::default();
+    // Room for every block id up front (random blocks rarely repeat): 8 bytes per id.
+    let mut sink = Sink {
+        hasher: BlockHasher::with_capacity(
+            kept_blocks.min(1 << 28) as usize,
+            kept_rows.min(1 << 26) as usize,
+        ),
+        record: MooncakeRecord::new(Some(0), 0, 0, Vec::new()),
+        written: 0,
+    };
     let mut reader = open(input, options)?;
-    let mut selected = 0u64;
-    let mut written = 0u64;
-    while selected < limit {
-        let row = reader.read_borrowed(|ts, model, isl, osl, log_type| {
-            (ts, isl, osl, options.keeps(model, log_type).1)
-        })?;
-        let Some((ts, isl, osl, keep)) = row else {
-            break;
-        };
-        if !keep {
-            continue;
-        }
-        selected += 1;
-        if selected <= options.skip {
-            continue;
-        }
-        batch.push(to_ms(ts), isl, osl);
-        if batch.len == LANES {
-            batch.flush(options, &mut hasher, &mut writer, &mut stats, written)?;
-            written += batch.take() as u64;
-            if written.is_multiple_of(8192) {
+    std::thread::scope(|scope| -> Result<(), Error> {
+        let mut pool = DrawPool::start(scope, options.draw_threads, options.num_hash_blocks);
+        let mut queued: VecDeque<Vec<(u64, u64, u64)>> = VecDeque::new();
+        let mut rows = Vec::with_capacity(CHUNK);
+        let mut submitted = 0u64;
+        let mut selected = 0u64;
+        loop {
+            let row = if selected < limit {
+                reader.read_borrowed(|ts, model, isl, osl, log_type| {
+                    (ts, isl, osl, options.keeps(model, log_type).1)
+                })?
+            } else {
+                None
+            };
+            let end = row.is_none();
+            if let Some((ts, isl, osl, keep)) = row {
+                if !keep {
+                    continue;
+                }
+                selected += 1;
+                if selected <= options.skip {
+                    continue;
+                }
+                rows.push((to_ms(ts), isl, osl));
+            }
+            if rows.len() == CHUNK || (end && !rows.is_empty()) {
+                let counts = rows
+                    .iter()
+                    .map(|r| r.1.div_ceil(options.block_size))
+                    .collect();
+                pool.submit(submitted, counts);
+                submitted += rows.len() as u64;
+                queued.push_back(std::mem::replace(&mut rows, Vec::with_capacity(CHUNK)));
+                while let Some(drawn) = pool.next(false) {
+                    sink.emit(
+                        &drawn,
+                        queued.pop_front().unwrap_or_default(),
+                        &mut writer,
+                        &mut stats,
+                    )?;
+                }
                 progress(ConvertProgress {
                     pass: 2,
                     bytes: reader.byte_position(),
-                    rows_written: written,
+                    rows_written: sink.written,
                 });
             }
+            if end {
+                break;
+            }
         }
-    }
-    batch.flush(options, &mut hasher, &mut writer, &mut stats, written)?;
-    written += batch.take() as u64;
+        pool.close();
+        while let Some(drawn) = pool.next(true) {
+            sink.emit(
+                &drawn,
+                queued.pop_front().unwrap_or_default(),
+                &mut writer,
+                &mut stats,
+            )?;
+        }
+        Ok(())
+    })?;
+    let written = sink.written;
     writer.finish()?;
     counts.converted = written;
     progress(ConvertProgress {
@@ -239,9 +298,10 @@ pub fn convert_burstgpt<W: Write>(
     });
     Ok(BurstGptConversion {
         counts,
+        input_range_s: kept_range,
         offset_s,
         stats,
-        read_report: reader.report().clone(),
+        read_report,
     })
 }
 
@@ -258,60 +318,33 @@ fn open(
     )
 }
 
-/// Up to [`LANES`] kept rows waiting for their generators to be seeded together.
-#[derive(Default)]
-struct Batch {
-    rows: [(u64, u64, u64); LANES],
-    len: usize,
-    blocks: Vec<u64>,
-    record: Option<MooncakeRecord>,
+/// Hashes drawn blocks into ids and writes the records, in order.
+struct Sink {
+    hasher: BlockHasher,
+    record: MooncakeRecord,
+    written: u64,
 }
 
-impl Batch {
-    fn push(&mut self, ts_ms: u64, isl: u64, osl: u64) {
-        self.rows[self.len] = (ts_ms, isl, osl);
-        self.len += 1;
-    }
-
-    fn take(&mut self) -> usize {
-        std::mem::take(&mut self.len)
-    }
-
-    /// Converts the waiting rows; the first has output index `first_index`.
-    fn flush<W: Write>(
+impl Sink {
+    fn emit<W: Write>(
         &mut self,
-        options: &BurstGptConvertOptions,
-        hasher: &mut RollingHasher<u64>,
+        drawn: &Drawn,
+        rows: Vec<(u64, u64, u64)>,
         writer: &mut MooncakeWriter<W>,
         stats: &mut TraceStats,
-        first_index: u64,
     ) -> Result<(), Error> {
-        if self.len == 0 {
-            return Ok(());
-        }
-        let last_index = first_index + self.len as u64 - 1;
-        let mut generators: Vec<PyRandom> =
-            if self.len == LANES && last_index <= u64::from(u32::MAX) {
-                seed_lanes(std::array::from_fn(|l| (first_index + l as u64) as u32)).into()
-            } else {
-                (0..self.len)
-                    .map(|l| PyRandom::seed(first_index + l as u64))
-                    .collect()
-            };
-        let record = self
-            .record
-            .get_or_insert_with(|| MooncakeRecord::new(Some(0), 0, 0, Vec::new()));
-        for (rng, &(ts_ms, isl, osl)) in generators.iter_mut().zip(&self.rows[..self.len]) {
-            let n_blocks = isl.div_ceil(options.block_size);
-            self.blocks.clear();
-            self.blocks
-                .extend((0..n_blocks).map(|_| rng.randint_from_zero(options.num_hash_blocks)));
-            record.timestamp = Some(ts_ms);
-            record.input_length = isl;
-            record.output_length = osl;
-            record.hash_ids = hasher.hash_sequence(self.blocks.iter().copied());
-            writer.write(record)?;
+        let mut offset = 0usize;
+        for (&(ts_ms, isl, osl), &n) in rows.iter().zip(&drawn.counts) {
+            let blocks = &drawn.values[offset..offset + n as usize];
+            offset += n as usize;
+            self.record.timestamp = Some(ts_ms);
+            self.record.input_length = isl;
+            self.record.output_length = osl;
+            self.record.hash_ids.clear();
+            self.hasher.hash_into(blocks, &mut self.record.hash_ids);
+            writer.write(&self.record)?;
             stats.add(ts_ms, isl, osl);
+            self.written += 1;
         }
         Ok(())
     }
