@@ -85,6 +85,7 @@ pub struct JsonlReader<R, T> {
     report: ReadReport,
     state: CheckState,
     done: bool,
+    last_line: u64,
     _record: PhantomData<fn() -> T>,
 }
 
@@ -112,6 +113,7 @@ impl<R: BufRead, T: JsonlRecord> JsonlReader<R, T> {
             report: ReadReport::default(),
             state: CheckState::default(),
             done: false,
+            last_line: 0,
             _record: PhantomData,
         }
     }
@@ -119,6 +121,11 @@ impl<R: BufRead, T: JsonlRecord> JsonlReader<R, T> {
     /// Counts so far, and the first malformed-record errors.
     pub fn report(&self) -> &ReadReport {
         &self.report
+    }
+
+    /// 1-based line number of the record most recently returned (0 before the first).
+    pub fn last_line(&self) -> u64 {
+        self.last_line
     }
 
     /// The underlying reader (e.g. to ask a progress-counting reader how far it got).
@@ -152,6 +159,7 @@ impl<R: BufRead, T: JsonlRecord> JsonlReader<R, T> {
                 Ok(record) => match record.check(&mut self.state, &self.options) {
                     Ok(()) => {
                         self.report.records += 1;
+                        self.last_line = number;
                         return Ok(Some(record));
                     }
                     Err(problem) => problem,
