@@ -1,6 +1,8 @@
 //! The streaming hot path of the client: SSE parsing plus extraction of the chunk's text, on a
 //! realistic vLLM-style chat stream (role chunk, 256 content chunks, finish chunk, usage chunk,
 //! `[DONE]`), fed as one event per read, four events per read, and 1448-byte TCP segments.
+//! `sse_and_json` decodes with `ResponseChunk::parse` (fast scanner, serde fallback),
+//! `sse_and_serde_json` with serde alone, for comparison.
 //!
 //! Run: `cargo bench -p servebench-benches --bench sse_parser`
 
@@ -58,7 +60,8 @@ fn reads_by_bytes(events: &[String], size: usize) -> Vec<Vec<u8>> {
 }
 
 /// What the client does per stream: parse SSE, decode each event's JSON, keep the text.
-fn client_path(reads: &[Vec<u8>]) -> usize {
+/// `fast` selects `ResponseChunk::parse` (fast scanner, serde fallback) or serde alone.
+fn client_path(reads: &[Vec<u8>], fast: bool) -> usize {
     let mut parser = SseParser::new();
     let mut kept = Vec::with_capacity(TOKENS);
     let mut on_event = |event: servebench_loadgen_core::SseEvent<'_>| {
@@ -66,7 +69,12 @@ fn client_path(reads: &[Vec<u8>]) -> usize {
         if data == b"[DONE]" {
             return;
         }
-        if let Ok(chunk) = ResponseChunk::parse(data) {
+        let parsed = if fast {
+            ResponseChunk::parse(data)
+        } else {
+            ResponseChunk::parse_with_serde(data)
+        };
+        if let Ok(chunk) = parsed {
             let text = chunk.text();
             if !text.is_empty() {
                 kept.push(text.to_owned());
@@ -106,7 +114,10 @@ fn bench(c: &mut Criterion) {
             b.iter(|| parse_only(black_box(reads)))
         });
         group.bench_function(format!("sse_and_json/{name}"), |b| {
-            b.iter(|| client_path(black_box(reads)))
+            b.iter(|| client_path(black_box(reads), true))
+        });
+        group.bench_function(format!("sse_and_serde_json/{name}"), |b| {
+            b.iter(|| client_path(black_box(reads), false))
         });
     }
     group.finish();

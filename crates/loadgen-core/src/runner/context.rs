@@ -71,6 +71,9 @@ pub(crate) struct RunContext {
     pub(crate) tally: Mutex<Tally>,
 }
 
+/// Upper bound of the chunks reserved per record (`chunk_capacity`).
+const MAX_RESERVED_CHUNKS: usize = 8192;
+
 enum Outcome {
     Done,
     Aborted,
@@ -125,7 +128,9 @@ impl RunContext {
             end_ns: spec.credit_issued_ns,
             status: None,
             streaming: self.streaming,
-            chunks: Vec::new(),
+            // One chunk per token is the common case: reserve them up front (capped) so the
+            // vector does not regrow while the stream is read.
+            chunks: Vec::with_capacity(self.chunk_capacity(session)),
             reads: 0,
             non_content_events: 0,
             usage: None,
@@ -167,6 +172,18 @@ impl RunContext {
             message,
         });
         record
+    }
+
+    /// Content chunks to reserve for a request to dataset entry `session`: its requested output
+    /// tokens (plus the role chunk), at most [`MAX_RESERVED_CHUNKS`]; none when not streaming.
+    fn chunk_capacity(&self, session: usize) -> usize {
+        if !self.streaming {
+            return 1;
+        }
+        let requested = self.requested_output_tokens[session].unwrap_or(0);
+        usize::try_from(requested.saturating_add(1))
+            .unwrap_or(MAX_RESERVED_CHUNKS)
+            .min(MAX_RESERVED_CHUNKS)
     }
 
     /// Tallies a finished record and hands it to the sink (never blocks).
