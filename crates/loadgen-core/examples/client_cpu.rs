@@ -5,17 +5,20 @@
 //! - `mocker` (default): servebench's mocker server with a `FixedTiming` source (`ttft_ms`, then
 //!   one token every `gap_ms`; 0 and 0 = every token as fast as possible) in a SEPARATE PROCESS
 //!   (this binary re-executed with `--serve-mocker`), so its CPU never counts as the client's.
-//! - `inline`: a minimal hyper server on its own thread of this process (one chunk per token,
-//!   `gap_ms` apart; TTFT is ignored).
+//! - `inline`: a minimal hyper server on its own thread of this process (first chunk `ttft_ms`
+//!   after the request, then one chunk per token `gap_ms` apart, with tokio's 1 ms timer). It
+//!   writes its own run-clock stamp into the first chunk's text, so the client's first-chunk stamp
+//!   can be compared with the truth: the moment the server handed that chunk to hyper.
 //!
 //! The client runs on a current-thread tokio runtime on the main thread (`current`) or a
 //! multi-thread runtime with 1 or 2 workers (`multi1`, `multi2`). Client CPU is the sum of the
 //! main thread's and the client workers' CPU time (`/proc/.../schedstat`, Linux), i.e. HTTP, SSE
 //! parsing, JSON, records; records are drained by another thread (the metrics side, not counted).
 //!
-//! TTFT check: the client's TTFT (first content chunk stamp minus request start) is compared with
-//! the configured `ttft_ms`; the difference includes the server's own lateness, so it bounds the
-//! client's error from above.
+//! TTFT check: with `mocker`, the client's TTFT (first content chunk stamp minus request start) is
+//! compared with the configured `ttft_ms`; the difference includes the server's own lateness, so
+//! it bounds the client's error from above. With `inline`, the first-chunk stamp is compared with
+//! the server's own send stamp (same clock), which isolates delivery plus client lateness.
 //!
 //! Run: `cargo run --release -p servebench-loadgen-core --example client_cpu -- [concurrency]
 //! [tokens_per_request] [gap_ms] [seconds] [ttft_ms] [mocker|inline] [current|multi1|multi2]`
@@ -129,14 +132,17 @@ fn serve_mocker() {
     });
 }
 
-fn inline_chunk(i: usize) -> Bytes {
+/// Text of the inline server's first chunk: its send stamp.
+const FIRST_PREFIX: &str = " first@";
+
+fn inline_chunk(text: &str) -> Bytes {
     Bytes::from(format!(
-        "data: {{\"id\":\"chatcmpl-9f0c2a7b1e\",\"object\":\"chat.completion.chunk\",\"created\":1718000000,\"model\":\"Qwen/Qwen3-0.6B\",\"choices\":[{{\"index\":0,\"delta\":{{\"content\":\" tok{i}\"}},\"logprobs\":null,\"finish_reason\":null}}]}}\n\n"
+        "data: {{\"id\":\"chatcmpl-9f0c2a7b1e\",\"object\":\"chat.completion.chunk\",\"created\":1718000000,\"model\":\"Qwen/Qwen3-0.6B\",\"choices\":[{{\"index\":0,\"delta\":{{\"content\":\"{text}\"}},\"logprobs\":null,\"finish_reason\":null}}]}}\n\n"
     ))
 }
 
 /// Starts the minimal streaming server on its own 1-thread runtime; returns its URL.
-fn start_inline_server(tokens: usize, gap: Duration) -> String {
+fn start_inline_server(tokens: usize, ttft: Duration, gap: Duration, clock: RunClock) -> String {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -159,11 +165,19 @@ fn start_inline_server(tokens: usize, gap: Duration) -> String {
                     let service = service_fn(move |_request| async move {
                         let (mut sender, body) = Channel::<Bytes, Infallible>::new(4);
                         tokio::spawn(async move {
+                            if !ttft.is_zero() {
+                                tokio::time::sleep(ttft).await;
+                            }
                             for i in 0..tokens {
                                 if i > 0 && !gap.is_zero() {
                                     tokio::time::sleep(gap).await;
                                 }
-                                let _ = sender.send_data(inline_chunk(i)).await;
+                                let chunk = if i == 0 {
+                                    inline_chunk(&format!("{FIRST_PREFIX}{}", clock.now_ns()))
+                                } else {
+                                    inline_chunk(&format!(" tok{i}"))
+                                };
+                                let _ = sender.send_data(chunk).await;
                             }
                             let _ = sender
                                 .send_data(Bytes::from_static(b"data: [DONE]\n\n"))
@@ -207,9 +221,10 @@ fn main() {
     let server: String = arg(6, "mocker".to_owned());
     let runtime_kind: String = arg(7, "current".to_owned());
 
+    let clock = RunClock::start();
     let mut child = None;
     let url = match server.as_str() {
-        "inline" => start_inline_server(tokens, ms(gap_ms)),
+        "inline" => start_inline_server(tokens, ms(ttft_ms), ms(gap_ms), clock),
         "mocker" => {
             let exe = std::env::current_exe().expect("current exe");
             let mut process = Command::new(exe)
@@ -233,6 +248,7 @@ fn main() {
     let drain = std::thread::spawn(move || {
         let mut chunks = 0u64;
         let mut ttft_ns = Vec::new();
+        let mut delivery_ns = Vec::new();
         for record in records {
             let record: servebench_metrics::RequestRecord = record;
             chunks += record.chunks.len() as u64;
@@ -240,15 +256,22 @@ fn main() {
                 && let Some(first) = record.chunks.first()
             {
                 ttft_ns.push(first.stamp_ns - record.start_ns);
+                let server_ns = first
+                    .text
+                    .strip_prefix(FIRST_PREFIX)
+                    .and_then(|n| n.parse::<u64>().ok());
+                if let Some(server_ns) = server_ns {
+                    delivery_ns.push(first.stamp_ns.saturating_sub(server_ns));
+                }
             }
         }
-        (chunks, ttft_ns)
+        (chunks, ttft_ns, delivery_ns)
     });
 
     let mut endpoint = EndpointConfig::new(EndpointKind::Chat, "mock");
     endpoint.streaming = true;
     endpoint.pin_output_length = true;
-    let mut config = RunConfig::new(RunClock::start(), vec![url], endpoint);
+    let mut config = RunConfig::new(clock, vec![url], endpoint);
     config.stop = StopCondition {
         request_count: None,
         duration: Some(Duration::from_secs(seconds)),
@@ -296,8 +319,9 @@ fn main() {
         drop(process.stdin.take());
         let _ = process.wait();
     }
-    let (chunks, mut ttft_ns) = drain.join().expect("drain thread");
+    let (chunks, mut ttft_ns, mut delivery_ns) = drain.join().expect("drain thread");
     ttft_ns.sort_unstable();
+    delivery_ns.sort_unstable();
     let health = &report.health;
     let coalesced: u64 = health.content_events_per_read.iter().skip(2).sum();
     println!(
@@ -339,9 +363,19 @@ fn main() {
         percentile(&ttft_ns, 0.99),
         percentile(&ttft_ns, 1.0),
         if server == "inline" {
-            ", inline server sends at once"
+            ", inline server: tokio timer"
         } else {
             ""
         }
     );
+    if !delivery_ns.is_empty() {
+        println!(
+            "first chunk: client stamp minus server send stamp p50 {:.3} ms p99 {:.3} ms max {:.3} ms \
+             ({} requests)",
+            percentile(&delivery_ns, 0.5),
+            percentile(&delivery_ns, 0.99),
+            percentile(&delivery_ns, 1.0),
+            delivery_ns.len()
+        );
+    }
 }

@@ -23,7 +23,7 @@ use serde::Deserialize;
 use serde::de::{IgnoredAny, SeqAccess, Visitor};
 use servebench_metrics::{ServerTiming, Usage};
 
-pub(crate) use template::ChunkTemplate;
+pub use template::ChunkTemplate;
 
 /// The decoded parts of one response JSON object.
 #[derive(Debug, Default, Deserialize)]

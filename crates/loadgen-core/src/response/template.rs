@@ -13,9 +13,20 @@
 use super::fast::{self, Captures, TextSlot};
 use super::{Choice, Delta, ResponseChunk};
 
-/// Decodes the chunks of one stream, reusing the shape of the previous chunk when it fits.
+/// Decodes the chunks of one stream, reusing the shape of the previous chunk when it fits; the
+/// results are exactly [`ResponseChunk::parse`]'s. Use one per stream.
+///
+/// ```
+/// use servebench_loadgen_core::ChunkTemplate;
+///
+/// let mut decoder = ChunkTemplate::default();
+/// for text in ["Hel", "lo"] {
+///     let json = format!(r#"{{"id":"c1","choices":[{{"index":0,"delta":{{"content":"{text}"}}}}]}}"#);
+///     assert_eq!(decoder.parse(json.as_bytes()).unwrap().text(), text);
+/// }
+/// ```
 #[derive(Debug, Default)]
-pub(crate) struct ChunkTemplate {
+pub struct ChunkTemplate {
     /// Bytes before the text string token; empty when nothing was learned.
     prefix: Vec<u8>,
     /// Bytes after the text string token.
@@ -27,10 +38,10 @@ pub(crate) struct ChunkTemplate {
 
 impl ChunkTemplate {
     /// Decodes one response JSON object: exactly [`ResponseChunk::parse`]'s result.
-    pub(crate) fn parse<'a>(
-        &mut self,
-        json: &'a [u8],
-    ) -> Result<ResponseChunk<'a>, serde_json::Error> {
+    ///
+    /// # Errors
+    /// The input is not a JSON object serde can decode into a [`ResponseChunk`].
+    pub fn parse<'a>(&mut self, json: &'a [u8]) -> Result<ResponseChunk<'a>, serde_json::Error> {
         if let Some(chunk) = self.apply(json) {
             return Ok(chunk);
         }
