@@ -11,6 +11,8 @@
 //! common chunk shapes and gives up on anything else; serde then decodes what it gave up on, so
 //! the result is always serde's.
 
+#[cfg(test)]
+mod chunk_gen;
 mod fast;
 #[cfg(test)]
 mod fast_equivalence;
