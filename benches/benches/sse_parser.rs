@@ -1,13 +1,16 @@
 //! The streaming hot path of the client: SSE parsing plus extraction of the chunk's text, on a
 //! realistic vLLM-style chat stream (role chunk, 256 content chunks, finish chunk, usage chunk,
 //! `[DONE]`), fed as one event per read, four events per read, and 1448-byte TCP segments.
+//! `sse_and_json` decodes with a per-stream `ChunkTemplate` (what the client does),
+//! `sse_and_scanner_json` with `ResponseChunk::parse` (fast scanner, serde fallback) and
+//! `sse_and_serde_json` with serde alone, for comparison.
 //!
 //! Run: `cargo bench -p servebench-benches --bench sse_parser`
 
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use servebench_loadgen_core::{ResponseChunk, SseParser};
+use servebench_loadgen_core::{ChunkTemplate, ResponseChunk, SseParser};
 
 const TOKENS: usize = 256;
 
@@ -58,7 +61,10 @@ fn reads_by_bytes(events: &[String], size: usize) -> Vec<Vec<u8>> {
 }
 
 /// What the client does per stream: parse SSE, decode each event's JSON, keep the text.
-fn client_path(reads: &[Vec<u8>]) -> usize {
+/// `decoder` selects `ChunkTemplate` (what the client uses), `ResponseChunk::parse` (fast
+/// scanner, serde fallback) or serde alone.
+fn client_path(reads: &[Vec<u8>], decoder: Decoder) -> usize {
+    let mut template = ChunkTemplate::default();
     let mut parser = SseParser::new();
     let mut kept = Vec::with_capacity(TOKENS);
     let mut on_event = |event: servebench_loadgen_core::SseEvent<'_>| {
@@ -66,7 +72,12 @@ fn client_path(reads: &[Vec<u8>]) -> usize {
         if data == b"[DONE]" {
             return;
         }
-        if let Ok(chunk) = ResponseChunk::parse(data) {
+        let parsed = match decoder {
+            Decoder::Template => template.parse(data),
+            Decoder::Scanner => ResponseChunk::parse(data),
+            Decoder::Serde => ResponseChunk::parse_with_serde(data),
+        };
+        if let Ok(chunk) = parsed {
             let text = chunk.text();
             if !text.is_empty() {
                 kept.push(text.to_owned());
@@ -79,6 +90,14 @@ fn client_path(reads: &[Vec<u8>]) -> usize {
     }
     parser.finish(&mut on_event);
     kept.len()
+}
+
+/// How `client_path` decodes each event's JSON.
+#[derive(Clone, Copy)]
+enum Decoder {
+    Template,
+    Scanner,
+    Serde,
 }
 
 fn parse_only(reads: &[Vec<u8>]) -> usize {
@@ -105,9 +124,15 @@ fn bench(c: &mut Criterion) {
         group.bench_function(format!("sse_only/{name}"), |b| {
             b.iter(|| parse_only(black_box(reads)))
         });
-        group.bench_function(format!("sse_and_json/{name}"), |b| {
-            b.iter(|| client_path(black_box(reads)))
-        });
+        for (label, decoder) in [
+            ("sse_and_json", Decoder::Template),
+            ("sse_and_scanner_json", Decoder::Scanner),
+            ("sse_and_serde_json", Decoder::Serde),
+        ] {
+            group.bench_function(format!("{label}/{name}"), |b| {
+                b.iter(|| client_path(black_box(reads), decoder))
+            });
+        }
     }
     group.finish();
 }

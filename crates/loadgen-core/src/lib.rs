@@ -12,7 +12,8 @@
 //!   as it completes, and a [`CancelHandle`]. It returns a [`RunReport`] with counts and
 //!   [`ClientHealth`] (send lag, event-loop lag, read coalescing).
 //! * [`build_body`] / [`body_bytes`] give the exact request bodies (for `inputs.json`).
-//! * [`SseParser`] and [`ResponseChunk`] are the streaming hot path, public for benchmarks.
+//! * [`SseParser`], [`ResponseChunk`] and [`ChunkTemplate`] (per-stream chunk decoding) are the
+//!   streaming hot path, public for benchmarks.
 //!
 //! ```
 //! use servebench_loadgen_core::{SseParser, ResponseChunk};
@@ -48,7 +49,7 @@ pub use error::Error;
 pub use extra_inputs::{parse_extra_inputs, parse_header};
 pub use prompts::{PromptSynthesizer, SyntheticConfig, SyntheticDataset, synthesize};
 pub use request_body::{EndpointConfig, EndpointKind, body_bytes, build_body};
-pub use response::ResponseChunk;
+pub use response::{ChunkTemplate, ResponseChunk};
 pub use runner::{
     CancelHandle, ClientHealth, LagHistogram, LagStats, LoadMode, PhaseSummary, RunConfig,
     RunProgress, RunReport, StopCondition, run,

@@ -7,8 +7,9 @@
 //! joined with `\n`; the `event:` field names the event; `id:` and `retry:` are accepted and
 //! ignored. [`SseParser::finish`] dispatches a trailing event that lacks the final blank line.
 //!
-//! The parser copies only what it must: a line split across reads, and the `data` of the event
-//! being built. Its buffers are reused from event to event.
+//! The parser copies only what it must: a line split across reads, and the `data` of an event
+//! that spans reads or has several `data` lines (a one-line event inside one read is handed out
+//! straight from the read). Its buffers are reused from event to event.
 
 /// One dispatched event. Borrowed from the parser; copy what you keep.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,19 +50,26 @@ impl SseParser {
     }
 
     /// Consumes one piece of the stream, calling `on_event` for every event it completes.
-    pub fn feed(&mut self, mut input: &[u8], on_event: &mut impl FnMut(SseEvent<'_>)) {
+    ///
+    /// An event whose single `data` line and terminating blank line both lie in `input` is
+    /// dispatched straight from `input` (no copy); anything else goes through the buffers.
+    pub fn feed(&mut self, input: &[u8], on_event: &mut impl FnMut(SseEvent<'_>)) {
         if input.is_empty() {
             return;
         }
+        let mut pos = 0;
         if self.skip_leading_lf {
             self.skip_leading_lf = false;
             if input[0] == b'\n' {
-                input = &input[1..];
+                pos = 1;
             }
         }
-        while let Some(pos) = memchr::memchr2(b'\n', b'\r', input) {
-            let mut next = pos + 1;
-            if input[pos] == b'\r' {
+        // `data` of the event being built while it is still only in `input`.
+        let mut borrowed: Option<(usize, usize)> = None;
+        while let Some(found) = memchr::memchr2(b'\n', b'\r', &input[pos..]) {
+            let end = pos + found;
+            let mut next = end + 1;
+            if input[end] == b'\r' {
                 match input.get(next) {
                     Some(b'\n') => next += 1,
                     Some(_) => {}
@@ -69,17 +77,49 @@ impl SseParser {
                 }
             }
             if self.partial_line.is_empty() {
-                self.process_line(&input[..pos], on_event);
+                let line = &input[pos..end];
+                if line.is_empty() {
+                    if let Some((from, to)) = borrowed.take() {
+                        on_event(SseEvent {
+                            event: &self.event,
+                            data: &input[from..to],
+                        });
+                        self.event.clear();
+                        self.has_data = false;
+                        pos = next;
+                        continue;
+                    }
+                } else if !self.has_data
+                    && let Some(value) = line.strip_prefix(b"data:")
+                {
+                    let skip = usize::from(value.first() == Some(&b' '));
+                    borrowed = Some((end - value.len() + skip, end));
+                    self.has_data = true;
+                    self.recognised_lines += 1;
+                    pos = next;
+                    continue;
+                }
+                self.take_borrowed(input, &mut borrowed);
+                self.process_line(line, on_event);
             } else {
+                self.take_borrowed(input, &mut borrowed);
                 let mut line = std::mem::take(&mut self.partial_line);
-                line.extend_from_slice(&input[..pos]);
+                line.extend_from_slice(&input[pos..end]);
                 self.process_line(&line, on_event);
                 line.clear();
                 self.partial_line = line;
             }
-            input = &input[next..];
+            pos = next;
         }
-        self.partial_line.extend_from_slice(input);
+        self.take_borrowed(input, &mut borrowed);
+        self.partial_line.extend_from_slice(&input[pos..]);
+    }
+
+    /// Moves borrowed `data` into the parser's buffer (before anything else reads or extends it).
+    fn take_borrowed(&mut self, input: &[u8], borrowed: &mut Option<(usize, usize)>) {
+        if let Some((from, to)) = borrowed.take() {
+            self.data.extend_from_slice(&input[from..to]);
+        }
     }
 
     /// Ends the stream: a last line without terminator is processed and an event still being
@@ -211,6 +251,36 @@ mod tests {
     fn bare_event_error_without_data_is_dispatched() {
         let got = parse_pieces(&[b"event: error\n\n"]);
         assert_eq!(got, vec![ev("error", "")]);
+    }
+
+    proptest::proptest! {
+        /// Cutting the stream anywhere (through CRLF pairs, field names, data) never changes
+        /// the events, whichever path (borrowed or buffered) each event takes.
+        #[test]
+        fn events_do_not_depend_on_how_the_stream_is_cut(
+            parts in proptest::collection::vec(0usize..12, 1..40),
+            cuts in proptest::collection::vec(0usize..400, 0..6),
+        ) {
+            const PARTS: [&str; 12] = [
+                "data: {\"a\":1}\n\n", "data:x\r\n\r\n", "data: y\r\r", ": c\n",
+                "event: error\n", "data: l1\ndata: l2\n\n", "id: 3\n", "\n",
+                "data: z\n", "retry: 5\r\n", "data:  two\n\n", "bogus\n",
+            ];
+            let text: String = parts.iter().map(|&i| PARTS[i]).collect();
+            let bytes = text.as_bytes();
+            let mut points: Vec<usize> = cuts.iter().map(|&c| c % (bytes.len() + 1)).collect();
+            points.sort_unstable();
+            let mut pieces = Vec::new();
+            let mut last = 0;
+            for p in points {
+                pieces.push(&bytes[last..p]);
+                last = p;
+            }
+            pieces.push(&bytes[last..]);
+            proptest::prop_assert_eq!(parse_pieces(&pieces), parse_pieces(&[bytes]));
+            let one_byte: Vec<&[u8]> = bytes.chunks(1).collect();
+            proptest::prop_assert_eq!(parse_pieces(&one_byte), parse_pieces(&[bytes]));
+        }
     }
 
     #[test]

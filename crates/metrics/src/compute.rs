@@ -36,6 +36,13 @@ pub struct RecordMetrics {
     tokens_per_chunk: Vec<u32>,
 }
 
+/// The pieces joined, allocated once at the final length.
+fn concat<'a>(pieces: impl Iterator<Item = &'a str> + Clone) -> String {
+    let mut out = String::with_capacity(pieces.clone().map(str::len).sum());
+    pieces.for_each(|p| out.push_str(p));
+    out
+}
+
 fn ms_between(later: MonoNs, earlier: MonoNs) -> f64 {
     later.saturating_sub(earlier) as f64 / 1e6
 }
@@ -64,8 +71,8 @@ impl RecordMetrics {
             let output = completion.map(|c| c.saturating_sub(reasoning.unwrap_or(0)));
             (output, reasoning, usage.and_then(|u| u.prompt_tokens))
         } else {
-            let text: String = chunks.iter().map(|c| c.text.as_str()).collect();
-            let reasoning: String = chunks.iter().map(|c| c.reasoning.as_str()).collect();
+            let text = concat(chunks.iter().map(|c| c.text.as_str()));
+            let reasoning = concat(chunks.iter().map(|c| c.reasoning.as_str()));
             let reasoning = (!reasoning.is_empty()).then(|| tokenizer.count_tokens(&reasoning));
             (
                 Some(tokenizer.count_tokens(&text) as u64),

@@ -285,6 +285,7 @@ impl HttpClient {
         let mut reads = ReadCounter { last_seq: None };
         let mut bytes_read: u64 = 0;
         let mut first_bytes: Vec<u8> = Vec::new();
+        let mut state = StreamState::new(&target.url);
         loop {
             match wire.next(body).await {
                 Ok(Some(frame)) => {
@@ -294,12 +295,10 @@ impl HttpClient {
                         let take = frame.data.len().min(QUOTE_LIMIT - first_bytes.len());
                         first_bytes.extend_from_slice(&frame.data[..take]);
                     }
-                    let mut state = StreamState::new(record, &target.url);
                     parser.feed(&frame.data, &mut |event| {
-                        state.on_event(event, read_index, frame.stamp_ns);
+                        state.on_event(record, event, read_index, frame.stamp_ns);
                     });
                     if let Some(error) = state.error.take() {
-                        let record = state.record();
                         record.end_ns = frame.stamp_ns;
                         record.error = Some(error);
                         return false;
@@ -308,8 +307,7 @@ impl HttpClient {
                 Ok(None) => {
                     let end_ns = wire.end_stamp();
                     let read_index = record.reads.saturating_sub(1);
-                    let mut state = StreamState::new(record, &target.url);
-                    parser.finish(&mut |event| state.on_event(event, read_index, end_ns));
+                    parser.finish(&mut |event| state.on_event(record, event, read_index, end_ns));
                     let error = state.error.take();
                     record.end_ns = end_ns;
                     record.error = error;

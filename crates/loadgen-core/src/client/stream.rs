@@ -2,42 +2,45 @@
 
 use servebench_metrics::{ContentChunk, ErrorKind, MonoNs, RequestError, RequestRecord};
 
-use crate::response::ResponseChunk;
+use crate::response::{ChunkTemplate, ResponseChunk};
 use crate::sse::SseEvent;
 
 /// Longest piece of a response quoted in an error message.
 pub(crate) const QUOTE_LIMIT: usize = 512;
 
-/// Accumulates the events of one streamed response into its record.
-pub(crate) struct StreamState<'r> {
-    record: &'r mut RequestRecord,
-    url: &'r str,
+/// Accumulates the events of one streamed response into its record; lives for the whole stream
+/// (across body frames).
+pub(crate) struct StreamState<'u> {
+    url: &'u str,
     /// Events seen (for error messages).
     events: u64,
     /// The cumulative `completion_tokens` of the previous usage object (per-chunk usage).
     previous_completion_tokens: u64,
+    /// Decodes chunks, reusing the shape of the previous one.
+    decoder: ChunkTemplate,
     /// The first failure; the stream is abandoned when set.
     pub(crate) error: Option<RequestError>,
 }
 
-impl<'r> StreamState<'r> {
-    pub(crate) fn new(record: &'r mut RequestRecord, url: &'r str) -> Self {
+impl<'u> StreamState<'u> {
+    pub(crate) fn new(url: &'u str) -> Self {
         Self {
-            record,
             url,
             events: 0,
             previous_completion_tokens: 0,
+            decoder: ChunkTemplate::default(),
             error: None,
         }
     }
 
-    /// The record being filled.
-    pub(crate) fn record(&mut self) -> &mut RequestRecord {
-        self.record
-    }
-
     /// Handles one SSE event delivered by read `read_index` stamped `stamp_ns`.
-    pub(crate) fn on_event(&mut self, event: SseEvent<'_>, read_index: u32, stamp_ns: MonoNs) {
+    pub(crate) fn on_event(
+        &mut self,
+        record: &mut RequestRecord,
+        event: SseEvent<'_>,
+        read_index: u32,
+        stamp_ns: MonoNs,
+    ) {
         if self.error.is_some() {
             return;
         }
@@ -56,10 +59,10 @@ impl<'r> StreamState<'r> {
         }
         let data = event.data.trim_ascii();
         if data.is_empty() || data == b"[DONE]" {
-            self.record.non_content_events += 1;
+            record.non_content_events += 1;
             return;
         }
-        let chunk = match ResponseChunk::parse(data) {
+        let chunk = match self.decoder.parse(data) {
             Ok(chunk) => chunk,
             Err(e) => {
                 self.error = Some(invalid_response(format!(
@@ -82,16 +85,16 @@ impl<'r> StreamState<'r> {
                 usage_tokens = Some(u32::try_from(own).unwrap_or(u32::MAX));
                 self.previous_completion_tokens = cumulative;
             }
-            self.record.usage = Some(usage);
+            record.usage = Some(usage);
         }
         if let Some(timing) = chunk.server_timing() {
-            self.record.server_timing = Some(timing.clone());
+            record.server_timing = Some(timing.clone());
         }
         let (text, reasoning) = (chunk.text(), chunk.reasoning());
         if text.is_empty() && reasoning.is_empty() {
-            self.record.non_content_events += 1;
+            record.non_content_events += 1;
         } else {
-            self.record.chunks.push(ContentChunk {
+            record.chunks.push(ContentChunk {
                 read_index,
                 stamp_ns,
                 text: text.to_owned(),
@@ -184,4 +187,86 @@ pub(crate) fn quote(bytes: &[u8]) -> String {
         text.push_str("… (truncated)");
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use servebench_metrics::{Phase, RequestRecord};
+
+    use super::*;
+
+    fn record() -> RequestRecord {
+        RequestRecord {
+            index: 0,
+            phase: Phase::Profiling,
+            session_index: 0,
+            turn_index: 0,
+            url_index: 0,
+            credit_issued_ns: 0,
+            intended_send_ns: None,
+            start_ns: 0,
+            ack_ns: None,
+            end_ns: 0,
+            status: Some(200),
+            streaming: true,
+            chunks: Vec::new(),
+            reads: 0,
+            non_content_events: 0,
+            usage: None,
+            input_tokens: None,
+            requested_output_tokens: None,
+            server_timing: None,
+            error: None,
+        }
+    }
+
+    fn event(data: &str) -> SseEvent<'_> {
+        SseEvent {
+            event: b"",
+            data: data.as_bytes(),
+        }
+    }
+
+    #[test]
+    fn per_chunk_usage_is_differenced_across_reads_and_texts_kept() {
+        let mut record = record();
+        let mut state = StreamState::new("http://x");
+        let chunk = |text: &str, cumulative: u64| {
+            format!(
+                r#"{{"choices":[{{"delta":{{"content":"{text}"}}}}],"usage":{{"completion_tokens":{cumulative}}}}}"#
+            )
+        };
+        // One state per stream, events from different reads (read_index 0, 1, 2).
+        state.on_event(&mut record, event(&chunk("a", 1)), 0, 10);
+        state.on_event(&mut record, event(&chunk("bc", 3)), 1, 20);
+        state.on_event(
+            &mut record,
+            event(r#"{"choices":[{"delta":{"content":"d"}}]}"#),
+            2,
+            30,
+        );
+        state.on_event(
+            &mut record,
+            event(r#"{"choices":[{"delta":{"content":"e"}}]}"#),
+            2,
+            30,
+        );
+        state.on_event(&mut record, event("[DONE]"), 2, 30);
+        assert!(state.error.is_none());
+        let got: Vec<(&str, Option<u32>, u32)> = record
+            .chunks
+            .iter()
+            .map(|c| (c.text.as_str(), c.usage_tokens, c.read_index))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("a", Some(1), 0),
+                ("bc", Some(2), 1),
+                ("d", None, 2),
+                ("e", None, 2)
+            ]
+        );
+        assert_eq!(record.non_content_events, 1);
+    }
 }

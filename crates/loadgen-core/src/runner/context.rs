@@ -73,6 +73,11 @@ pub(crate) struct RunContext {
     pub(crate) tally: Mutex<Tally>,
 }
 
+/// Upper bound of the chunks reserved per record (`chunk_capacity`): ~72 KiB of `ContentChunk`s,
+/// so a thousand streams asking for long outputs do not reserve gigabytes up front; longer
+/// streams grow the vector as usual.
+const MAX_RESERVED_CHUNKS: usize = 1024;
+
 enum Outcome {
     Done,
     Aborted,
@@ -130,7 +135,8 @@ impl RunContext {
             end_ns: spec.credit_issued_ns,
             status: None,
             streaming: self.streaming,
-            chunks: Vec::new(),
+            // Reserved up front (capped) so the vector does not regrow while the stream is read.
+            chunks: Vec::with_capacity(self.chunk_capacity(session)),
             reads: 0,
             non_content_events: 0,
             usage: None,
@@ -172,6 +178,19 @@ impl RunContext {
             message,
         });
         record
+    }
+
+    /// Content chunks to reserve for a request to dataset entry `session`: its requested output
+    /// tokens (one content chunk per token is the common case), at most [`MAX_RESERVED_CHUNKS`];
+    /// one when not streaming (the whole text).
+    fn chunk_capacity(&self, session: usize) -> usize {
+        if !self.streaming {
+            return 1;
+        }
+        let requested = self.requested_output_tokens[session].unwrap_or(0);
+        usize::try_from(requested)
+            .unwrap_or(MAX_RESERVED_CHUNKS)
+            .min(MAX_RESERVED_CHUNKS)
     }
 
     /// Tallies a finished record and hands it to the sink (never blocks).

@@ -4,8 +4,8 @@ use serde_json::{Value, json};
 use servebench_metrics::{
     Aggregator, AggregatorConfig, CSV_FILE, ErrorKind, ExportContext, INPUTS_FILE,
     InputsJsonWriter, JSON_FILE, JSONL_FILE, MetricOptions, Phase, RecordJsonlWriter,
-    RecordMetrics, RequestRecord, RunClock, Summary, iso8601_utc, session_id, summary_csv,
-    summary_json, write_summary_exports, x_request_id,
+    RecordMetrics, RequestRecord, RunClock, Summary, iso8601_utc, record_line, session_id,
+    summary_csv, summary_json, write_summary_exports, x_request_id,
 };
 
 use crate::support::{chunk, clock, failed, ms, streamed, tok};
@@ -311,4 +311,37 @@ fn inputs_json_streams_sessions() {
         serde_json::from_slice::<Value>(&empty).unwrap(),
         json!({"data": []})
     );
+}
+
+/// The writer streams the inter-chunk latency list instead of building it as JSON values; its
+/// bytes must equal serde_json's rendering of `record_line` for every kind of record.
+#[test]
+fn jsonl_writer_bytes_equal_record_line_rendering() {
+    let clock = clock();
+    let (_, mut records) = run(&clock);
+    // Irregular gaps (long decimals), one chunk (no list), cancelled, and many chunks.
+    let odd: Vec<_> = (0..40u64)
+        .map(|i| {
+            let mut c = chunk(100 + i * i, " t");
+            c.stamp_ns += i * 7_919;
+            c
+        })
+        .collect();
+    let mut extra = vec![
+        streamed(0, 0, odd),
+        streamed(0, 3, vec![chunk(9, " only")]),
+        failed(1, 2, ErrorKind::Cancelled, None, "cancelled \"in\" flight"),
+    ];
+    extra[0].ack_ns = Some(ms(50));
+    for r in extra {
+        let m = RecordMetrics::compute(&r, &tok(), &MetricOptions::default());
+        records.push((r, m));
+    }
+    for (r, m) in &records {
+        let mut w = RecordJsonlWriter::new(Vec::new(), clock);
+        w.write(r, m).unwrap();
+        let written = String::from_utf8(w.into_inner().unwrap()).unwrap();
+        let expected = serde_json::to_string(&record_line(r, m, &clock)).unwrap() + "\n";
+        assert_eq!(written, expected);
+    }
 }

@@ -6,6 +6,17 @@
 //! `usage` (with `prompt_tokens_details.cached_tokens` and
 //! `completion_tokens_details.reasoning_tokens`), a top-level `error` object, and servebench's
 //! optional `servebench` object (the simulated server's queue/prefill timings).
+//!
+//! [`ResponseChunk::parse`] first tries a specialised one-pass scanner (`fast`) that handles the
+//! common chunk shapes and gives up on anything else; serde then decodes what it gave up on, so
+//! the result is always serde's.
+
+#[cfg(test)]
+mod chunk_gen;
+mod fast;
+#[cfg(test)]
+mod fast_equivalence;
+mod template;
 
 use std::borrow::Cow;
 use std::fmt;
@@ -13,6 +24,8 @@ use std::fmt;
 use serde::Deserialize;
 use serde::de::{IgnoredAny, SeqAccess, Visitor};
 use servebench_metrics::{ServerTiming, Usage};
+
+pub use template::ChunkTemplate;
 
 /// The decoded parts of one response JSON object.
 #[derive(Debug, Default, Deserialize)]
@@ -37,6 +50,15 @@ pub struct ResponseChunk<'a> {
 impl<'a> ResponseChunk<'a> {
     /// Parses one JSON object.
     pub fn parse(json: &'a [u8]) -> Result<Self, serde_json::Error> {
+        match fast::scan(json) {
+            Some(chunk) => Ok(chunk),
+            None => Self::parse_with_serde(json),
+        }
+    }
+
+    /// Parses one JSON object with serde only, without the fast path of [`ResponseChunk::parse`]
+    /// (same result; for benchmarks and equivalence checks).
+    pub fn parse_with_serde(json: &'a [u8]) -> Result<Self, serde_json::Error> {
         serde_json::from_slice(json)
     }
 
