@@ -107,6 +107,12 @@ impl LineParts {
             Phase::Warmup => "warmup",
         };
         meta.insert("benchmark_phase".into(), Value::from(phase));
+        // servebench addition: the server's own queue / prefill / cache figures, when reported.
+        if let Some(timing) = &record.server_timing
+            && let Ok(v) = serde_json::to_value(timing)
+        {
+            meta.insert("server_timing".into(), v);
+        }
         meta.insert("was_cancelled".into(), Value::from(cancelled));
         if cancelled {
             meta.insert(
