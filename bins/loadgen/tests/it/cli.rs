@@ -84,7 +84,7 @@ fn benchmarks_the_embedded_engine_and_writes_every_export() {
     // The simulated server's own timings travel through the client into every record.
     let timing = &lines[0]["metadata"]["server_timing"];
     assert_eq!(timing["worker_id"], 0, "{timing}");
-    assert_eq!(timing["cached_tokens"].as_u64().is_some(), true, "{timing}");
+    assert!(timing["cached_tokens"].as_u64().is_some(), "{timing}");
     assert!(timing["prefill_ms"].as_f64().is_some(), "{timing}");
 
     let inputs: Value =
