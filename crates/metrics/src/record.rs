@@ -103,6 +103,10 @@ pub struct ServerTiming {
     pub queue_ms: Option<f64>,
     /// Time spent in prefill, ms.
     pub prefill_ms: Option<f64>,
+    /// Time from the request's arrival at the server to its first token handed to HTTP, ms: the
+    /// server's own TTFT, to compare with the client's.
+    #[serde(default)]
+    pub ttft_ms: Option<f64>,
     /// Prompt tokens served from the prefix cache.
     pub cached_tokens: Option<u64>,
     /// Worker that served the request.

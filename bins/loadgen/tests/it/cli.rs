@@ -86,6 +86,20 @@ fn benchmarks_the_embedded_engine_and_writes_every_export() {
     assert_eq!(timing["worker_id"], 0, "{timing}");
     assert!(timing["cached_tokens"].as_u64().is_some(), "{timing}");
     assert!(timing["prefill_ms"].as_f64().is_some(), "{timing}");
+    // The server's TTFT interval (arrival to first token handed to HTTP) lies inside the
+    // client's (request written to first token read), so the client can never read less.
+    for line in &lines {
+        let client = line["metrics"]["time_to_first_token"]["value"]
+            .as_f64()
+            .unwrap();
+        let server = line["metadata"]["server_timing"]["ttft_ms"]
+            .as_f64()
+            .unwrap();
+        assert!(
+            client >= server,
+            "client TTFT {client} ms < server TTFT {server} ms"
+        );
+    }
 
     let inputs: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("inputs.json")).unwrap()).unwrap();
