@@ -13,6 +13,9 @@
 //! few numbers never twists the whole array. [`seed_lanes`] seeds several generators at once
 //! (independent chains interleaved for instruction-level parallelism).
 
+#[cfg(target_arch = "x86_64")]
+mod avx2;
+
 const N: usize = 624;
 const M: usize = 397;
 const MATRIX_A: u32 = 0x9908_b0df;
@@ -165,7 +168,7 @@ fn temper(mut y: u32) -> u32 {
 }
 
 /// Number of generators [`seed_lanes`] seeds at once.
-pub const LANES: usize = 16;
+pub const LANES: usize = 64;
 
 /// [`LANES`] Python generators seeded together and kept in one lane-major state array
 /// (`mt[i][lane]`), reused from batch to batch without copying.
@@ -203,40 +206,12 @@ impl LaneRandoms {
     /// Seeds lane `l` as Python's `random.seed(seeds[l])`, for seeds below 2^32, interleaving
     /// the independent seeding chains. Lane by lane equal to [`PyRandom::seed`].
     pub fn seed(&mut self, seeds: [u32; LANES]) {
-        let mt = &mut self.mt;
-        for (row, b) in mt.iter_mut().zip(self.base.iter()) {
-            *row = [*b; LANES];
+        #[cfg(target_arch = "x86_64")]
+        if avx2::seed_lane_states(&mut self.mt, &self.base, &seeds) {
+            self.pos = [N; LANES];
+            return;
         }
-        // First loop of init_by_array with a one-word key (j stays 0): i runs 1..N, wraps once.
-        let mut i = 1usize;
-        for _ in 0..N {
-            let prev = mt[i - 1];
-            let cur = &mut mt[i];
-            for l in 0..LANES {
-                cur[l] = (cur[l] ^ (prev[l] ^ (prev[l] >> 30)).wrapping_mul(1_664_525))
-                    .wrapping_add(seeds[l]);
-            }
-            i += 1;
-            if i >= N {
-                mt[0] = mt[N - 1];
-                i = 1;
-            }
-        }
-        for _ in 0..N - 1 {
-            let prev = mt[i - 1];
-            let cur = &mut mt[i];
-            let sub = i as u32;
-            for l in 0..LANES {
-                cur[l] = (cur[l] ^ (prev[l] ^ (prev[l] >> 30)).wrapping_mul(1_566_083_941))
-                    .wrapping_sub(sub);
-            }
-            i += 1;
-            if i >= N {
-                mt[0] = mt[N - 1];
-                i = 1;
-            }
-        }
-        mt[0] = [0x8000_0000; LANES];
+        seed_lane_states(&mut self.mt, &self.base, &seeds);
         self.pos = [N; LANES];
     }
 
@@ -263,6 +238,56 @@ impl LaneRandoms {
     pub fn randint_from_zero(&mut self, l: usize, b: u64) -> u64 {
         randbelow_with(b + 1, || self.next_u32(l))
     }
+}
+
+/// `init_by_array([seeds[l]])` for every lane `l` into the lane-major `mt` (`N` rows), from the
+/// shared `init_genrand(19650218)` state `base`. Portable; [`avx2`] compiles this same body with
+/// AVX2 enabled, so both paths run identical code.
+#[inline(always)]
+fn seed_lane_states(mt: &mut [[u32; LANES]], base: &[u32; N], seeds: &[u32; LANES]) {
+    let mt = &mut mt[..N];
+    // The previous row is carried in a local (registers) rather than re-read from `mt`, which
+    // keeps a store-to-load forward out of each lane's dependency chain.
+    let first = |cur: u32, prev: u32, seed: u32| {
+        (cur ^ (prev ^ (prev >> 30)).wrapping_mul(1_664_525)).wrapping_add(seed)
+    };
+    let second = |cur: u32, prev: u32, i: u32| {
+        (cur ^ (prev ^ (prev >> 30)).wrapping_mul(1_566_083_941)).wrapping_sub(i)
+    };
+    // First loop of init_by_array with a one-word key (j stays 0): N steps over i = 1..N, then
+    // mt[0] = mt[N-1] and one more step at i = 1.
+    let mut prev = [base[0]; LANES];
+    for i in 1..N {
+        let mut cur = [base[i]; LANES];
+        for l in 0..LANES {
+            cur[l] = first(cur[l], prev[l], seeds[l]);
+        }
+        mt[i] = cur;
+        prev = cur;
+    }
+    mt[0] = prev;
+    let mut cur = mt[1];
+    for l in 0..LANES {
+        cur[l] = first(cur[l], prev[l], seeds[l]);
+    }
+    mt[1] = cur;
+    prev = cur;
+    // Second loop: N - 1 steps over i = 2..N, then mt[0] = mt[N-1] and one step at i = 1.
+    for (i, row) in mt.iter_mut().enumerate().skip(2) {
+        let mut cur = *row;
+        for l in 0..LANES {
+            cur[l] = second(cur[l], prev[l], i as u32);
+        }
+        *row = cur;
+        prev = cur;
+    }
+    mt[0] = prev;
+    let mut cur = mt[1];
+    for l in 0..LANES {
+        cur[l] = second(cur[l], prev[l], 1);
+    }
+    mt[1] = cur;
+    mt[0] = [0x8000_0000; LANES];
 }
 
 /// Seeds [`LANES`] standalone generators together (see [`LaneRandoms::seed`]).
