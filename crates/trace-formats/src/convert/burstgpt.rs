@@ -221,9 +221,11 @@ pub fn convert_burstgpt<W: Write>(
         hasher: BlockHasher::with_capacity(
             kept_blocks.min(1 << 28) as usize,
             kept_rows.min(1 << 26) as usize,
+            options.num_hash_blocks.saturating_add(1),
         ),
         record: MooncakeRecord::new(Some(0), 0, 0, Vec::new()),
         written: 0,
+        starts: Vec::with_capacity(CHUNK + 1),
     };
     let mut reader = open(input, options)?;
     std::thread::scope(|scope| -> Result<(), Error> {
@@ -318,11 +320,16 @@ fn open(
     )
 }
 
+/// Rows whose first table accesses [`BlockHasher::warm`] issues together.
+const WARM_ROWS: usize = 16;
+
 /// Hashes drawn blocks into ids and writes the records, in order.
 struct Sink {
     hasher: BlockHasher,
     record: MooncakeRecord,
     written: u64,
+    /// Start of each row's blocks in the current chunk (and the end of the last).
+    starts: Vec<usize>,
 }
 
 impl Sink {
@@ -334,7 +341,25 @@ impl Sink {
         stats: &mut TraceStats,
     ) -> Result<(), Error> {
         let mut offset = 0usize;
-        for (&(ts_ms, isl, osl), &n) in rows.iter().zip(&drawn.counts) {
+        self.starts.clear();
+        self.starts.push(0);
+        for &n in &drawn.counts {
+            self.starts
+                .push(self.starts[self.starts.len() - 1] + n as usize);
+        }
+        let row_blocks = |r: usize| &drawn.values[self.starts[r]..self.starts[r + 1]];
+        let rows_in = drawn.counts.len().min(rows.len());
+        let warm = |hasher: &BlockHasher, from: usize| {
+            let to = (from + WARM_ROWS).min(rows_in);
+            std::hint::black_box(hasher.warm((from.min(to)..to).map(row_blocks)));
+        };
+        warm(&self.hasher, 0);
+        for (row, (&(ts_ms, isl, osl), &n)) in rows.iter().zip(&drawn.counts).enumerate() {
+            if row % WARM_ROWS == 0 {
+                // Touch the table for the next batch of rows together so that their cache
+                // misses overlap, and are done by the time those rows are hashed.
+                warm(&self.hasher, row + WARM_ROWS);
+            }
             let blocks = &drawn.values[offset..offset + n as usize];
             offset += n as usize;
             self.record.timestamp = Some(ts_ms);
