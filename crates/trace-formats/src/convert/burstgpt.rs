@@ -10,8 +10,12 @@
 //! compact JSON, as pandas' `to_json(orient="records", lines=True)` writes them, so the output is
 //! byte-identical to the original script's for the same input.
 //!
-//! Memory stays constant apart from the hasher's table (one entry per distinct block id): the
-//! file is read twice, first to find the earliest and latest kept timestamps, then to convert.
+//! The output's timestamps are shifted by the earliest kept timestamp, which is known only after
+//! the last row, so a scan pass reads the whole file first (counting rows and malformed rows,
+//! finding the timestamp range) and keeps the selected rows in memory, 24 bytes each, up to
+//! [`BurstGptConvertOptions::max_buffered_rows`]; the conversion pass then works from memory. A
+//! larger selection is read from the file a second time instead, so memory stays bounded: the
+//! row buffer, plus the block-id table (about 8 bytes per distinct block id, as before).
 //! Where the original would crash or silently misbehave this converter reports instead:
 //! malformed rows (named by line and column) follow the [`crate::ErrorPolicy`], and negative
 //! counts or timestamps are malformed.
@@ -26,6 +30,7 @@ use serde::Serialize;
 use crate::burstgpt::BurstGptReader;
 use crate::convert::block_hasher::BlockHasher;
 use crate::convert::draws::{CHUNK, DrawPool, Drawn};
+use crate::convert::kept_rows::{KeptRow, KeptRows, Selection};
 use crate::convert::stats::TraceStats;
 use crate::error::{Error, ReadOptions, ReadReport};
 use crate::mooncake::{JsonStyle, MooncakeRecord, MooncakeWriter};
@@ -53,6 +58,10 @@ pub struct BurstGptConvertOptions {
     /// Threads drawing hash blocks (parsing, hashing and writing stay on the calling thread).
     /// The output does not depend on it. Default: the available parallelism, at most 4.
     pub draw_threads: usize,
+    /// Kept rows held in memory (24 bytes each) so that the CSV is parsed once; when more rows
+    /// are kept the file is read a second time instead. The output does not depend on it.
+    /// Default: 16,777,216 (384 MB).
+    pub max_buffered_rows: u64,
 }
 
 impl Default for BurstGptConvertOptions {
@@ -67,6 +76,7 @@ impl Default for BurstGptConvertOptions {
             num_hash_blocks: 10_000,
             read: ReadOptions::default().monotonic_timestamps(false),
             draw_threads: std::thread::available_parallelism().map_or(1, |n| n.get().min(4)),
+            max_buffered_rows: 1 << 24,
         }
     }
 }
@@ -168,11 +178,13 @@ pub fn convert_burstgpt<W: Write>(
     let mut kept_range: Option<(f64, f64)> = None;
     let mut kept_blocks = 0u64;
     let mut kept_rows = 0u64;
+    let mut buffered: Option<Vec<KeptRow>> = Some(Vec::new());
     let mut reader = open(input, options)?;
     loop {
-        let row = reader
-            .read_light(|ts, isl, model, log_type| (ts, isl, options.keeps(model, log_type)))?;
-        let Some((ts, isl, (model_ok, both_ok))) = row else {
+        let row = reader.read_light(|ts, isl, osl, model, log_type| {
+            (ts, isl, osl, options.keeps(model, log_type))
+        })?;
+        let Some((ts, isl, osl, (model_ok, both_ok))) = row else {
             break;
         };
         counts.rows_read += 1;
@@ -184,6 +196,12 @@ pub fn convert_burstgpt<W: Write>(
                 kept_range = Some(kept_range.map_or((ts, ts), |(lo, hi)| (lo.min(ts), hi.max(ts))));
                 kept_blocks = kept_blocks.saturating_add(isl.div_ceil(options.block_size));
                 kept_rows += 1;
+                match &mut buffered {
+                    Some(rows) if (rows.len() as u64) < options.max_buffered_rows => {
+                        rows.push((ts, isl, osl));
+                    }
+                    _ => buffered = None,
+                }
             }
         }
         if counts.rows_read.is_multiple_of(8192) {
@@ -197,6 +215,8 @@ pub fn convert_burstgpt<W: Write>(
     counts.after_skip = counts.after_log_type.saturating_sub(options.skip);
     // The scan pass reads every row (the conversion pass stops at the head limit).
     let read_report = reader.report().clone();
+    let file_bytes = reader.byte_position();
+    drop(reader);
 
     let adjust = |ts: f64| {
         if options.speed_ratio == 1.0 {
@@ -227,30 +247,28 @@ pub fn convert_burstgpt<W: Write>(
         written: 0,
         starts: Vec::with_capacity(CHUNK + 1),
     };
-    let mut reader = open(input, options)?;
+    let keeps = |model: &str, log_type: &str| options.keeps(model, log_type).1;
+    let selection = Selection {
+        keeps: &keeps,
+        skip: options.skip,
+        limit,
+    };
+    let mut source = match buffered {
+        Some(rows) => KeptRows::memory(rows, file_bytes),
+        None => KeptRows::File {
+            reader: Box::new(open(input, options)?),
+            selected: 0,
+        },
+    };
     std::thread::scope(|scope| -> Result<(), Error> {
         let mut pool = DrawPool::start(scope, options.draw_threads, options.num_hash_blocks);
         let mut queued: VecDeque<Vec<(u64, u64, u64)>> = VecDeque::new();
         let mut rows = Vec::with_capacity(CHUNK);
         let mut submitted = 0u64;
-        let mut selected = 0u64;
         loop {
-            let row = if selected < limit {
-                reader.read_borrowed(|ts, model, isl, osl, log_type| {
-                    (ts, isl, osl, options.keeps(model, log_type).1)
-                })?
-            } else {
-                None
-            };
+            let row = source.next(&selection)?;
             let end = row.is_none();
-            if let Some((ts, isl, osl, keep)) = row {
-                if !keep {
-                    continue;
-                }
-                selected += 1;
-                if selected <= options.skip {
-                    continue;
-                }
+            if let Some((ts, isl, osl)) = row {
                 rows.push((to_ms(ts), isl, osl));
             }
             if rows.len() == CHUNK || (end && !rows.is_empty()) {
@@ -271,7 +289,7 @@ pub fn convert_burstgpt<W: Write>(
                 }
                 progress(ConvertProgress {
                     pass: 2,
-                    bytes: reader.byte_position(),
+                    bytes: source.byte_position(),
                     rows_written: sink.written,
                 });
             }
@@ -295,7 +313,7 @@ pub fn convert_burstgpt<W: Write>(
     counts.converted = written;
     progress(ConvertProgress {
         pass: 2,
-        bytes: reader.byte_position(),
+        bytes: source.byte_position(),
         rows_written: written,
     });
     Ok(BurstGptConversion {

@@ -4,4 +4,5 @@ pub(crate) mod azure;
 pub(crate) mod block_hasher;
 pub(crate) mod burstgpt;
 pub(crate) mod draws;
+pub(crate) mod kept_rows;
 pub(crate) mod stats;
