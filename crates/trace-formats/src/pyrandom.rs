@@ -154,7 +154,7 @@ fn randbelow_with(n: u64, mut next: impl FnMut() -> u32) -> u64 {
 #[inline]
 fn twisted(word_i: u32, word_next: u32, word_m: u32) -> u32 {
     let y = (word_i & UPPER_MASK) | (word_next & LOWER_MASK);
-    let mag = if y & 1 == 1 { MATRIX_A } else { 0 };
+    let mag = (y & 1).wrapping_neg() & MATRIX_A;
     word_m ^ (y >> 1) ^ mag
 }
 
@@ -174,6 +174,10 @@ pub const LANES: usize = 64;
 /// (`mt[i][lane]`), reused from batch to batch without copying.
 pub struct LaneRandoms {
     mt: Vec<[u32; LANES]>,
+    /// Tempered outputs of the first `ready[l]` words of the current twist round, computed for
+    /// all lanes at once right after seeding.
+    out: Vec<[u32; LANES]>,
+    ready: [usize; LANES],
     pos: [usize; LANES],
     /// `init_genrand(19650218)`, the same for every seed.
     base: Box<[u32; N]>,
@@ -198,6 +202,8 @@ impl LaneRandoms {
     pub fn new() -> Self {
         Self {
             mt: vec![[0u32; LANES]; N],
+            out: vec![[0u32; LANES]; FIRST_OUTPUTS_MAX],
+            ready: [0; LANES],
             pos: [N; LANES],
             base: Box::new(init_genrand_19650218()),
         }
@@ -206,21 +212,44 @@ impl LaneRandoms {
     /// Seeds lane `l` as Python's `random.seed(seeds[l])`, for seeds below 2^32, interleaving
     /// the independent seeding chains. Lane by lane equal to [`PyRandom::seed`].
     pub fn seed(&mut self, seeds: [u32; LANES]) {
+        self.seed_with_outputs(seeds, 0);
+    }
+
+    /// Like [`Self::seed`], then also computes the first `outputs` outputs of every lane
+    /// together (the first twist words `i < 227` depend only on the seeded state, so all lanes
+    /// can be twisted side by side); later outputs are twisted lazily one by one as usual.
+    /// `outputs` is capped at 227. Draws are identical for any `outputs`.
+    pub fn seed_with_outputs(&mut self, seeds: [u32; LANES], outputs: usize) {
+        let k = outputs.min(FIRST_OUTPUTS_MAX);
+        let out = &mut self.out[..k];
         #[cfg(target_arch = "x86_64")]
-        if avx2::seed_lane_states(&mut self.mt, &self.base, &seeds) {
-            self.pos = [N; LANES];
-            return;
+        let done = avx2::seed_lane_states(&mut self.mt, out, &self.base, &seeds);
+        #[cfg(not(target_arch = "x86_64"))]
+        let done = false;
+        if !done {
+            seed_lane_states(&mut self.mt, out, &self.base, &seeds);
         }
-        seed_lane_states(&mut self.mt, &self.base, &seeds);
-        self.pos = [N; LANES];
+        if k == 0 {
+            self.pos = [N; LANES];
+            self.ready = [0; LANES];
+        } else {
+            self.pos = [0; LANES];
+            self.ready = [k; LANES];
+        }
     }
 
     /// The next 32-bit output of lane `l`.
     #[inline]
     pub fn next_u32(&mut self, l: usize) -> u32 {
         let pos = &mut self.pos[l];
+        if *pos < self.ready[l] {
+            let v = self.out[*pos][l];
+            *pos += 1;
+            return v;
+        }
         if *pos >= N {
             *pos = 0;
+            self.ready[l] = 0;
         }
         let i = *pos;
         let v = twisted(
@@ -243,8 +272,15 @@ impl LaneRandoms {
 /// `init_by_array([seeds[l]])` for every lane `l` into the lane-major `mt` (`N` rows), from the
 /// shared `init_genrand(19650218)` state `base`. Portable; [`avx2`] compiles this same body with
 /// AVX2 enabled, so both paths run identical code.
+/// Then twists the first `out.len()` (≤ [`FIRST_OUTPUTS_MAX`]) words of every lane in place and
+/// stores their tempered outputs in `out`.
 #[inline(always)]
-fn seed_lane_states(mt: &mut [[u32; LANES]], base: &[u32; N], seeds: &[u32; LANES]) {
+fn seed_lane_states(
+    mt: &mut [[u32; LANES]],
+    out: &mut [[u32; LANES]],
+    base: &[u32; N],
+    seeds: &[u32; LANES],
+) {
     let mt = &mut mt[..N];
     // The previous row is carried in a local (registers) rather than re-read from `mt`, which
     // keeps a store-to-load forward out of each lane's dependency chain.
@@ -288,7 +324,20 @@ fn seed_lane_states(mt: &mut [[u32; LANES]], base: &[u32; N], seeds: &[u32; LANE
     }
     mt[1] = cur;
     mt[0] = [0x8000_0000; LANES];
+    // Word i < N - M of the first twist reads the seeded words i, i + 1 and i + M only.
+    for (i, o) in out.iter_mut().enumerate().take(FIRST_OUTPUTS_MAX) {
+        let (a, b, c) = (mt[i], mt[i + 1], mt[i + M]);
+        let mut v = [0u32; LANES];
+        for l in 0..LANES {
+            v[l] = twisted(a[l], b[l], c[l]);
+            o[l] = temper(v[l]);
+        }
+        mt[i] = v;
+    }
 }
+
+/// Most outputs [`LaneRandoms::seed_with_outputs`] computes up front (`N - M`).
+const FIRST_OUTPUTS_MAX: usize = N - M;
 
 /// Seeds [`LANES`] standalone generators together (see [`LaneRandoms::seed`]).
 pub fn seed_lanes(seeds: [u32; LANES]) -> [PyRandom; LANES] {
@@ -366,6 +415,32 @@ mod tests {
             let mut scalar = PyRandom::seed(u64::from(seed));
             for _ in 0..1000 {
                 assert_eq!(lane.next_u32(), scalar.next_u32(), "seed {seed}");
+            }
+        }
+    }
+
+    #[test]
+    fn outputs_computed_at_seeding_equal_scalar_outputs() {
+        let mut lanes = LaneRandoms::new();
+        for (k, first) in [
+            (0usize, 5u32),
+            (1, 77),
+            (30, 1_000_000),
+            (227, 9),
+            (500, 4_000),
+        ] {
+            let seeds: [u32; LANES] = std::array::from_fn(|l| first + 3 * l as u32);
+            lanes.seed_with_outputs(seeds, k);
+            for (l, seed) in seeds.into_iter().enumerate() {
+                let mut scalar = PyRandom::seed(u64::from(seed));
+                // 1500 outputs: past the prepared ones and through two more twist rounds.
+                for n in 0..1500 {
+                    assert_eq!(
+                        lanes.next_u32(l),
+                        scalar.next_u32(),
+                        "seed {seed}, output {n}, k {k}"
+                    );
+                }
             }
         }
     }

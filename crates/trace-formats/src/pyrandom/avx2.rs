@@ -10,8 +10,13 @@ use super::{LANES, N};
 
 /// The portable seeding body, compiled with AVX2 enabled.
 #[target_feature(enable = "avx2")]
-fn seed_lane_states_avx2(mt: &mut [[u32; LANES]], base: &[u32; N], seeds: &[u32; LANES]) {
-    super::seed_lane_states(mt, base, seeds);
+fn seed_lane_states_avx2(
+    mt: &mut [[u32; LANES]],
+    out: &mut [[u32; LANES]],
+    base: &[u32; N],
+    seeds: &[u32; LANES],
+) {
+    super::seed_lane_states(mt, out, base, seeds);
 }
 
 /// Seeds the lanes with AVX2 and returns true, or returns false (touching nothing) when the CPU
@@ -22,6 +27,7 @@ fn seed_lane_states_avx2(mt: &mut [[u32; LANES]], base: &[u32; N], seeds: &[u32;
 )]
 pub(super) fn seed_lane_states(
     mt: &mut [[u32; LANES]],
+    out: &mut [[u32; LANES]],
     base: &[u32; N],
     seeds: &[u32; LANES],
 ) -> bool {
@@ -33,7 +39,7 @@ pub(super) fn seed_lane_states(
     // above established that this CPU has AVX2. The function itself is safe Rust (bounds-checked
     // slice code), so there is no other obligation.
     unsafe {
-        seed_lane_states_avx2(mt, base, seeds);
+        seed_lane_states_avx2(mt, out, base, seeds);
     }
     true
 }
@@ -42,22 +48,35 @@ pub(super) fn seed_lane_states(
 mod tests {
     use proptest::prelude::*;
 
-    use super::super::{LANES, N, init_genrand_19650218};
+    use super::super::{FIRST_OUTPUTS_MAX, LANES, N, init_genrand_19650218};
 
-    fn portable(seeds: &[u32; LANES]) -> Vec<[u32; LANES]> {
-        let mut mt = vec![[0u32; LANES]; N];
-        super::super::seed_lane_states(&mut mt, &init_genrand_19650218(), seeds);
-        mt
+    type State = (Vec<[u32; LANES]>, Vec<[u32; LANES]>);
+
+    /// Seeded state and the first `k` outputs, by the portable path or (`None` without AVX2)
+    /// the AVX2 path.
+    fn seeded(seeds: &[u32; LANES], k: usize, avx2: bool) -> Option<State> {
+        let mut mt = vec![[7u32; LANES]; N];
+        let mut out = vec![[9u32; LANES]; k];
+        if avx2 {
+            if !super::seed_lane_states(&mut mt, &mut out, &init_genrand_19650218(), seeds) {
+                return None;
+            }
+        } else {
+            super::super::seed_lane_states(&mut mt, &mut out, &init_genrand_19650218(), seeds);
+        }
+        Some((mt, out))
     }
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
         #[test]
-        fn avx2_state_equals_the_portable_state(seeds in proptest::array::uniform16(any::<u32>())) {
+        fn avx2_state_equals_the_portable_state(
+            seeds in proptest::array::uniform16(any::<u32>()),
+            k in 0..=FIRST_OUTPUTS_MAX,
+        ) {
             let seeds: [u32; LANES] = std::array::from_fn(|l| seeds[l % 16].rotate_left(l as u32));
-            let mut mt = vec![[7u32; LANES]; N];
-            if super::seed_lane_states(&mut mt, &init_genrand_19650218(), &seeds) {
-                prop_assert_eq!(mt, portable(&seeds));
+            if let Some(fast) = seeded(&seeds, k, true) {
+                prop_assert_eq!(Some(fast), seeded(&seeds, k, false));
             }
         }
     }
@@ -66,9 +85,10 @@ mod tests {
     fn avx2_state_equals_the_portable_state_for_consecutive_seeds() {
         for first in [0u32, 1, 4_000, 1_999_984, u32::MAX - LANES as u32 + 1] {
             let seeds: [u32; LANES] = std::array::from_fn(|l| first.wrapping_add(l as u32));
-            let mut mt = vec![[0u32; LANES]; N];
-            if super::seed_lane_states(&mut mt, &init_genrand_19650218(), &seeds) {
-                assert_eq!(mt, portable(&seeds), "first seed {first}");
+            for k in [0, 40, FIRST_OUTPUTS_MAX] {
+                if let Some(fast) = seeded(&seeds, k, true) {
+                    assert!(Some(fast) == seeded(&seeds, k, false), "first seed {first}");
+                }
             }
         }
     }
