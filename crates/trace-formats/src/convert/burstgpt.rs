@@ -31,9 +31,9 @@ use crate::burstgpt::BurstGptReader;
 use crate::convert::block_hasher::BlockHasher;
 use crate::convert::draws::{CHUNK, DrawPool, Drawn};
 use crate::convert::kept_rows::{KeptRow, KeptRows, Selection};
+use crate::convert::line_stage::LineStage;
 use crate::convert::stats::TraceStats;
 use crate::error::{Error, ReadOptions, ReadReport};
-use crate::mooncake::{JsonStyle, MooncakeRecord, MooncakeWriter};
 
 /// Options of [`convert_burstgpt`], with the original's defaults.
 #[derive(Debug, Clone, PartialEq)]
@@ -235,7 +235,7 @@ pub fn convert_burstgpt<W: Write>(
     let mut stats = TraceStats::new(min_ms, max_ms);
 
     // Pass 2: convert. Rows go to the drawing threads in chunks and come back in order.
-    let mut writer = MooncakeWriter::new(output, output_name, JsonStyle::Compact);
+    let mut output = output;
     // Room for every block id up front (random blocks rarely repeat): 8 bytes per id.
     let mut sink = Sink {
         hasher: BlockHasher::with_capacity(
@@ -243,7 +243,6 @@ pub fn convert_burstgpt<W: Write>(
             kept_rows.min(1 << 26) as usize,
             options.num_hash_blocks.saturating_add(1),
         ),
-        record: MooncakeRecord::new(Some(0), 0, 0, Vec::new()),
         written: 0,
         starts: Vec::with_capacity(CHUNK + 1),
     };
@@ -262,6 +261,7 @@ pub fn convert_burstgpt<W: Write>(
     };
     std::thread::scope(|scope| -> Result<(), Error> {
         let mut pool = DrawPool::start(scope, options.draw_threads, options.num_hash_blocks);
+        let mut lines = LineStage::start(scope);
         let mut queued: VecDeque<Vec<(u64, u64, u64)>> = VecDeque::new();
         let mut rows = Vec::with_capacity(CHUNK);
         let mut submitted = 0u64;
@@ -283,9 +283,10 @@ pub fn convert_burstgpt<W: Write>(
                     sink.emit(
                         &drawn,
                         queued.pop_front().unwrap_or_default(),
-                        &mut writer,
+                        &mut lines,
                         &mut stats,
                     )?;
+                    lines.drain(&mut output, output_name, false)?;
                 }
                 progress(ConvertProgress {
                     pass: 2,
@@ -302,14 +303,14 @@ pub fn convert_burstgpt<W: Write>(
             sink.emit(
                 &drawn,
                 queued.pop_front().unwrap_or_default(),
-                &mut writer,
+                &mut lines,
                 &mut stats,
             )?;
         }
-        Ok(())
+        lines.drain(&mut output, output_name, true)
     })?;
     let written = sink.written;
-    writer.finish()?;
+    output.flush().map_err(|e| Error::write(output_name, e))?;
     counts.converted = written;
     progress(ConvertProgress {
         pass: 2,
@@ -344,21 +345,20 @@ const WARM_ROWS: usize = 16;
 /// Hashes drawn blocks into ids and writes the records, in order.
 struct Sink {
     hasher: BlockHasher,
-    record: MooncakeRecord,
     written: u64,
     /// Start of each row's blocks in the current chunk (and the end of the last).
     starts: Vec<usize>,
 }
 
 impl Sink {
-    fn emit<W: Write>(
+    /// Hashes the blocks of a chunk of rows and hands the chunk to the formatting stage.
+    fn emit(
         &mut self,
         drawn: &Drawn,
         rows: Vec<(u64, u64, u64)>,
-        writer: &mut MooncakeWriter<W>,
+        lines: &mut LineStage,
         stats: &mut TraceStats,
     ) -> Result<(), Error> {
-        let mut offset = 0usize;
         self.starts.clear();
         self.starts.push(0);
         for &n in &drawn.counts {
@@ -372,23 +372,18 @@ impl Sink {
             std::hint::black_box(hasher.warm((from.min(to)..to).map(row_blocks)));
         };
         warm(&self.hasher, 0);
-        for (row, (&(ts_ms, isl, osl), &n)) in rows.iter().zip(&drawn.counts).enumerate() {
+        let mut ids = Vec::with_capacity(drawn.values.len());
+        for (row, &(ts_ms, isl, osl)) in rows.iter().enumerate().take(rows_in) {
             if row % WARM_ROWS == 0 {
                 // Touch the table for the next batch of rows together so that their cache
                 // misses overlap, and are done by the time those rows are hashed.
                 warm(&self.hasher, row + WARM_ROWS);
             }
-            let blocks = &drawn.values[offset..offset + n as usize];
-            offset += n as usize;
-            self.record.timestamp = Some(ts_ms);
-            self.record.input_length = isl;
-            self.record.output_length = osl;
-            self.record.hash_ids.clear();
-            self.hasher.hash_into(blocks, &mut self.record.hash_ids);
-            writer.write(&self.record)?;
+            self.hasher.hash_into(row_blocks(row), &mut ids);
             stats.add(ts_ms, isl, osl);
             self.written += 1;
         }
+        lines.push(rows, drawn.counts.clone(), ids);
         Ok(())
     }
 }

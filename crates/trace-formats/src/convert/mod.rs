@@ -5,4 +5,5 @@ pub(crate) mod block_hasher;
 pub(crate) mod burstgpt;
 pub(crate) mod draws;
 pub(crate) mod kept_rows;
+pub(crate) mod line_stage;
 pub(crate) mod stats;
