@@ -11,7 +11,9 @@
 //! The state twist is done lazily, one word per output, in the same order as the standard
 //! full-array twist, so outputs are identical while a freshly seeded generator that is asked for
 //! few numbers never twists the whole array. [`seed_lanes`] seeds several generators at once
-//! (independent chains interleaved for instruction-level parallelism).
+//! (independent chains interleaved for instruction-level parallelism; compiled for AVX2 and
+//! chosen at run time when the CPU has it, see `pyrandom/avx2.rs`), and
+//! [`LaneRandoms::seed_with_outputs`] also twists the first outputs of all lanes side by side.
 
 #[cfg(target_arch = "x86_64")]
 mod avx2;

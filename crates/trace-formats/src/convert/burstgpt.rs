@@ -55,8 +55,8 @@ pub struct BurstGptConvertOptions {
     pub num_hash_blocks: u64,
     /// Malformed-row handling. Default: stop at the first.
     pub read: ReadOptions,
-    /// Threads drawing hash blocks (parsing, hashing and writing stay on the calling thread).
-    /// The output does not depend on it. Default: the available parallelism, at most 4.
+    /// Threads drawing hash blocks (parsing, hashing and writing stay on the calling thread; one
+    /// more thread formats the output lines). The output does not depend on it. Default: the available parallelism, at most 4.
     pub draw_threads: usize,
     /// Kept rows held in memory (24 bytes each) so that the CSV is parsed once; when more rows
     /// are kept the file is read a second time instead. The output does not depend on it.
