@@ -269,6 +269,30 @@ impl LaneRandoms {
     pub fn randint_from_zero(&mut self, l: usize, b: u64) -> u64 {
         randbelow_with(b + 1, || self.next_u32(l))
     }
+
+    /// Appends `n` draws of Python's `randint(0, b)` on lane `l` to `out`, for `b < u64::MAX`:
+    /// the same values as `n` calls of [`Self::randint_from_zero`]. For `b < 2^32` the
+    /// rejection loop is branch-free (every candidate is stored, the count advances only when
+    /// it is accepted), which avoids a mispredicted branch per rejected candidate.
+    pub fn randints_from_zero(&mut self, l: usize, b: u64, n: usize, out: &mut Vec<u64>) {
+        let bound = b + 1;
+        let k = 64 - bound.leading_zeros();
+        if k > 32 {
+            out.extend((0..n).map(|_| self.randint_from_zero(l, b)));
+            return;
+        }
+        let shift = 32 - k;
+        let end = out.len() + n;
+        let mut got = out.len();
+        // One spare slot: a rejected candidate may be stored at `end` before the loop exits.
+        out.resize(end + 1, 0);
+        while got < end {
+            let v = u64::from(self.next_u32(l) >> shift);
+            out[got] = v;
+            got += usize::from(v < bound);
+        }
+        out.truncate(end);
+    }
 }
 
 /// `init_by_array([seeds[l]])` for every lane `l` into the lane-major `mt` (`N` rows), from the
@@ -417,6 +441,35 @@ mod tests {
             let mut scalar = PyRandom::seed(u64::from(seed));
             for _ in 0..1000 {
                 assert_eq!(lane.next_u32(), scalar.next_u32(), "seed {seed}");
+            }
+        }
+    }
+
+    #[test]
+    fn batched_randints_equal_single_randints() {
+        let seeds: [u32; LANES] = std::array::from_fn(|l| 31 * l as u32);
+        for b in [
+            0u64,
+            1,
+            2,
+            10_000,
+            65_535,
+            u64::from(u32::MAX) - 1,
+            u64::from(u32::MAX),
+            1 << 40,
+        ] {
+            let mut batched = LaneRandoms::new();
+            let mut single = LaneRandoms::new();
+            batched.seed_with_outputs(seeds, 40);
+            single.seed(seeds);
+            for l in [0, 5, LANES - 1] {
+                for n in [0usize, 1, 7, 300] {
+                    let mut got = vec![42];
+                    batched.randints_from_zero(l, b, n, &mut got);
+                    let mut expected = vec![42];
+                    expected.extend((0..n).map(|_| single.randint_from_zero(l, b)));
+                    assert_eq!(got, expected, "b {b}, lane {l}, n {n}");
+                }
             }
         }
     }

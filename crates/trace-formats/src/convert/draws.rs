@@ -53,7 +53,7 @@ pub(crate) fn draw_rows(
                 most.saturating_mul(words_per_draw * 2).saturating_add(8),
             );
             for (l, n) in group.iter().enumerate() {
-                values.extend((0..*n).map(|_| lanes.randint_from_zero(l, num_hash_blocks)));
+                lanes.randints_from_zero(l, num_hash_blocks, *n as usize, values);
             }
         } else {
             for (l, n) in group.iter().enumerate() {
