@@ -127,16 +127,23 @@ impl<R: Read> BurstGptReader<R> {
     }
 
     /// Like [`Self::read_record`] but only the fields the converter's first pass needs, without
-    /// allocating: `(timestamp, request tokens, model, log type)` passed to `visit`.
+    /// allocating: `(timestamp, request tokens, response tokens, model, log type)` passed to
+    /// `visit`.
     pub(crate) fn read_light<T>(
         &mut self,
-        mut visit: impl FnMut(f64, u64, &str, &str) -> T,
+        mut visit: impl FnMut(f64, u64, u64, &str, &str) -> T,
     ) -> Result<Option<T>, Error> {
         self.rows.next_with(&REQUIRED, |row| {
             let timestamp = row.non_negative_f64(0)?;
             let request = row.uint(2)?;
-            row.uint(3)?;
-            Ok(visit(timestamp, request, row.text(1)?, row.text(4)?))
+            let response = row.uint(3)?;
+            Ok(visit(
+                timestamp,
+                request,
+                response,
+                row.text(1)?,
+                row.text(4)?,
+            ))
         })
     }
 

@@ -11,7 +11,12 @@
 //! The state twist is done lazily, one word per output, in the same order as the standard
 //! full-array twist, so outputs are identical while a freshly seeded generator that is asked for
 //! few numbers never twists the whole array. [`seed_lanes`] seeds several generators at once
-//! (independent chains interleaved for instruction-level parallelism).
+//! (independent chains interleaved for instruction-level parallelism; compiled for AVX2 and
+//! chosen at run time when the CPU has it, see `pyrandom/avx2.rs`), and
+//! [`LaneRandoms::seed_with_outputs`] also twists the first outputs of all lanes side by side.
+
+#[cfg(target_arch = "x86_64")]
+mod avx2;
 
 const N: usize = 624;
 const M: usize = 397;
@@ -151,7 +156,7 @@ fn randbelow_with(n: u64, mut next: impl FnMut() -> u32) -> u64 {
 #[inline]
 fn twisted(word_i: u32, word_next: u32, word_m: u32) -> u32 {
     let y = (word_i & UPPER_MASK) | (word_next & LOWER_MASK);
-    let mag = if y & 1 == 1 { MATRIX_A } else { 0 };
+    let mag = (y & 1).wrapping_neg() & MATRIX_A;
     word_m ^ (y >> 1) ^ mag
 }
 
@@ -165,12 +170,16 @@ fn temper(mut y: u32) -> u32 {
 }
 
 /// Number of generators [`seed_lanes`] seeds at once.
-pub const LANES: usize = 16;
+pub const LANES: usize = 64;
 
 /// [`LANES`] Python generators seeded together and kept in one lane-major state array
 /// (`mt[i][lane]`), reused from batch to batch without copying.
 pub struct LaneRandoms {
     mt: Vec<[u32; LANES]>,
+    /// Tempered outputs of the first `ready[l]` words of the current twist round, computed for
+    /// all lanes at once right after seeding.
+    out: Vec<[u32; LANES]>,
+    ready: [usize; LANES],
     pos: [usize; LANES],
     /// `init_genrand(19650218)`, the same for every seed.
     base: Box<[u32; N]>,
@@ -195,6 +204,8 @@ impl LaneRandoms {
     pub fn new() -> Self {
         Self {
             mt: vec![[0u32; LANES]; N],
+            out: vec![[0u32; LANES]; FIRST_OUTPUTS_MAX],
+            ready: [0; LANES],
             pos: [N; LANES],
             base: Box::new(init_genrand_19650218()),
         }
@@ -203,49 +214,44 @@ impl LaneRandoms {
     /// Seeds lane `l` as Python's `random.seed(seeds[l])`, for seeds below 2^32, interleaving
     /// the independent seeding chains. Lane by lane equal to [`PyRandom::seed`].
     pub fn seed(&mut self, seeds: [u32; LANES]) {
-        let mt = &mut self.mt;
-        for (row, b) in mt.iter_mut().zip(self.base.iter()) {
-            *row = [*b; LANES];
+        self.seed_with_outputs(seeds, 0);
+    }
+
+    /// Like [`Self::seed`], then also computes the first `outputs` outputs of every lane
+    /// together (the first twist words `i < 227` depend only on the seeded state, so all lanes
+    /// can be twisted side by side); later outputs are twisted lazily one by one as usual.
+    /// `outputs` is capped at 227. Draws are identical for any `outputs`.
+    pub fn seed_with_outputs(&mut self, seeds: [u32; LANES], outputs: usize) {
+        let k = outputs.min(FIRST_OUTPUTS_MAX);
+        let out = &mut self.out[..k];
+        #[cfg(target_arch = "x86_64")]
+        let done = avx2::seed_lane_states(&mut self.mt, out, &self.base, &seeds);
+        #[cfg(not(target_arch = "x86_64"))]
+        let done = false;
+        if !done {
+            seed_lane_states(&mut self.mt, out, &self.base, &seeds);
         }
-        // First loop of init_by_array with a one-word key (j stays 0): i runs 1..N, wraps once.
-        let mut i = 1usize;
-        for _ in 0..N {
-            let prev = mt[i - 1];
-            let cur = &mut mt[i];
-            for l in 0..LANES {
-                cur[l] = (cur[l] ^ (prev[l] ^ (prev[l] >> 30)).wrapping_mul(1_664_525))
-                    .wrapping_add(seeds[l]);
-            }
-            i += 1;
-            if i >= N {
-                mt[0] = mt[N - 1];
-                i = 1;
-            }
+        if k == 0 {
+            self.pos = [N; LANES];
+            self.ready = [0; LANES];
+        } else {
+            self.pos = [0; LANES];
+            self.ready = [k; LANES];
         }
-        for _ in 0..N - 1 {
-            let prev = mt[i - 1];
-            let cur = &mut mt[i];
-            let sub = i as u32;
-            for l in 0..LANES {
-                cur[l] = (cur[l] ^ (prev[l] ^ (prev[l] >> 30)).wrapping_mul(1_566_083_941))
-                    .wrapping_sub(sub);
-            }
-            i += 1;
-            if i >= N {
-                mt[0] = mt[N - 1];
-                i = 1;
-            }
-        }
-        mt[0] = [0x8000_0000; LANES];
-        self.pos = [N; LANES];
     }
 
     /// The next 32-bit output of lane `l`.
     #[inline]
     pub fn next_u32(&mut self, l: usize) -> u32 {
         let pos = &mut self.pos[l];
+        if *pos < self.ready[l] {
+            let v = self.out[*pos][l];
+            *pos += 1;
+            return v;
+        }
         if *pos >= N {
             *pos = 0;
+            self.ready[l] = 0;
         }
         let i = *pos;
         let v = twisted(
@@ -263,7 +269,101 @@ impl LaneRandoms {
     pub fn randint_from_zero(&mut self, l: usize, b: u64) -> u64 {
         randbelow_with(b + 1, || self.next_u32(l))
     }
+
+    /// Appends `n` draws of Python's `randint(0, b)` on lane `l` to `out`, for `b < u64::MAX`:
+    /// the same values as `n` calls of [`Self::randint_from_zero`]. For `b < 2^32` the
+    /// rejection loop is branch-free (every candidate is stored, the count advances only when
+    /// it is accepted), which avoids a mispredicted branch per rejected candidate.
+    pub fn randints_from_zero(&mut self, l: usize, b: u64, n: usize, out: &mut Vec<u64>) {
+        let bound = b + 1;
+        let k = 64 - bound.leading_zeros();
+        if k > 32 {
+            out.extend((0..n).map(|_| self.randint_from_zero(l, b)));
+            return;
+        }
+        let shift = 32 - k;
+        let end = out.len() + n;
+        let mut got = out.len();
+        // One spare slot: a rejected candidate may be stored at `end` before the loop exits.
+        out.resize(end + 1, 0);
+        while got < end {
+            let v = u64::from(self.next_u32(l) >> shift);
+            out[got] = v;
+            got += usize::from(v < bound);
+        }
+        out.truncate(end);
+    }
 }
+
+/// `init_by_array([seeds[l]])` for every lane `l` into the lane-major `mt` (`N` rows), from the
+/// shared `init_genrand(19650218)` state `base`. Portable; [`avx2`] compiles this same body with
+/// AVX2 enabled, so both paths run identical code.
+/// Then twists the first `out.len()` (≤ [`FIRST_OUTPUTS_MAX`]) words of every lane in place and
+/// stores their tempered outputs in `out`.
+#[inline(always)]
+fn seed_lane_states(
+    mt: &mut [[u32; LANES]],
+    out: &mut [[u32; LANES]],
+    base: &[u32; N],
+    seeds: &[u32; LANES],
+) {
+    let mt = &mut mt[..N];
+    // The previous row is carried in a local (registers) rather than re-read from `mt`, which
+    // keeps a store-to-load forward out of each lane's dependency chain.
+    let first = |cur: u32, prev: u32, seed: u32| {
+        (cur ^ (prev ^ (prev >> 30)).wrapping_mul(1_664_525)).wrapping_add(seed)
+    };
+    let second = |cur: u32, prev: u32, i: u32| {
+        (cur ^ (prev ^ (prev >> 30)).wrapping_mul(1_566_083_941)).wrapping_sub(i)
+    };
+    // First loop of init_by_array with a one-word key (j stays 0): N steps over i = 1..N, then
+    // mt[0] = mt[N-1] and one more step at i = 1.
+    let mut prev = [base[0]; LANES];
+    for i in 1..N {
+        let mut cur = [base[i]; LANES];
+        for l in 0..LANES {
+            cur[l] = first(cur[l], prev[l], seeds[l]);
+        }
+        mt[i] = cur;
+        prev = cur;
+    }
+    mt[0] = prev;
+    let mut cur = mt[1];
+    for l in 0..LANES {
+        cur[l] = first(cur[l], prev[l], seeds[l]);
+    }
+    mt[1] = cur;
+    prev = cur;
+    // Second loop: N - 1 steps over i = 2..N, then mt[0] = mt[N-1] and one step at i = 1.
+    for (i, row) in mt.iter_mut().enumerate().skip(2) {
+        let mut cur = *row;
+        for l in 0..LANES {
+            cur[l] = second(cur[l], prev[l], i as u32);
+        }
+        *row = cur;
+        prev = cur;
+    }
+    mt[0] = prev;
+    let mut cur = mt[1];
+    for l in 0..LANES {
+        cur[l] = second(cur[l], prev[l], 1);
+    }
+    mt[1] = cur;
+    mt[0] = [0x8000_0000; LANES];
+    // Word i < N - M of the first twist reads the seeded words i, i + 1 and i + M only.
+    for (i, o) in out.iter_mut().enumerate().take(FIRST_OUTPUTS_MAX) {
+        let (a, b, c) = (mt[i], mt[i + 1], mt[i + M]);
+        let mut v = [0u32; LANES];
+        for l in 0..LANES {
+            v[l] = twisted(a[l], b[l], c[l]);
+            o[l] = temper(v[l]);
+        }
+        mt[i] = v;
+    }
+}
+
+/// Most outputs [`LaneRandoms::seed_with_outputs`] computes up front (`N - M`).
+const FIRST_OUTPUTS_MAX: usize = N - M;
 
 /// Seeds [`LANES`] standalone generators together (see [`LaneRandoms::seed`]).
 pub fn seed_lanes(seeds: [u32; LANES]) -> [PyRandom; LANES] {
@@ -341,6 +441,61 @@ mod tests {
             let mut scalar = PyRandom::seed(u64::from(seed));
             for _ in 0..1000 {
                 assert_eq!(lane.next_u32(), scalar.next_u32(), "seed {seed}");
+            }
+        }
+    }
+
+    #[test]
+    fn batched_randints_equal_single_randints() {
+        let seeds: [u32; LANES] = std::array::from_fn(|l| 31 * l as u32);
+        for b in [
+            0u64,
+            1,
+            2,
+            10_000,
+            65_535,
+            u64::from(u32::MAX) - 1,
+            u64::from(u32::MAX),
+            1 << 40,
+        ] {
+            let mut batched = LaneRandoms::new();
+            let mut single = LaneRandoms::new();
+            batched.seed_with_outputs(seeds, 40);
+            single.seed(seeds);
+            for l in [0, 5, LANES - 1] {
+                for n in [0usize, 1, 7, 300] {
+                    let mut got = vec![42];
+                    batched.randints_from_zero(l, b, n, &mut got);
+                    let mut expected = vec![42];
+                    expected.extend((0..n).map(|_| single.randint_from_zero(l, b)));
+                    assert_eq!(got, expected, "b {b}, lane {l}, n {n}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn outputs_computed_at_seeding_equal_scalar_outputs() {
+        let mut lanes = LaneRandoms::new();
+        for (k, first) in [
+            (0usize, 5u32),
+            (1, 77),
+            (30, 1_000_000),
+            (227, 9),
+            (500, 4_000),
+        ] {
+            let seeds: [u32; LANES] = std::array::from_fn(|l| first + 3 * l as u32);
+            lanes.seed_with_outputs(seeds, k);
+            for (l, seed) in seeds.into_iter().enumerate() {
+                let mut scalar = PyRandom::seed(u64::from(seed));
+                // 1500 outputs: past the prepared ones and through two more twist rounds.
+                for n in 0..1500 {
+                    assert_eq!(
+                        lanes.next_u32(l),
+                        scalar.next_u32(),
+                        "seed {seed}, output {n}, k {k}"
+                    );
+                }
             }
         }
     }

@@ -10,8 +10,12 @@
 //! compact JSON, as pandas' `to_json(orient="records", lines=True)` writes them, so the output is
 //! byte-identical to the original script's for the same input.
 //!
-//! Memory stays constant apart from the hasher's table (one entry per distinct block id): the
-//! file is read twice, first to find the earliest and latest kept timestamps, then to convert.
+//! The output's timestamps are shifted by the earliest kept timestamp, which is known only after
+//! the last row, so a scan pass reads the whole file first (counting rows and malformed rows,
+//! finding the timestamp range) and keeps the selected rows in memory, 24 bytes each, up to
+//! [`BurstGptConvertOptions::max_buffered_rows`]; the conversion pass then works from memory. A
+//! larger selection is read from the file a second time instead, so memory stays bounded: the
+//! row buffer, plus the block-id table (about 8 bytes per distinct block id, as before).
 //! Where the original would crash or silently misbehave this converter reports instead:
 //! malformed rows (named by line and column) follow the [`crate::ErrorPolicy`], and negative
 //! counts or timestamps are malformed.
@@ -26,9 +30,10 @@ use serde::Serialize;
 use crate::burstgpt::BurstGptReader;
 use crate::convert::block_hasher::BlockHasher;
 use crate::convert::draws::{CHUNK, DrawPool, Drawn};
+use crate::convert::kept_rows::{KeptRow, KeptRows, Selection};
+use crate::convert::line_stage::LineStage;
 use crate::convert::stats::TraceStats;
 use crate::error::{Error, ReadOptions, ReadReport};
-use crate::mooncake::{JsonStyle, MooncakeRecord, MooncakeWriter};
 
 /// Options of [`convert_burstgpt`], with the original's defaults.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,9 +55,13 @@ pub struct BurstGptConvertOptions {
     pub num_hash_blocks: u64,
     /// Malformed-row handling. Default: stop at the first.
     pub read: ReadOptions,
-    /// Threads drawing hash blocks (parsing, hashing and writing stay on the calling thread).
-    /// The output does not depend on it. Default: the available parallelism, at most 4.
+    /// Threads drawing hash blocks (parsing, hashing and writing stay on the calling thread; one
+    /// more thread formats the output lines). The output does not depend on it. Default: the available parallelism, at most 4.
     pub draw_threads: usize,
+    /// Kept rows held in memory (24 bytes each) so that the CSV is parsed once; when more rows
+    /// are kept the file is read a second time instead. The output does not depend on it.
+    /// Default: 16,777,216 (384 MB).
+    pub max_buffered_rows: u64,
 }
 
 impl Default for BurstGptConvertOptions {
@@ -67,6 +76,7 @@ impl Default for BurstGptConvertOptions {
             num_hash_blocks: 10_000,
             read: ReadOptions::default().monotonic_timestamps(false),
             draw_threads: std::thread::available_parallelism().map_or(1, |n| n.get().min(4)),
+            max_buffered_rows: 1 << 24,
         }
     }
 }
@@ -168,11 +178,13 @@ pub fn convert_burstgpt<W: Write>(
     let mut kept_range: Option<(f64, f64)> = None;
     let mut kept_blocks = 0u64;
     let mut kept_rows = 0u64;
+    let mut buffered: Option<Vec<KeptRow>> = Some(Vec::new());
     let mut reader = open(input, options)?;
     loop {
-        let row = reader
-            .read_light(|ts, isl, model, log_type| (ts, isl, options.keeps(model, log_type)))?;
-        let Some((ts, isl, (model_ok, both_ok))) = row else {
+        let row = reader.read_light(|ts, isl, osl, model, log_type| {
+            (ts, isl, osl, options.keeps(model, log_type))
+        })?;
+        let Some((ts, isl, osl, (model_ok, both_ok))) = row else {
             break;
         };
         counts.rows_read += 1;
@@ -184,6 +196,12 @@ pub fn convert_burstgpt<W: Write>(
                 kept_range = Some(kept_range.map_or((ts, ts), |(lo, hi)| (lo.min(ts), hi.max(ts))));
                 kept_blocks = kept_blocks.saturating_add(isl.div_ceil(options.block_size));
                 kept_rows += 1;
+                match &mut buffered {
+                    Some(rows) if (rows.len() as u64) < options.max_buffered_rows => {
+                        rows.push((ts, isl, osl));
+                    }
+                    _ => buffered = None,
+                }
             }
         }
         if counts.rows_read.is_multiple_of(8192) {
@@ -197,6 +215,8 @@ pub fn convert_burstgpt<W: Write>(
     counts.after_skip = counts.after_log_type.saturating_sub(options.skip);
     // The scan pass reads every row (the conversion pass stops at the head limit).
     let read_report = reader.report().clone();
+    let file_bytes = reader.byte_position();
+    drop(reader);
 
     let adjust = |ts: f64| {
         if options.speed_ratio == 1.0 {
@@ -215,40 +235,40 @@ pub fn convert_burstgpt<W: Write>(
     let mut stats = TraceStats::new(min_ms, max_ms);
 
     // Pass 2: convert. Rows go to the drawing threads in chunks and come back in order.
-    let mut writer = MooncakeWriter::new(output, output_name, JsonStyle::Compact);
+    let mut output = output;
     // Room for every block id up front (random blocks rarely repeat): 8 bytes per id.
     let mut sink = Sink {
         hasher: BlockHasher::with_capacity(
             kept_blocks.min(1 << 28) as usize,
             kept_rows.min(1 << 26) as usize,
+            options.num_hash_blocks.saturating_add(1),
         ),
-        record: MooncakeRecord::new(Some(0), 0, 0, Vec::new()),
         written: 0,
+        starts: Vec::with_capacity(CHUNK + 1),
     };
-    let mut reader = open(input, options)?;
+    let keeps = |model: &str, log_type: &str| options.keeps(model, log_type).1;
+    let selection = Selection {
+        keeps: &keeps,
+        skip: options.skip,
+        limit,
+    };
+    let mut source = match buffered {
+        Some(rows) => KeptRows::memory(rows, file_bytes),
+        None => KeptRows::File {
+            reader: Box::new(open(input, options)?),
+            selected: 0,
+        },
+    };
     std::thread::scope(|scope| -> Result<(), Error> {
         let mut pool = DrawPool::start(scope, options.draw_threads, options.num_hash_blocks);
+        let mut lines = LineStage::start(scope);
         let mut queued: VecDeque<Vec<(u64, u64, u64)>> = VecDeque::new();
         let mut rows = Vec::with_capacity(CHUNK);
         let mut submitted = 0u64;
-        let mut selected = 0u64;
         loop {
-            let row = if selected < limit {
-                reader.read_borrowed(|ts, model, isl, osl, log_type| {
-                    (ts, isl, osl, options.keeps(model, log_type).1)
-                })?
-            } else {
-                None
-            };
+            let row = source.next(&selection)?;
             let end = row.is_none();
-            if let Some((ts, isl, osl, keep)) = row {
-                if !keep {
-                    continue;
-                }
-                selected += 1;
-                if selected <= options.skip {
-                    continue;
-                }
+            if let Some((ts, isl, osl)) = row {
                 rows.push((to_ms(ts), isl, osl));
             }
             if rows.len() == CHUNK || (end && !rows.is_empty()) {
@@ -263,13 +283,14 @@ pub fn convert_burstgpt<W: Write>(
                     sink.emit(
                         &drawn,
                         queued.pop_front().unwrap_or_default(),
-                        &mut writer,
+                        &mut lines,
                         &mut stats,
                     )?;
+                    lines.drain(&mut output, output_name, false)?;
                 }
                 progress(ConvertProgress {
                     pass: 2,
-                    bytes: reader.byte_position(),
+                    bytes: source.byte_position(),
                     rows_written: sink.written,
                 });
             }
@@ -282,18 +303,18 @@ pub fn convert_burstgpt<W: Write>(
             sink.emit(
                 &drawn,
                 queued.pop_front().unwrap_or_default(),
-                &mut writer,
+                &mut lines,
                 &mut stats,
             )?;
         }
-        Ok(())
+        lines.drain(&mut output, output_name, true)
     })?;
     let written = sink.written;
-    writer.finish()?;
+    output.flush().map_err(|e| Error::write(output_name, e))?;
     counts.converted = written;
     progress(ConvertProgress {
         pass: 2,
-        bytes: reader.byte_position(),
+        bytes: source.byte_position(),
         rows_written: written,
     });
     Ok(BurstGptConversion {
@@ -318,34 +339,51 @@ fn open(
     )
 }
 
+/// Rows whose first table accesses [`BlockHasher::warm`] issues together.
+const WARM_ROWS: usize = 16;
+
 /// Hashes drawn blocks into ids and writes the records, in order.
 struct Sink {
     hasher: BlockHasher,
-    record: MooncakeRecord,
     written: u64,
+    /// Start of each row's blocks in the current chunk (and the end of the last).
+    starts: Vec<usize>,
 }
 
 impl Sink {
-    fn emit<W: Write>(
+    /// Hashes the blocks of a chunk of rows and hands the chunk to the formatting stage.
+    fn emit(
         &mut self,
         drawn: &Drawn,
         rows: Vec<(u64, u64, u64)>,
-        writer: &mut MooncakeWriter<W>,
+        lines: &mut LineStage,
         stats: &mut TraceStats,
     ) -> Result<(), Error> {
-        let mut offset = 0usize;
-        for (&(ts_ms, isl, osl), &n) in rows.iter().zip(&drawn.counts) {
-            let blocks = &drawn.values[offset..offset + n as usize];
-            offset += n as usize;
-            self.record.timestamp = Some(ts_ms);
-            self.record.input_length = isl;
-            self.record.output_length = osl;
-            self.record.hash_ids.clear();
-            self.hasher.hash_into(blocks, &mut self.record.hash_ids);
-            writer.write(&self.record)?;
+        self.starts.clear();
+        self.starts.push(0);
+        for &n in &drawn.counts {
+            self.starts
+                .push(self.starts[self.starts.len() - 1] + n as usize);
+        }
+        let row_blocks = |r: usize| &drawn.values[self.starts[r]..self.starts[r + 1]];
+        let rows_in = drawn.counts.len().min(rows.len());
+        let warm = |hasher: &BlockHasher, from: usize| {
+            let to = (from + WARM_ROWS).min(rows_in);
+            std::hint::black_box(hasher.warm((from.min(to)..to).map(row_blocks)));
+        };
+        warm(&self.hasher, 0);
+        let mut ids = Vec::with_capacity(drawn.values.len());
+        for (row, &(ts_ms, isl, osl)) in rows.iter().enumerate().take(rows_in) {
+            if row % WARM_ROWS == 0 {
+                // Touch the table for the next batch of rows together so that their cache
+                // misses overlap, and are done by the time those rows are hashed.
+                warm(&self.hasher, row + WARM_ROWS);
+            }
+            self.hasher.hash_into(row_blocks(row), &mut ids);
             stats.add(ts_ms, isl, osl);
             self.written += 1;
         }
+        lines.push(rows, drawn.counts.clone(), ids);
         Ok(())
     }
 }

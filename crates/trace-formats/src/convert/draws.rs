@@ -35,14 +35,25 @@ pub(crate) fn draw_rows(
     lanes: &mut LaneRandoms,
     values: &mut Vec<u64>,
 ) {
+    let words_per_draw = if num_hash_blocks < u64::from(u32::MAX) {
+        1
+    } else {
+        2
+    };
     let mut chunks = counts.chunks(LANES);
     let mut index = first_index;
     for group in chunks.by_ref() {
         let last = index + group.len() as u64 - 1;
         if group.len() == LANES && last <= u64::from(u32::MAX) {
-            lanes.seed(std::array::from_fn(|l| (index + l as u64) as u32));
+            // Enough outputs for about twice the expected draws (randbelow rejects < 1/2 of
+            // them); lanes that need more twist the rest lazily.
+            let most = group.iter().copied().max().unwrap_or(0) as usize;
+            lanes.seed_with_outputs(
+                std::array::from_fn(|l| (index + l as u64) as u32),
+                most.saturating_mul(words_per_draw * 2).saturating_add(8),
+            );
             for (l, n) in group.iter().enumerate() {
-                values.extend((0..*n).map(|_| lanes.randint_from_zero(l, num_hash_blocks)));
+                lanes.randints_from_zero(l, num_hash_blocks, *n as usize, values);
             }
         } else {
             for (l, n) in group.iter().enumerate() {

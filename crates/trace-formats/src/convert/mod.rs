@@ -4,4 +4,6 @@ pub(crate) mod azure;
 pub(crate) mod block_hasher;
 pub(crate) mod burstgpt;
 pub(crate) mod draws;
+pub(crate) mod kept_rows;
+pub(crate) mod line_stage;
 pub(crate) mod stats;

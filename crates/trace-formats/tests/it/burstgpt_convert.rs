@@ -218,3 +218,41 @@ fn byte_identical_to_the_python_pipeline_with_every_option() {
         ],
     );
 }
+
+#[test]
+fn byte_identical_to_the_python_pipeline_when_rows_are_read_twice() {
+    // More kept rows than may be buffered: the conversion pass reads the file again.
+    let csv = generated_csv(3000, true);
+    let mut o = BurstGptConvertOptions::default();
+    o.max_buffered_rows = 100;
+    compare_with_python(&csv, &o, &[]);
+    o.max_buffered_rows = 0;
+    o.skip = 13;
+    o.num_prompt = Some(700);
+    o.model = Some("ChatGPT".into());
+    compare_with_python(
+        &csv,
+        &o,
+        &[
+            "--model",
+            "ChatGPT",
+            "--skip-num-prompt",
+            "13",
+            "--num-prompt",
+            "700",
+        ],
+    );
+}
+
+#[test]
+fn buffered_and_re_read_conversions_write_the_same_bytes() {
+    let csv = generated_csv(2500, true);
+    let mut o = BurstGptConvertOptions::default();
+    o.log_type = Some("API log".into());
+    o.skip = 7;
+    let (buffered, _) = convert(&csv, &o);
+    o.max_buffered_rows = 10;
+    let (re_read, _) = convert(&csv, &o);
+    assert!(!buffered.is_empty());
+    assert!(buffered == re_read);
+}
