@@ -1,7 +1,7 @@
 //! Trace I/O throughput: Mooncake read/write on the real FAST'25 trace, Azure CSV read, BurstGPT →
 //! Mooncake conversion on a generated file, Python-compatible generator seeding, sine synthesis.
 //!
-//! `cargo bench -p servebench-benches --bench trace_io`; figures in docs/perf/traces.md.
+//! `cargo bench -p servebench-benches --bench trace_io`; figures in docs/performance.md (trace tools).
 
 use std::hint::black_box;
 use std::io::Write;
@@ -24,7 +24,7 @@ fn shared(rel: &str) -> PathBuf {
 }
 
 /// A BurstGPT-format CSV of `rows` rows (ISL uniform in 0..2000, the same shape as the
-/// `awk` generator in docs/perf/traces.md), written to a temporary file.
+/// `awk` generator in docs/performance.md (trace tools)), written to a temporary file.
 fn generated_burstgpt(rows: u64) -> PathBuf {
     let path = std::env::temp_dir().join(format!("servebench-trace-io-{}.csv", std::process::id()));
     let mut out = std::io::BufWriter::new(std::fs::File::create(&path).expect("temp file"));

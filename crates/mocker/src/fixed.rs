@@ -7,7 +7,7 @@
 //! Tokio's timer has a 1 ms granularity, too coarse for calibrating inter-token latencies of a few
 //! milliseconds, so a dedicated OS thread keeps a binary heap of (deadline, stream) events and
 //! blocks on a channel with a timeout equal to the time left until the earliest deadline. On Linux
-//! that wakes the thread tens of microseconds after the deadline (see `docs/perf/server.md` for the
+//! that wakes the thread tens of microseconds after the deadline (see `docs/performance.md` for the
 //! measured figures and the command that reproduces them). A zero TTFT and zero gap skip the timer
 //! thread altogether: all tokens are queued at submission, as fast as possible.
 
