@@ -26,8 +26,13 @@ const EXIT_INTERRUPTED: u8 = 130;
 
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let spec: TokenizerSpec = args.tokenizer.parse().unwrap_or_default();
-    let tokenizer = servebench_tokenize::load(&spec)
-        .with_context(|| format!("failed to load tokenizer {spec}"))?;
+    let tokenizer = servebench_tokenize::load(&spec).with_context(|| {
+        format!(
+            "failed to load tokenizer {spec} (servebench works offline: give `builtin` or the \
+             path of a local tokenizer.json or of the directory holding it; hub ids are not \
+             downloaded)"
+        )
+    })?;
     let goodput = args
         .goodput
         .as_deref()

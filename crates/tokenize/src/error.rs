@@ -5,7 +5,7 @@ use std::path::PathBuf;
 #[non_exhaustive]
 pub enum Error {
     /// The tokenizer file does not exist or cannot be read.
-    #[error("failed to read tokenizer file {path}: {source}")]
+    #[error("failed to read tokenizer file {path}")]
     Read {
         /// The file that was asked for.
         path: PathBuf,
