@@ -13,6 +13,7 @@ use std::path::Path;
 
 use crate::csvrows::CsvRows;
 use crate::error::{Error, FieldProblem, ReadOptions, ReadReport, RecordErrorKind};
+use crate::sink::NamedSink;
 
 /// A wall-clock timestamp without time zone, in nanoseconds since 1970-01-01 00:00:00.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -263,45 +264,41 @@ impl<R: Read> Iterator for AzureReader<R> {
 
 /// Streaming Azure CSV writer in the published layout: CRLF between lines, no final newline.
 pub struct AzureWriter<W> {
-    out: W,
-    sink_name: String,
+    sink: NamedSink<W>,
 }
 
 impl AzureWriter<BufWriter<File>> {
     /// Creates (truncates) `path` and writes the header.
     pub fn create(path: impl AsRef<Path>) -> Result<Self, Error> {
-        let path = path.as_ref();
-        let name = path.display().to_string();
-        let file = File::create(path).map_err(|e| Error::write(&name, e))?;
-        Self::new(BufWriter::with_capacity(1 << 16, file), name)
+        Self::with_sink(NamedSink::create(path.as_ref())?)
     }
 }
 
 impl<W: Write> AzureWriter<W> {
     /// Writes the header to `out`.
-    pub fn new(mut out: W, sink_name: impl Into<String>) -> Result<Self, Error> {
-        let sink_name = sink_name.into();
-        out.write_all(AZURE_HEADER.as_bytes())
-            .map_err(|e| Error::write(&sink_name, e))?;
-        Ok(Self { out, sink_name })
+    pub fn new(out: W, sink_name: impl Into<String>) -> Result<Self, Error> {
+        Self::with_sink(NamedSink::new(out, sink_name))
+    }
+
+    fn with_sink(mut sink: NamedSink<W>) -> Result<Self, Error> {
+        sink.put(AZURE_HEADER.as_bytes())?;
+        Ok(Self { sink })
     }
 
     /// Writes one row (preceded by the CRLF that ends the previous line).
     pub fn write(&mut self, r: &AzureRecord) -> Result<(), Error> {
-        write!(
-            self.out,
-            "\r\n{},{},{}",
-            r.timestamp, r.context_tokens, r.generated_tokens
-        )
-        .map_err(|e| Error::write(&self.sink_name, e))
+        self.sink.with(|out| {
+            write!(
+                out,
+                "\r\n{},{},{}",
+                r.timestamp, r.context_tokens, r.generated_tokens
+            )
+        })
     }
 
     /// Flushes and returns the underlying writer.
-    pub fn finish(mut self) -> Result<W, Error> {
-        self.out
-            .flush()
-            .map_err(|e| Error::write(&self.sink_name, e))?;
-        Ok(self.out)
+    pub fn finish(self) -> Result<W, Error> {
+        self.sink.finish()
     }
 }
 

@@ -10,6 +10,7 @@ use std::path::Path;
 
 use crate::csvrows::CsvRows;
 use crate::error::{Error, ReadOptions, ReadReport};
+use crate::sink::NamedSink;
 
 /// One BurstGPT row.
 #[derive(Debug, Clone, PartialEq)]
@@ -178,29 +179,27 @@ impl<R: Read> Iterator for BurstGptReader<R> {
 /// Streaming BurstGPT CSV writer: the standard header, `\n` line ends, timestamps in Rust's
 /// shortest round-trip form (`5`, `5.25`); a missing `total_tokens` is written as the sum.
 pub struct BurstGptWriter<W> {
-    out: W,
-    sink_name: String,
+    sink: NamedSink<W>,
     line: String,
 }
 
 impl BurstGptWriter<BufWriter<File>> {
     /// Creates (truncates) `path` and writes the header.
     pub fn create(path: impl AsRef<Path>) -> Result<Self, Error> {
-        let path = path.as_ref();
-        let name = path.display().to_string();
-        let file = File::create(path).map_err(|e| Error::write(&name, e))?;
-        Self::new(BufWriter::with_capacity(1 << 16, file), name)
+        Self::with_sink(NamedSink::create(path.as_ref())?)
     }
 }
 
 impl<W: Write> BurstGptWriter<W> {
     /// Writes the header to `out`.
-    pub fn new(mut out: W, sink_name: impl Into<String>) -> Result<Self, Error> {
-        let sink_name = sink_name.into();
-        writeln!(out, "{BURSTGPT_HEADER}").map_err(|e| Error::write(&sink_name, e))?;
+    pub fn new(out: W, sink_name: impl Into<String>) -> Result<Self, Error> {
+        Self::with_sink(NamedSink::new(out, sink_name))
+    }
+
+    fn with_sink(mut sink: NamedSink<W>) -> Result<Self, Error> {
+        sink.with(|out| writeln!(out, "{BURSTGPT_HEADER}"))?;
         Ok(Self {
-            out,
-            sink_name,
+            sink,
             line: String::with_capacity(128),
         })
     }
@@ -221,17 +220,12 @@ impl<W: Write> BurstGptWriter<W> {
         );
         push_csv_field(&mut self.line, &r.log_type);
         self.line.push('\n');
-        self.out
-            .write_all(self.line.as_bytes())
-            .map_err(|e| Error::write(&self.sink_name, e))
+        self.sink.put(self.line.as_bytes())
     }
 
     /// Flushes and returns the underlying writer.
-    pub fn finish(mut self) -> Result<W, Error> {
-        self.out
-            .flush()
-            .map_err(|e| Error::write(&self.sink_name, e))?;
-        Ok(self.out)
+    pub fn finish(self) -> Result<W, Error> {
+        self.sink.finish()
     }
 }
 

@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use crate::error::{Error, FieldProblem, ReadOptions, ReadReport, RecordErrorKind};
 use crate::lines::LineSource;
+use crate::sink::NamedSink;
 
 /// State carried from record to record while checking a stream (e.g. the previous timestamp).
 #[derive(Debug, Clone, Default)]
@@ -401,8 +402,7 @@ pub(crate) fn describe(v: &Value) -> String {
 /// Streaming JSONL writer using serde_json's compact form, one record per line, each line ending
 /// in `\n`.
 pub struct JsonlWriter<W, T> {
-    out: W,
-    sink_name: String,
+    sink: NamedSink<W>,
     _record: PhantomData<fn(&T)>,
 }
 
@@ -410,26 +410,21 @@ impl<W: Write, T: Serialize> JsonlWriter<W, T> {
     /// Writes to `out` (wrap files in a `BufWriter`); `sink_name` names it in errors.
     pub fn new(out: W, sink_name: impl Into<String>) -> Self {
         Self {
-            out,
-            sink_name: sink_name.into(),
+            sink: NamedSink::new(out, sink_name),
             _record: PhantomData,
         }
     }
 
     /// Writes one record as one line.
     pub fn write(&mut self, record: &T) -> Result<(), Error> {
-        serde_json::to_writer(&mut self.out, record)
-            .map_err(|e| Error::write(&self.sink_name, e.into()))?;
-        self.out
-            .write_all(b"\n")
-            .map_err(|e| Error::write(&self.sink_name, e))
+        self.sink.with(|out| {
+            serde_json::to_writer(&mut *out, record)?;
+            out.write_all(b"\n")
+        })
     }
 
     /// Flushes and returns the underlying writer.
-    pub fn finish(mut self) -> Result<W, Error> {
-        self.out
-            .flush()
-            .map_err(|e| Error::write(&self.sink_name, e))?;
-        Ok(self.out)
+    pub fn finish(self) -> Result<W, Error> {
+        self.sink.finish()
     }
 }

@@ -21,6 +21,7 @@ mod pyrandom;
 mod pytext;
 mod report;
 mod sin_synth;
+mod sink;
 pub mod synthesize;
 mod token_hashes;
 

@@ -13,6 +13,7 @@ use serde_json::Value;
 use crate::error::{Error, FieldProblem, ReadOptions, RecordErrorKind};
 use crate::jsonl::{CheckState, FieldKind, FieldSpec, JsonlReader, JsonlRecord, diagnose_fields};
 use crate::pytext::{push_python_json_string, python_float_repr};
+use crate::sink::NamedSink;
 
 /// One request of a Mooncake trace.
 ///
@@ -139,8 +140,7 @@ pub enum JsonStyle {
 /// text_input`; absent optional keys are left out. Strings are escaped like Python's
 /// `json.dumps` (non-ASCII as `\uXXXX`), `delay` is written as Python's `repr(float)`.
 pub struct MooncakeWriter<W> {
-    out: W,
-    sink_name: String,
+    sink: NamedSink<W>,
     style: JsonStyle,
     line: String,
 }
@@ -148,23 +148,19 @@ pub struct MooncakeWriter<W> {
 impl MooncakeWriter<BufWriter<File>> {
     /// Creates (truncates) `path` for writing.
     pub fn create(path: impl AsRef<Path>, style: JsonStyle) -> Result<Self, Error> {
-        let path = path.as_ref();
-        let name = path.display().to_string();
-        let file = File::create(path).map_err(|e| Error::write(&name, e))?;
-        Ok(Self::new(
-            BufWriter::with_capacity(1 << 16, file),
-            name,
-            style,
-        ))
+        Ok(Self::with_sink(NamedSink::create(path.as_ref())?, style))
     }
 }
 
 impl<W: Write> MooncakeWriter<W> {
     /// Writes to `out` (wrap files in a `BufWriter`); `sink_name` names it in errors.
     pub fn new(out: W, sink_name: impl Into<String>, style: JsonStyle) -> Self {
+        Self::with_sink(NamedSink::new(out, sink_name), style)
+    }
+
+    fn with_sink(sink: NamedSink<W>, style: JsonStyle) -> Self {
         Self {
-            out,
-            sink_name: sink_name.into(),
+            sink,
             style,
             line: String::with_capacity(256),
         }
@@ -174,17 +170,12 @@ impl<W: Write> MooncakeWriter<W> {
     pub fn write(&mut self, record: &MooncakeRecord) -> Result<(), Error> {
         self.line.clear();
         format_mooncake_line(&mut self.line, record, self.style);
-        self.out
-            .write_all(self.line.as_bytes())
-            .map_err(|e| Error::write(&self.sink_name, e))
+        self.sink.put(self.line.as_bytes())
     }
 
     /// Flushes and returns the underlying writer.
-    pub fn finish(mut self) -> Result<W, Error> {
-        self.out
-            .flush()
-            .map_err(|e| Error::write(&self.sink_name, e))?;
-        Ok(self.out)
+    pub fn finish(self) -> Result<W, Error> {
+        self.sink.finish()
     }
 }
 
