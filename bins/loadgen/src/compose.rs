@@ -1,7 +1,6 @@
 //! Turns command-line flags into the library crates' configurations.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
@@ -198,9 +197,4 @@ pub(crate) fn run_info(benchmark_id: &str, seed: u64) -> Value {
         "trial": 0,
         "cli_command": cli.join(" "),
     })
-}
-
-/// The dataset as the runner wants it.
-pub(crate) fn shared<T>(v: Vec<T>) -> Arc<[T]> {
-    v.into()
 }

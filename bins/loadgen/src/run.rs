@@ -81,7 +81,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     );
     let mut config = ProfileConfig::new(
         run_config,
-        compose::shared(data.entries),
+        data.entries.into(),
         Arc::clone(&tokenizer),
         artifact_dir.clone(),
     );
