@@ -50,6 +50,11 @@ pub(crate) struct Args {
     /// Inter-token gap with --timing-model fixed.
     #[arg(long, default_value_t = 0.0, help_heading = "Server")]
     pub(crate) fixed_itl_ms: f64,
+    /// Longest request in tokens, prompt plus max_tokens; longer ones get HTTP 400 like vLLM's
+    /// context-length error [default: the KV capacity of one worker, num-gpu-blocks-override ×
+    /// block-size; with --timing-model fixed, no limit].
+    #[arg(long, help_heading = "Server")]
+    pub(crate) max_model_len: Option<u32>,
     /// Seed of stop lengths, fault decisions and the router's random choices.
     #[arg(long, default_value_t = 0, help_heading = "Server")]
     pub(crate) seed: u64,
@@ -208,6 +213,7 @@ impl Args {
             default_max_tokens: self.default_max_tokens,
             mean_output_tokens: self.mean_output_tokens,
             seed: self.seed,
+            max_model_len: self.max_model_len,
             faults: FaultConfig {
                 http_500_rate: self.fault_500_rate,
                 http_429_rate: self.fault_429_rate,

@@ -222,6 +222,8 @@ mod tests {
             "50",
             "--tokens-per-image",
             "64",
+            "--max-model-len",
+            "100",
         ]);
         let c = args.server_config();
         assert_eq!(
@@ -235,6 +237,8 @@ mod tests {
         assert_eq!(c.faults.http_429_rate, 0.25);
         assert_eq!(c.faults.stall, Duration::from_millis(50));
         assert_eq!(c.tokens_per_image, 64);
+        assert_eq!(c.max_model_len, Some(100));
+        assert_eq!(parse(&[]).server_config().max_model_len, None);
         assert_eq!(
             parse(&["--model-path", "dir"]).tokenizer,
             servebench_tokenize::TokenizerSpec::HfFile("dir".into())

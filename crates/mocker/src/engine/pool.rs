@@ -44,6 +44,8 @@ pub struct EnginePool {
     shared: Arc<PoolShared>,
     workers: Vec<WorkerHandle>,
     next_id: AtomicU64,
+    /// KV capacity of one worker, in tokens.
+    capacity_tokens: u32,
 }
 
 impl EnginePool {
@@ -76,10 +78,15 @@ impl EnginePool {
                 thread: Some(thread),
             });
         }
+        let capacity_tokens = config
+            .engine
+            .num_gpu_blocks
+            .saturating_mul(config.engine.block_size);
         Ok(Self {
             shared,
             workers,
             next_id: AtomicU64::new(0),
+            capacity_tokens,
         })
     }
 
@@ -137,6 +144,11 @@ impl TokenSource for EnginePool {
                 .finished(worker, id);
         }
         rx
+    }
+
+    /// `num_gpu_blocks × block_size`: a longer request could never fit in one worker's cache.
+    fn max_context_tokens(&self) -> Option<u32> {
+        Some(self.capacity_tokens)
     }
 }
 

@@ -30,6 +30,11 @@ pub struct ServerConfig {
     pub seed: u64,
     /// Injected faults (all off by default).
     pub faults: FaultConfig,
+    /// Longest request, prompt plus `max_tokens`, in tokens (vLLM's `--max-model-len`). `None`
+    /// (the default) takes the token source's limit: for the simulated engine, the KV capacity
+    /// of one worker (`num_gpu_blocks × block_size`). A prompt longer than this, or an explicit
+    /// `max_tokens` that does not fit after the prompt, is answered 400 before any engine work.
+    pub max_model_len: Option<u32>,
     /// Largest accepted request body (64 MiB, room for base64 images).
     pub max_body_bytes: usize,
     /// How long a graceful shutdown waits for open streams before closing them (5 s).
@@ -48,6 +53,7 @@ impl Default for ServerConfig {
             mean_output_tokens: 256.0,
             seed: 0,
             faults: FaultConfig::default(),
+            max_model_len: None,
             max_body_bytes: 64 << 20,
             shutdown_grace: Duration::from_secs(5),
         }

@@ -138,13 +138,20 @@ async fn generate(
 ) -> Result<Response<ResponseBody>, ApiError> {
     let body = read_body(req, state.config.max_body_bytes).await?;
     let parsed = parse(endpoint, &body)?;
-    let index = state.next_request();
     let prompt = prompt_tokens(
         &*state.tokenizer,
         &parsed.prompt,
         state.config.tokens_per_image,
     );
     let prompt_len = u32::try_from(prompt.len()).unwrap_or(u32::MAX);
+    if let Err(e) = check_context_length(state.max_model_len, endpoint, prompt_len, &parsed) {
+        state
+            .metrics
+            .rejected_context_length
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        return Err(e);
+    }
+    let index = state.next_request();
     let (output_tokens, planned_finish) = output_length(&parsed, state, index);
     let faults = FaultPlan::draw(
         &state.config.faults,
@@ -217,6 +224,44 @@ async fn generate(
     }
     let response = with_ids(response, render.id(), prompt_len);
     Ok(with_timings(response, &timings))
+}
+
+/// vLLM's context-length check: the prompt must fit in `limit` tokens, and so must the prompt
+/// plus an explicit `max_tokens`.
+fn check_context_length(
+    limit: Option<u32>,
+    endpoint: Endpoint,
+    prompt_len: u32,
+    req: &ParsedRequest,
+) -> Result<(), ApiError> {
+    let Some(limit) = limit else { return Ok(()) };
+    let (what, param) = match endpoint {
+        Endpoint::Chat => ("messages", "messages"),
+        Endpoint::Completion => ("prompt", "prompt"),
+    };
+    if prompt_len > limit {
+        return Err(ApiError::invalid(
+            format!(
+                "This model's maximum context length is {limit} tokens. However, your request \
+                 has {prompt_len} input tokens. Please reduce the length of the {what}."
+            ),
+            Some(param),
+        ));
+    }
+    if let Some(max) = req.max_tokens {
+        let total = u64::from(prompt_len) + u64::from(max);
+        if total > u64::from(limit) {
+            return Err(ApiError::invalid(
+                format!(
+                    "This model's maximum context length is {limit} tokens. However, you \
+                     requested {total} tokens ({prompt_len} in the {what}, {max} in the \
+                     completion). Please reduce the length of the {what} or completion."
+                ),
+                Some("max_tokens"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 async fn read_body(req: Request<Incoming>, limit: usize) -> Result<Bytes, ApiError> {

@@ -74,6 +74,7 @@ pub async fn spawn(
             "default_max_tokens must be at least 1".into(),
         ));
     }
+    let max_model_len = max_model_len(config.max_model_len, source.max_context_tokens())?;
     let tokenizer = servebench_tokenize::load(&config.tokenizer)?;
     // Build the vocabulary tables now rather than inside the first request's TTFT.
     let _ = tokenizer.encode("warm up");
@@ -91,7 +92,13 @@ pub async fn spawn(
         source,
     })?;
     let grace = config.shutdown_grace;
-    let state = Arc::new(AppState::new(config, tokenizer, source, stats));
+    let state = Arc::new(AppState::new(
+        config,
+        tokenizer,
+        source,
+        stats,
+        max_model_len,
+    ));
     let (stop, stop_rx) = watch::channel(false);
     let task = tokio::spawn(accept_loop(listener, state, stop_rx, grace));
     tracing::info!(%addr, "mocker server listening");
@@ -100,6 +107,24 @@ pub async fn spawn(
         stop,
         task: Some(task),
     })
+}
+
+/// The context limit in force: the configured one (at least 1, at most the source's own limit),
+/// else the source's.
+fn max_model_len(
+    configured: Option<u32>,
+    source_limit: Option<u32>,
+) -> Result<Option<u32>, ServerError> {
+    match (configured, source_limit) {
+        (Some(0), _) => Err(ServerError::InvalidConfig(
+            "max_model_len must be at least 1".into(),
+        )),
+        (Some(n), Some(cap)) if n > cap => Err(ServerError::InvalidConfig(format!(
+            "max_model_len {n} exceeds the KV capacity of one worker ({cap} tokens)"
+        ))),
+        (Some(n), _) => Ok(Some(n)),
+        (None, cap) => Ok(cap),
+    }
 }
 
 /// A server started by [`spawn`].

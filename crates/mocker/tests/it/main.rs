@@ -8,6 +8,7 @@ mod common;
 mod errors;
 mod faults;
 mod fixed_timing;
+mod limits;
 mod metrics;
 mod non_streaming;
 mod streaming;
