@@ -70,4 +70,11 @@ pub trait TokenSource: Send + Sync + 'static {
     fn max_context_tokens(&self) -> Option<u32> {
         None
     }
+
+    /// Why the source can no longer serve (an engine worker died), once that has happened;
+    /// `None` (the default) while it is healthy. The server then answers `/health` and new
+    /// requests with 503 and ends open streams with an error event.
+    fn failure(&self) -> Option<String> {
+        None
+    }
 }

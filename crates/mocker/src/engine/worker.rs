@@ -30,6 +30,32 @@ pub(crate) struct Submission {
     pub(crate) events: UnboundedSender<GenerateEvent>,
 }
 
+/// What a worker thread receives.
+#[derive(Debug)]
+pub(crate) enum WorkerMessage {
+    /// A new request.
+    Submit(Submission),
+    /// Fault injection: panic, as a bug in the engine would.
+    InjectPanic,
+}
+
+/// Marks the pool failed if the worker thread unwinds. It is the loop's first field, so it runs
+/// before the client channels close: a client that sees its stream end can already tell why.
+#[derive(Debug)]
+struct PanicGuard {
+    shared: Arc<PoolShared>,
+    worker: usize,
+}
+
+impl Drop for PanicGuard {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.shared
+                .fail(format!("engine worker {} panicked", self.worker));
+        }
+    }
+}
+
 #[derive(Debug)]
 struct Client {
     events: UnboundedSender<GenerateEvent>,
@@ -38,8 +64,9 @@ struct Client {
 
 #[derive(Debug)]
 pub(crate) struct WorkerLoop {
+    _guard: PanicGuard,
     engine: Engine,
-    submissions: Receiver<Submission>,
+    submissions: Receiver<WorkerMessage>,
     shared: Arc<PoolShared>,
     clients: FastMap<RequestId, Client>,
     worker: usize,
@@ -54,11 +81,15 @@ pub(crate) struct WorkerLoop {
 impl WorkerLoop {
     pub(crate) fn new(
         engine: Engine,
-        submissions: Receiver<Submission>,
+        submissions: Receiver<WorkerMessage>,
         shared: Arc<PoolShared>,
     ) -> Self {
         let worker = engine.worker_id() as usize;
         Self {
+            _guard: PanicGuard {
+                shared: Arc::clone(&shared),
+                worker,
+            },
             engine,
             submissions,
             shared,
@@ -116,7 +147,13 @@ impl WorkerLoop {
         }
     }
 
-    fn accept(&mut self, s: Submission) {
+    fn accept(&mut self, message: WorkerMessage) {
+        let s = match message {
+            WorkerMessage::Submit(s) => s,
+            WorkerMessage::InjectPanic => {
+                panic!("injected fault: worker {} was told to panic", self.worker)
+            }
+        };
         if self.engine.add_request(s.id, s.request, s.arrival) {
             self.clients.insert(
                 s.id,

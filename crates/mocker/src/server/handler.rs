@@ -49,9 +49,10 @@ pub(crate) async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Resp
             }
         }
         (None, "/v1/models", &Method::GET) => models(&state),
-        (None, "/health", &Method::GET) => {
-            json_response(StatusCode::OK, br#"{"status":"ok"}"#.to_vec())
-        }
+        (None, "/health", &Method::GET) => match state.source.failure() {
+            None => json_response(StatusCode::OK, br#"{"status":"ok"}"#.to_vec()),
+            Some(cause) => error_response(&unavailable(&cause)),
+        },
         (None, "/metrics", &Method::GET) => {
             let snapshot = state.stats.as_ref().map(|s| s.snapshot());
             let text = state.metrics.render(&state.config.model_name, snapshot);
@@ -75,6 +76,15 @@ pub(crate) async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Resp
             format!("no route for {method} {path}"),
         )),
     }
+}
+
+/// The 503 of a server whose token source has failed.
+fn unavailable(cause: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "service_unavailable",
+        format!("the engine is not running: {cause}"),
+    )
 }
 
 fn json_response(status: StatusCode, body: Vec<u8>) -> Response<ResponseBody> {
@@ -138,6 +148,13 @@ async fn generate(
 ) -> Result<Response<ResponseBody>, ApiError> {
     let body = read_body(req, state.config.max_body_bytes).await?;
     let parsed = parse(endpoint, &body)?;
+    if let Some(cause) = state.source.failure() {
+        state
+            .metrics
+            .rejected_unavailable
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        return Err(unavailable(&cause));
+    }
     let prompt = prompt_tokens(
         &*state.tokenizer,
         &parsed.prompt,
@@ -210,6 +227,15 @@ async fn generate(
         return Ok(with_ids(response, &id, prompt_len));
     }
     let (text, finish, usage, timings) = collect(rx, &mut tracker).await;
+    if finish == "abort"
+        && let Some(cause) = state.source.failure()
+    {
+        return Err(ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_server_error",
+            format!("generation failed: {cause}"),
+        ));
+    }
     if faults.stall_at.is_some() {
         tokio::time::sleep(state.config.faults.stall).await;
     }

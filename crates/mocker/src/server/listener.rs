@@ -48,6 +48,12 @@ use crate::protocol::TokenSource;
 /// streams), `worker_id` (`x-servebench-worker-id`). Every generation response also has
 /// `x-servebench-request-id`, equal to the body's `id`.
 ///
+/// Limits: a prompt longer than the context limit ([`ServerConfig::max_model_len`], by default
+/// the source's [`TokenSource::max_context_tokens`]), or a prompt plus `max_tokens` past it, gets
+/// 400 as vLLM answers it. Once the source reports [`TokenSource::failure`] (an engine worker
+/// died), `/health` and new requests get 503, an open stream ends with an error event
+/// (`data: {"error":{..}}` then `data: [DONE]`) and an open non-streaming request gets 500.
+///
 /// The server runs until [`RunningServer::shutdown`] (or until the handle is dropped, which starts
 /// the same graceful shutdown without waiting for it).
 ///

@@ -103,6 +103,8 @@ pub(crate) struct ServerMetrics {
     pub(crate) finished: [AtomicU64; 3],
     /// Requests answered 400 because they exceed the context length.
     pub(crate) rejected_context_length: AtomicU64,
+    /// Requests answered 503 because the token source has failed.
+    pub(crate) rejected_unavailable: AtomicU64,
     pub(crate) ttft: Histogram,
     pub(crate) itl: Histogram,
     pub(crate) e2e: Histogram,
@@ -117,6 +119,7 @@ impl Default for ServerMetrics {
             cached_tokens: AtomicU64::new(0),
             finished: Default::default(),
             rejected_context_length: AtomicU64::new(0),
+            rejected_unavailable: AtomicU64::new(0),
             ttft: Histogram::new(TTFT_BUCKETS),
             itl: Histogram::new(ITL_BUCKETS),
             e2e: Histogram::new(E2E_BUCKETS),
@@ -224,11 +227,17 @@ impl ServerMetrics {
         let _ = writeln!(
             out,
             "# HELP {name} Requests refused before any engine work, by reason (context_length: \
-             prompt, or prompt plus max_tokens, longer than max_model_len)."
+             prompt, or prompt plus max_tokens, longer than max_model_len; engine_failed: 503 \
+             after an engine worker died)."
         );
         let _ = writeln!(out, "# TYPE {name} counter");
-        let n = self.rejected_context_length.load(Relaxed);
-        let _ = writeln!(out, "{name}{{{label},reason=\"context_length\"}} {n}");
+        for (reason, n) in [
+            ("context_length", &self.rejected_context_length),
+            ("engine_failed", &self.rejected_unavailable),
+        ] {
+            let n = n.load(Relaxed);
+            let _ = writeln!(out, "{name}{{{label},reason=\"{reason}\"}} {n}");
+        }
         let name = "servebench:requests_truncated_total";
         let _ = writeln!(
             out,

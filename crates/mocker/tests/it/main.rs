@@ -5,6 +5,7 @@
 )]
 
 mod common;
+mod dead_worker;
 mod errors;
 mod faults;
 mod fixed_timing;
