@@ -67,8 +67,13 @@ pub struct EnginePool {
 impl EnginePool {
     /// Builds every worker engine (validating the configuration and loading the timing file) and
     /// starts one thread per worker.
+    ///
+    /// # Errors
+    /// A setting out of range (see [`PoolConfig::validate`]), an unreadable timing file, or a
+    /// thread the OS would not start.
     pub fn start(config: &PoolConfig) -> Result<Self, EngineError> {
-        let n = config.num_workers.max(1);
+        config.validate()?;
+        let n = config.num_workers;
         let engines = (0..n)
             .map(|w| Engine::new(&config.engine, w))
             .collect::<Result<Vec<_>, _>>()?;
@@ -86,28 +91,24 @@ impl EnginePool {
         let mut workers = Vec::with_capacity(engines.len());
         for (w, engine) in (0u32..).zip(engines) {
             let (tx, rx) = mpsc::channel();
-            let worker = WorkerLoop::new(engine, rx, Arc::clone(&shared));
+            let mut worker = WorkerLoop::new(engine, rx, Arc::clone(&shared));
             let watcher = Arc::clone(&shared);
             let thread = std::thread::Builder::new()
                 .name(format!("mocker-worker-{w}"))
                 .spawn(move || {
-                    // The loop's own guard marks the pool failed while unwinding, before any
-                    // client channel closes; here the cause is logged and kept.
-                    if let Err(payload) =
-                        std::panic::catch_unwind(AssertUnwindSafe(|| worker.run()))
-                    {
+                    // The loop is borrowed, not moved, so its client channels stay open until
+                    // the failure is recorded: a client whose stream then ends can tell why.
+                    let run = std::panic::catch_unwind(AssertUnwindSafe(|| worker.run()));
+                    if let Err(payload) = run {
                         let cause = panic_message(payload.as_ref());
                         tracing::error!(
                             worker = w,
                             %cause,
                             "engine worker panicked; the server now answers 503"
                         );
-                        let mut failure = watcher
-                            .failure
-                            .lock()
-                            .unwrap_or_else(PoisonError::into_inner);
-                        *failure = Some(format!("engine worker {w} panicked: {cause}"));
+                        watcher.fail(format!("engine worker {w} panicked: {cause}"));
                     }
+                    drop(worker);
                 })
                 .map_err(|source| EngineError::Spawn { worker: w, source })?;
             workers.push(WorkerHandle {
@@ -118,7 +119,7 @@ impl EnginePool {
         let capacity_tokens = config
             .engine
             .num_gpu_blocks
-            .saturating_mul(config.engine.block_size);
+            .saturating_mul(config.engine.block_size.get());
         Ok(Self {
             shared,
             workers,

@@ -39,23 +39,6 @@ pub(crate) enum WorkerMessage {
     InjectPanic,
 }
 
-/// Marks the pool failed if the worker thread unwinds. It is the loop's first field, so it runs
-/// before the client channels close: a client that sees its stream end can already tell why.
-#[derive(Debug)]
-struct PanicGuard {
-    shared: Arc<PoolShared>,
-    worker: usize,
-}
-
-impl Drop for PanicGuard {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            self.shared
-                .fail(format!("engine worker {} panicked", self.worker));
-        }
-    }
-}
-
 #[derive(Debug)]
 struct Client {
     events: UnboundedSender<GenerateEvent>,
@@ -64,7 +47,6 @@ struct Client {
 
 #[derive(Debug)]
 pub(crate) struct WorkerLoop {
-    _guard: PanicGuard,
     engine: Engine,
     submissions: Receiver<WorkerMessage>,
     shared: Arc<PoolShared>,
@@ -86,10 +68,6 @@ impl WorkerLoop {
     ) -> Self {
         let worker = engine.worker_id() as usize;
         Self {
-            _guard: PanicGuard {
-                shared: Arc::clone(&shared),
-                worker,
-            },
             engine,
             submissions,
             shared,
@@ -102,7 +80,7 @@ impl WorkerLoop {
         }
     }
 
-    pub(crate) fn run(mut self) {
+    pub(crate) fn run(&mut self) {
         let epoch = self.shared.epoch;
         let mut deadline: Option<Instant> = None;
         let mut last_scan = Instant::now();

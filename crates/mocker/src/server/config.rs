@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use servebench_tokenize::TokenizerSpec;
 
+use super::error::ServerError;
+
 /// Settings of the HTTP server (the token source and engine have their own).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServerConfig {
@@ -95,22 +97,28 @@ impl FaultConfig {
             && self.malformed_rate <= 0.0
     }
 
-    /// Checks every rate is a probability.
-    pub(crate) fn validate(&self) -> Result<(), String> {
+    /// Checks every rate is a probability. Errors name the setting (`faults.stall_rate`).
+    pub(crate) fn validate(&self) -> Result<(), ServerError> {
         let rates = [
-            ("http_500_rate", self.http_500_rate),
-            ("http_429_rate", self.http_429_rate),
-            ("disconnect_rate", self.disconnect_rate),
-            ("stall_rate", self.stall_rate),
-            ("malformed_rate", self.malformed_rate),
+            ("faults.http_500_rate", self.http_500_rate),
+            ("faults.http_429_rate", self.http_429_rate),
+            ("faults.disconnect_rate", self.disconnect_rate),
+            ("faults.stall_rate", self.stall_rate),
+            ("faults.malformed_rate", self.malformed_rate),
         ];
-        for (name, r) in rates {
+        for (field, r) in rates {
             if !(0.0..=1.0).contains(&r) {
-                return Err(format!("fault {name} must be within [0, 1], got {r}"));
+                return Err(ServerError::Config {
+                    field,
+                    reason: format!("must be within [0, 1], got {r}"),
+                });
             }
         }
         if self.http_500_rate + self.http_429_rate > 1.0 {
-            return Err("fault http_500_rate + http_429_rate must not exceed 1".into());
+            return Err(ServerError::Config {
+                field: "faults.http_429_rate",
+                reason: "http_500_rate + http_429_rate must not exceed 1".into(),
+            });
         }
         Ok(())
     }

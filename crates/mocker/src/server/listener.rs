@@ -59,26 +59,27 @@ use crate::protocol::TokenSource;
 ///
 /// # Errors
 /// [`ServerError::Bind`] if `host:port` cannot be bound, [`ServerError::Tokenizer`] if the
-/// tokenizer cannot be loaded, [`ServerError::InvalidConfig`] for out-of-range settings.
+/// tokenizer cannot be loaded, [`ServerError::Config`] for out-of-range settings.
 pub async fn spawn(
     config: ServerConfig,
     source: Arc<dyn TokenSource>,
     stats: Option<Arc<dyn EngineStats>>,
 ) -> Result<RunningServer, ServerError> {
-    config
-        .faults
-        .validate()
-        .map_err(ServerError::InvalidConfig)?;
+    config.faults.validate()?;
     if !config.mean_output_tokens.is_finite() || config.mean_output_tokens < 1.0 {
-        return Err(ServerError::InvalidConfig(format!(
-            "mean_output_tokens must be a finite number >= 1, got {}",
-            config.mean_output_tokens
-        )));
+        return Err(ServerError::Config {
+            field: "mean_output_tokens",
+            reason: format!(
+                "must be a finite number >= 1, got {}",
+                config.mean_output_tokens
+            ),
+        });
     }
     if config.default_max_tokens == 0 {
-        return Err(ServerError::InvalidConfig(
-            "default_max_tokens must be at least 1".into(),
-        ));
+        return Err(ServerError::Config {
+            field: "default_max_tokens",
+            reason: "must be at least 1".into(),
+        });
     }
     let max_model_len = max_model_len(config.max_model_len, source.max_context_tokens())?;
     let tokenizer = servebench_tokenize::load(&config.tokenizer)?;
@@ -122,12 +123,14 @@ fn max_model_len(
     source_limit: Option<u32>,
 ) -> Result<Option<u32>, ServerError> {
     match (configured, source_limit) {
-        (Some(0), _) => Err(ServerError::InvalidConfig(
-            "max_model_len must be at least 1".into(),
-        )),
-        (Some(n), Some(cap)) if n > cap => Err(ServerError::InvalidConfig(format!(
-            "max_model_len {n} exceeds the KV capacity of one worker ({cap} tokens)"
-        ))),
+        (Some(0), _) => Err(ServerError::Config {
+            field: "max_model_len",
+            reason: "must be at least 1".into(),
+        }),
+        (Some(n), Some(cap)) if n > cap => Err(ServerError::Config {
+            field: "max_model_len",
+            reason: format!("{n} exceeds the KV capacity of one worker ({cap} tokens)"),
+        }),
         (Some(n), _) => Ok(Some(n)),
         (None, cap) => Ok(cap),
     }

@@ -2,7 +2,9 @@
 //! OpenAI error body naming the context length, counted in `/metrics`.
 
 use serde_json::{Value, json};
-use servebench_mocker::{EngineConfig, PoolConfig, RunningServer, ServerConfig, spawn_simulated};
+use servebench_mocker::{
+    BlockSize, EngineConfig, PoolConfig, RunningServer, ServerConfig, spawn_simulated,
+};
 use servebench_tokenize::{BuiltinTokenizer, Tokenizer};
 
 use crate::common::*;
@@ -11,7 +13,7 @@ use crate::common::*;
 pub(crate) async fn small_engine(server: ServerConfig) -> RunningServer {
     let pool = PoolConfig {
         engine: EngineConfig {
-            block_size: 64,
+            block_size: BlockSize::default(),
             num_gpu_blocks: 16,
             speedup_ratio: 0.0,
             ..EngineConfig::default()
@@ -138,7 +140,7 @@ async fn max_model_len_lowers_the_limit_and_may_not_exceed_the_cache() {
 
     let pool = PoolConfig {
         engine: EngineConfig {
-            block_size: 64,
+            block_size: BlockSize::default(),
             num_gpu_blocks: 16,
             ..EngineConfig::default()
         },
@@ -156,7 +158,7 @@ async fn max_model_len_lowers_the_limit_and_may_not_exceed_the_cache() {
     .unwrap_err();
     let message = err.to_string();
     assert!(
-        message.contains("max_model_len 1025") && message.contains("1024 tokens"),
+        message.contains("`max_model_len`: 1025 exceeds") && message.contains("1024 tokens"),
         "{message}"
     );
 }
