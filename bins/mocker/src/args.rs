@@ -44,10 +44,11 @@ pub(crate) struct Args {
     /// What times the tokens: the simulated engine, or a constant TTFT and inter-token gap.
     #[arg(long, value_enum, default_value_t = TimingChoice::Engine, help_heading = "Server")]
     pub(crate) timing_model: TimingChoice,
-    /// Time to first token with --timing-model fixed (0 with a 0 gap: as fast as possible).
+    /// Time to first token with --timing-model fixed (0 with a 0 gap: as fast as possible; at most
+    /// one hour).
     #[arg(long, default_value_t = 0.0, help_heading = "Server")]
     pub(crate) fixed_ttft_ms: f64,
-    /// Inter-token gap with --timing-model fixed.
+    /// Inter-token gap with --timing-model fixed (at most one hour).
     #[arg(long, default_value_t = 0.0, help_heading = "Server")]
     pub(crate) fixed_itl_ms: f64,
     /// Longest request in tokens, prompt plus max_tokens; longer ones get HTTP 400 like vLLM's

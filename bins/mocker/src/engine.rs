@@ -61,10 +61,15 @@ fn with_flag(e: EngineError) -> anyhow::Error {
     anyhow::Error::new(e)
 }
 
+/// Longest fixed TTFT or gap: one hour (stream deadlines are `now + ttft + k·gap`).
+const MAX_FIXED_MS: f64 = 3_600_000.0;
+
 fn millis(flag: &str, ms: f64) -> anyhow::Result<Duration> {
-    Duration::try_from_secs_f64(ms / 1000.0).map_err(|_| {
-        anyhow::anyhow!("{flag} must be a non-negative number of milliseconds, got {ms}")
-    })
+    if !(0.0..=MAX_FIXED_MS).contains(&ms) {
+        anyhow::bail!("invalid {flag}: must be within [0, {MAX_FIXED_MS}] milliseconds, got {ms}");
+    }
+    Duration::try_from_secs_f64(ms / 1000.0)
+        .map_err(|_| anyhow::anyhow!("invalid {flag}: not a duration: {ms}"))
 }
 
 /// Starts the simulated engine pool: the token source and its `/metrics` counters.
@@ -347,10 +352,16 @@ mod tests {
 
     #[test]
     fn fixed_timing_rejects_negative_durations_and_the_engine_starts() {
-        let err = token_source(&parse(&["--timing-model", "fixed", "--fixed-itl-ms=-1"]))
-            .err()
-            .unwrap();
-        assert!(err.to_string().contains("--fixed-itl-ms"), "{err}");
+        for bad in ["-1", "NaN", "inf", "1e300"] {
+            let flag = format!("--fixed-itl-ms={bad}");
+            let err = token_source(&parse(&["--timing-model", "fixed", &flag]))
+                .err()
+                .unwrap();
+            assert!(
+                err.to_string().starts_with("invalid --fixed-itl-ms"),
+                "{err}"
+            );
+        }
         assert!(
             token_source(&parse(&[
                 "--timing-model",
