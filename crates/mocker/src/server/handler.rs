@@ -199,7 +199,7 @@ async fn generate(
         .model
         .clone()
         .unwrap_or_else(|| state.config.model_name.clone());
-    let render = Renderer::new(endpoint, id, unix_now(), model);
+    let render = Renderer::new(endpoint, id, unix_now(), model, Arc::clone(&state.vocab));
     let mut tracker = Tracker::new(
         InFlight::new(state),
         arrived,
@@ -226,7 +226,7 @@ async fn generate(
         h.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
         return Ok(with_ids(response, &id, prompt_len));
     }
-    let (text, finish, usage, timings) = collect(rx, &mut tracker).await;
+    let (text, finish, usage, timings) = collect(rx, &mut tracker, &render).await;
     if finish == "abort"
         && let Some(cause) = state.source.failure()
     {

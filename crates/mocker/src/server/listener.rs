@@ -17,6 +17,7 @@ use super::error::ServerError;
 use super::handler::handle;
 use super::state::AppState;
 use super::stats::EngineStats;
+use super::vocab::OutputVocab;
 use crate::protocol::TokenSource;
 
 /// Starts the OpenAI-compatible server on the current tokio runtime and returns once it listens.
@@ -35,8 +36,8 @@ use crate::protocol::TokenSource;
 /// `length` when the limit was hit, `stop` otherwise (`abort` if the source gave up).
 ///
 /// Streaming responses: the chat role chunk together with the first token, one chunk per
-/// token whose text is exactly one built-in vocabulary word, a final chunk with an empty delta,
-/// `finish_reason` and a `servebench` object, the usage chunk (`choices: []`) when
+/// token whose text is exactly one word of the configured tokenizer (see below), a final chunk
+/// with an empty delta, `finish_reason` and a `servebench` object, the usage chunk (`choices: []`) when
 /// `stream_options.include_usage` is true, then `data: [DONE]`. Non-streaming bodies carry
 /// `usage` (with `prompt_tokens_details.cached_tokens`) and the same `servebench` object.
 ///
@@ -47,6 +48,10 @@ use crate::protocol::TokenSource;
 /// (`x-servebench-cached-tokens`), `prompt_tokens` (`x-servebench-prompt-tokens`, also on
 /// streams), `worker_id` (`x-servebench-worker-id`). Every generation response also has
 /// `x-servebench-request-id`, equal to the body's `id`.
+///
+/// Output text: each generated token is a word of the configured tokenizer (a token that decodes
+/// to a space and ASCII letters and re-encodes to itself, also when concatenated), so a client
+/// that re-tokenizes the output with the same tokenizer counts exactly `completion_tokens`.
 ///
 /// Limits: a prompt longer than the context limit ([`ServerConfig::max_model_len`], by default
 /// the source's [`TokenSource::max_context_tokens`]), or a prompt plus `max_tokens` past it, gets
@@ -85,7 +90,7 @@ pub async fn spawn(
     let tokenizer = servebench_tokenize::load(&config.tokenizer)?;
     // Build the vocabulary tables now rather than inside the first request's TTFT.
     let _ = tokenizer.encode("warm up");
-    let _ = super::render::token_text(0);
+    let vocab = Arc::new(OutputVocab::build(&*tokenizer)?);
     let listener = TcpListener::bind((config.host.as_str(), config.port))
         .await
         .map_err(|source| ServerError::Bind {
@@ -105,6 +110,7 @@ pub async fn spawn(
         source,
         stats,
         max_model_len,
+        vocab,
     ));
     let (stop, stop_rx) = watch::channel(false);
     let task = tokio::spawn(accept_loop(listener, state, stop_rx, grace));

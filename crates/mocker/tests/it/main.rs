@@ -13,3 +13,4 @@ mod limits;
 mod metrics;
 mod non_streaming;
 mod streaming;
+mod token_counts;
