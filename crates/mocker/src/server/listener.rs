@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
@@ -53,6 +53,10 @@ use crate::protocol::TokenSource;
 /// to a space and ASCII letters and re-encodes to itself, also when concatenated), so a client
 /// that re-tokenizes the output with the same tokenizer counts exactly `completion_tokens`.
 ///
+/// Hostile clients: headers not complete within [`ServerConfig::header_read_timeout`] close the
+/// connection; a body not complete within [`ServerConfig::body_read_timeout`] gets 408 and the
+/// connection closes; a body over [`ServerConfig::max_body_bytes`] gets 413.
+///
 /// Limits: a prompt longer than the context limit ([`ServerConfig::max_model_len`], by default
 /// the source's [`TokenSource::max_context_tokens`]), or a prompt plus `max_tokens` past it, gets
 /// 400 as vLLM answers it. Once the source reports [`TokenSource::failure`] (an engine worker
@@ -71,6 +75,23 @@ pub async fn spawn(
     stats: Option<Arc<dyn EngineStats>>,
 ) -> Result<RunningServer, ServerError> {
     config.faults.validate()?;
+    for (field, value) in [
+        ("header_read_timeout", config.header_read_timeout),
+        ("body_read_timeout", config.body_read_timeout),
+    ] {
+        if value.is_zero() {
+            return Err(ServerError::Config {
+                field,
+                reason: "must be longer than 0".into(),
+            });
+        }
+    }
+    if config.max_body_bytes == 0 {
+        return Err(ServerError::Config {
+            field: "max_body_bytes",
+            reason: "must be at least 1".into(),
+        });
+    }
     if !config.mean_output_tokens.is_finite() || config.mean_output_tokens < 1.0 {
         return Err(ServerError::Config {
             field: "mean_output_tokens",
@@ -104,6 +125,7 @@ pub async fn spawn(
         source,
     })?;
     let grace = config.shutdown_grace;
+    let header_timeout = config.header_read_timeout;
     let state = Arc::new(AppState::new(
         config,
         tokenizer,
@@ -113,7 +135,7 @@ pub async fn spawn(
         vocab,
     ));
     let (stop, stop_rx) = watch::channel(false);
-    let task = tokio::spawn(accept_loop(listener, state, stop_rx, grace));
+    let task = tokio::spawn(accept_loop(listener, state, stop_rx, grace, header_timeout));
     tracing::info!(%addr, "mocker server listening");
     Ok(RunningServer {
         addr,
@@ -182,10 +204,15 @@ async fn accept_loop(
     state: Arc<AppState>,
     mut stop: watch::Receiver<bool>,
     grace: std::time::Duration,
+    header_timeout: std::time::Duration,
 ) {
     let graceful = GracefulShutdown::new();
     let (abort, abort_rx) = watch::channel(false);
-    let builder = auto::Builder::new(TokioExecutor::new());
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout);
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {

@@ -9,6 +9,7 @@ mod dead_worker;
 mod errors;
 mod faults;
 mod fixed_timing;
+mod hostile;
 mod limits;
 mod metrics;
 mod non_streaming;
