@@ -9,6 +9,7 @@ mod dead_worker;
 mod errors;
 mod faults;
 mod fixed_timing;
+mod fuzz;
 mod hostile;
 mod limits;
 mod metrics;
