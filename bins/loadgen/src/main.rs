@@ -4,7 +4,6 @@
 mod args;
 mod compose;
 mod console;
-mod embedded;
 mod run;
 mod signals;
 mod ui;

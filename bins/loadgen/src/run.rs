@@ -9,10 +9,10 @@ use servebench_loadgen_core::profile::{LiveProgress, ProfileConfig, profile};
 use servebench_loadgen_core::prompts::synthesize;
 use servebench_loadgen_core::{CancelHandle, RunConfig};
 use servebench_metrics::{Goodput, MetricOptions, RunClock};
+use servebench_mocker::EmbeddedServer;
 use servebench_tokenize::TokenizerSpec;
 
 use crate::args::Args;
-use crate::embedded::EmbeddedEngine;
 use crate::{compose, console, signals, ui};
 
 /// Every request failed.
@@ -41,7 +41,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         .context("invalid --goodput")?;
 
     let embedded = if args.urls.is_empty() {
-        let engine = EmbeddedEngine::start(args.mocker_speedup_ratio, &args.model, spec.clone())?;
+        let engine =
+            EmbeddedServer::simulated(args.mocker_speedup_ratio, &args.model, spec.clone())
+                .context("failed to start the embedded simulated engine")?;
         eprintln!(
             "loadgen: no --url: benchmarking the embedded simulated engine at {} (Dynamo mocker \
              timing, speed-up {})",

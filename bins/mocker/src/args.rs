@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
-use servebench_mocker::{BlockSize, FaultConfig, ServerConfig, ServerError};
+use servebench_mocker::{BlockSize, FaultConfig, ServerConfig, ServerError, SimulatedServerError};
 use servebench_tokenize::TokenizerSpec;
 
 /// A simulated LLM inference server speaking the OpenAI chat and completions APIs (streaming and
@@ -202,9 +202,9 @@ fn server_flag(field: &str) -> Option<&'static str> {
     })
 }
 
-/// A server error, with the flag named when a setting is at fault.
-pub(crate) fn server_error_with_flag(e: ServerError) -> anyhow::Error {
-    if let ServerError::Config { field, reason } = &e
+/// A server start-up error, with the flag named when a setting is at fault.
+pub(crate) fn server_error_with_flag(e: SimulatedServerError) -> anyhow::Error {
+    if let SimulatedServerError::Server(ServerError::Config { field, reason }) = &e
         && let Some(flag) = server_flag(field)
     {
         return anyhow::anyhow!("invalid {flag}: {reason}");

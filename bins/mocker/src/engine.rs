@@ -365,7 +365,7 @@ mod tests {
             let (source, stats) = token_source(&args).unwrap();
             let err = match servebench_mocker::spawn(args.server_config(), source, stats).await {
                 Ok(_) => panic!("{flags:?} was accepted"),
-                Err(e) => crate::args::server_error_with_flag(e).to_string(),
+                Err(e) => crate::args::server_error_with_flag(e.into()).to_string(),
             };
             assert!(
                 err.starts_with(&format!("invalid {flag}: ")),

@@ -7,12 +7,14 @@
 //! APIs, streaming and not, and exposes Prometheus metrics with vLLM's names.
 #![warn(missing_docs)]
 
+mod embedded;
 mod engine;
 mod fixed;
 mod protocol;
 mod server;
 mod simulated;
 
+pub use embedded::{EmbeddedServer, ServerRuntime};
 pub use engine::{
     BLOCK_HASH_SEED, ClusterEvent, Engine, EngineError, EngineMetrics, EnginePool, KvEvent,
     OUTPUT_VOCAB, RequestId, Router, StepOutput, VirtualCluster, WorkerCost, chain_block_hash,
@@ -25,6 +27,7 @@ pub use engine::{
 };
 pub use fixed::{FixedTiming, FixedTimingConfig};
 pub use protocol::{FinishReason, GenerateEvent, GenerateRequest, ServerTimings, TokenSource};
+pub use servebench_tokenize::TokenizerSpec;
 pub use server::{
     EngineStats, FaultConfig, RunningServer, ServerConfig, ServerError, StatsSnapshot, spawn,
 };

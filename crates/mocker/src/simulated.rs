@@ -26,11 +26,20 @@ impl EngineStats for EnginePool {
 #[non_exhaustive]
 pub enum SimulatedServerError {
     /// The engine configuration was rejected.
-    #[error("failed to start the simulated engine: {0}")]
+    #[error("failed to start the simulated engine")]
     Engine(#[from] EngineError),
     /// The HTTP server could not start.
     #[error(transparent)]
     Server(#[from] ServerError),
+    /// The OS would not start the server's thread.
+    #[error("failed to start the server thread")]
+    Thread(#[source] std::io::Error),
+    /// The server's tokio runtime could not be built.
+    #[error("failed to build the server's runtime")]
+    Runtime(#[source] std::io::Error),
+    /// The server thread ended before it was ready (it panicked).
+    #[error("the server thread ended before it was ready")]
+    ThreadEnded,
 }
 
 /// Starts the simulated engine pool described by `pool` and serves it over HTTP with `server`

@@ -5,7 +5,7 @@
 #[non_exhaustive]
 pub enum ServerError {
     /// The listening socket could not be bound.
-    #[error("failed to bind {host}:{port}: {source}")]
+    #[error("failed to bind {host}:{port}")]
     Bind {
         /// Host that was asked for.
         host: String,
@@ -16,7 +16,7 @@ pub enum ServerError {
         source: std::io::Error,
     },
     /// The tokenizer could not be loaded.
-    #[error("failed to load the server tokenizer: {0}")]
+    #[error("failed to load the server tokenizer")]
     Tokenizer(#[from] servebench_tokenize::Error),
     /// A setting is out of range.
     #[error("invalid server configuration: `{field}`: {reason}")]

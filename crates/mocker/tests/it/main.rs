@@ -6,6 +6,7 @@
 
 mod common;
 mod dead_worker;
+mod embedded;
 mod errors;
 mod faults;
 mod fixed_timing;
