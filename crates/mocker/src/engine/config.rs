@@ -186,6 +186,15 @@ pub struct PoolConfig {
     pub router: RouterConfig,
 }
 
+/// A number as a user wrote it: plain, or in exponent form when tiny or huge (`1e-300`).
+fn shown(v: f64) -> String {
+    if v != 0.0 && v.is_finite() && !(1e-4..1e15).contains(&v.abs()) {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
+    }
+}
+
 fn config_error(field: &'static str, reason: String) -> EngineError {
     EngineError::Config { field, reason }
 }
@@ -221,7 +230,8 @@ impl EngineConfig {
                     field,
                     format!(
                         "must be 0 (no delay) or within [{MIN_SPEEDUP_RATIO}, {MAX_SPEEDUP_RATIO}], \
-                         got {value}"
+                         got {}",
+                        shown(value)
                     ),
                 ));
             }
@@ -243,7 +253,7 @@ impl RouterConfig {
             if !(value.is_finite() && value >= 0.0) {
                 return Err(config_error(
                     field,
-                    format!("must be a finite number >= 0, got {value}"),
+                    format!("must be a finite number >= 0, got {}", shown(value)),
                 ));
             }
         }
@@ -304,6 +314,14 @@ mod tests {
                 ..EngineConfig::default()
             };
             assert_eq!(field_of(engine.validate()), "speedup_ratio", "{bad}");
+            let message = EngineConfig {
+                speedup_ratio: bad,
+                ..EngineConfig::default()
+            }
+            .validate()
+            .unwrap_err()
+            .to_string();
+            assert!(message.len() < 140, "{message}");
             let engine = EngineConfig {
                 decode_speedup_ratio: bad,
                 ..EngineConfig::default()

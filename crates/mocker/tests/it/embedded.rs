@@ -32,7 +32,10 @@ fn a_simulated_server_answers_from_its_own_thread_and_stops_on_drop() {
     assert_eq!(v["model"], "embedded-model");
     let addr = server.local_addr();
     drop(server);
-    assert!(TcpStream::connect(addr).is_err(), "still listening after drop");
+    assert!(
+        TcpStream::connect(addr).is_err(),
+        "still listening after drop"
+    );
 }
 
 #[test]
