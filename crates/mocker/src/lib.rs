@@ -8,27 +8,25 @@
 #![warn(missing_docs)]
 
 mod embedded;
-mod engine;
 mod fixed;
 mod protocol;
 mod server;
 mod simulated;
+mod simulator;
 
 pub use embedded::{EmbeddedServer, ServerRuntime};
-pub use engine::{
+pub use fixed::{FixedTiming, FixedTimingConfig};
+pub use protocol::{FinishReason, GenerateEvent, GenerateRequest, ServerTimings, TokenSource};
+pub use servebench_tokenize::TokenizerSpec;
+pub use server::{EngineStats, FaultConfig, RunningServer, ServerConfig, ServerError, spawn};
+pub use simulated::{SimulatedServerError, spawn_simulated};
+pub use simulator::{
     BLOCK_HASH_SEED, ClusterEvent, Engine, EngineError, EngineMetrics, EnginePool, KvEvent,
     OUTPUT_VOCAB, RequestId, Router, StepOutput, VirtualCluster, WorkerCost, chain_block_hash,
     local_block_hash, output_token, polynomial_decode_ms, polynomial_prefill_ms,
     sequence_block_hashes,
 };
-pub use engine::{
+pub use simulator::{
     BlockSize, EngineConfig, MAX_SPEEDUP_RATIO, MIN_SPEEDUP_RATIO, PoolConfig, PreemptionMode,
     RouterConfig, RouterMode, TimingModel,
 };
-pub use fixed::{FixedTiming, FixedTimingConfig};
-pub use protocol::{FinishReason, GenerateEvent, GenerateRequest, ServerTimings, TokenSource};
-pub use servebench_tokenize::TokenizerSpec;
-pub use server::{
-    EngineStats, FaultConfig, RunningServer, ServerConfig, ServerError, StatsSnapshot, spawn,
-};
-pub use simulated::{SimulatedServerError, spawn_simulated};

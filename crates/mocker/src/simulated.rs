@@ -3,21 +3,12 @@
 
 use std::sync::Arc;
 
-use crate::server::{EngineStats, RunningServer, ServerConfig, ServerError, StatsSnapshot};
-use crate::{EngineError, EnginePool, PoolConfig, TokenSource};
+use crate::server::{EngineStats, RunningServer, ServerConfig, ServerError};
+use crate::{EngineError, EngineMetrics, EnginePool, PoolConfig, TokenSource};
 
 impl EngineStats for EnginePool {
-    fn snapshot(&self) -> StatsSnapshot {
-        let m = self.metrics();
-        StatsSnapshot {
-            requests_running: m.requests_running,
-            requests_waiting: m.requests_waiting,
-            kv_cache_usage: m.kv_cache_usage,
-            prefix_cache_queries_tokens: m.prefix_cache_queries_tokens,
-            prefix_cache_hits_tokens: m.prefix_cache_hits_tokens,
-            preemptions: m.preemptions_total,
-            requests_truncated: m.requests_truncated_total,
-        }
+    fn snapshot(&self) -> EngineMetrics {
+        self.metrics()
     }
 }
 

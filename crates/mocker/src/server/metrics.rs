@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
-use super::stats::StatsSnapshot;
+use crate::EngineMetrics;
 
 /// vLLM's `time_to_first_token_seconds` buckets.
 const TTFT_BUCKETS: &[f64] = &[
@@ -139,16 +139,13 @@ impl ServerMetrics {
 
     /// Prometheus text exposition (format 0.0.4). Engine gauges come from `engine` when given,
     /// else from the server's own view (see [`super::stats::EngineStats`]).
-    pub(crate) fn render(&self, model_name: &str, engine: Option<StatsSnapshot>) -> String {
+    pub(crate) fn render(&self, model_name: &str, engine: Option<EngineMetrics>) -> String {
         let label = format!("model_name=\"{}\"", escape_label(model_name));
-        let own = StatsSnapshot {
+        let own = EngineMetrics {
             requests_running: self.in_flight.load(Relaxed),
-            requests_waiting: 0,
-            kv_cache_usage: 0.0,
             prefix_cache_queries_tokens: self.prompt_tokens.load(Relaxed),
             prefix_cache_hits_tokens: self.cached_tokens.load(Relaxed),
-            preemptions: 0,
-            requests_truncated: 0,
+            ..EngineMetrics::default()
         };
         let s = engine.unwrap_or(own);
         let mut out = String::with_capacity(8192);
@@ -199,7 +196,7 @@ impl ServerMetrics {
             "vllm:num_preemptions_total",
             counter,
             "Cumulative number of preemptions from the engine.",
-            s.preemptions.to_string(),
+            s.preemptions_total.to_string(),
         );
         sample(
             "vllm:prompt_tokens_total",
@@ -245,7 +242,7 @@ impl ServerMetrics {
              (finish_reason length before max_tokens)."
         );
         let _ = writeln!(out, "# TYPE {name} counter");
-        let _ = writeln!(out, "{name}{{{label}}} {}", s.requests_truncated);
+        let _ = writeln!(out, "{name}{{{label}}} {}", s.requests_truncated_total);
         self.ttft.render(&mut out, "vllm:time_to_first_token_seconds", "Histogram of time to first token in seconds, measured by the server from request arrival.", &label);
         self.itl.render(&mut out, "vllm:inter_token_latency_seconds", "Histogram of inter-token latency in seconds, measured by the server at hand-off to HTTP.", &label);
         self.itl.render(
@@ -316,7 +313,7 @@ mod tests {
     #[test]
     fn engine_snapshot_overrides_the_servers_view() {
         let m = ServerMetrics::default();
-        let snap = StatsSnapshot {
+        let snap = EngineMetrics {
             requests_waiting: 7,
             kv_cache_usage: 0.25,
             ..Default::default()

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use serde_json::json;
-use servebench_mocker::{EngineStats, StatsSnapshot};
+use servebench_mocker::{EngineMetrics, EngineStats};
 
 use crate::common::*;
 
@@ -328,15 +328,16 @@ async fn metrics_parse_and_count_served_tokens() {
 struct FakeStats;
 
 impl EngineStats for FakeStats {
-    fn snapshot(&self) -> StatsSnapshot {
-        StatsSnapshot {
+    fn snapshot(&self) -> EngineMetrics {
+        EngineMetrics {
             requests_running: 3,
             requests_waiting: 2,
             kv_cache_usage: 0.5,
             prefix_cache_queries_tokens: 1000,
             prefix_cache_hits_tokens: 250,
-            preemptions: 1,
-            requests_truncated: 4,
+            preemptions_total: 1,
+            requests_truncated_total: 4,
+            ..EngineMetrics::default()
         }
     }
 }

@@ -4,10 +4,10 @@
 use std::time::Duration;
 
 use super::config::PoolConfig;
+use super::engine::Engine;
 use super::error::EngineError;
 use super::kv_cache::KvEvent;
 use super::router::Router;
-use super::scheduler::Engine;
 use super::sequence::RequestId;
 use crate::protocol::{GenerateEvent, GenerateRequest};
 

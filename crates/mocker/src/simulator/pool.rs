@@ -14,35 +14,12 @@ use std::time::Instant;
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
 use super::config::PoolConfig;
+use super::engine::Engine;
 use super::error::EngineError;
 use super::metrics::EngineMetrics;
 use super::router::Router;
-use super::scheduler::Engine;
-use super::worker::{Submission, WorkerLoop, WorkerMessage};
+use super::worker::{PoolShared, Submission, WorkerLoop, WorkerMessage};
 use crate::protocol::{GenerateEvent, GenerateRequest, TokenSource};
-
-/// State shared by the pool handle and its worker threads.
-#[derive(Debug)]
-pub(crate) struct PoolShared {
-    pub(crate) epoch: Instant,
-    pub(crate) router: Mutex<Router>,
-    pub(crate) metrics: Vec<Mutex<EngineMetrics>>,
-    /// Set once a worker thread has died (it panicked).
-    pub(crate) dead: AtomicBool,
-    /// Why, for `/health` and error responses.
-    pub(crate) failure: Mutex<Option<String>>,
-}
-
-impl PoolShared {
-    /// Marks the pool failed with `cause` (the first cause is kept).
-    pub(crate) fn fail(&self, cause: String) {
-        let mut failure = self.failure.lock().unwrap_or_else(PoisonError::into_inner);
-        if failure.is_none() {
-            *failure = Some(cause);
-        }
-        self.dead.store(true, Ordering::Release);
-    }
-}
 
 #[derive(Debug)]
 struct WorkerHandle {

@@ -21,4 +21,4 @@ mod vocab;
 pub use config::{FaultConfig, ServerConfig};
 pub use error::ServerError;
 pub use listener::{RunningServer, spawn};
-pub use stats::{EngineStats, StatsSnapshot};
+pub use stats::EngineStats;

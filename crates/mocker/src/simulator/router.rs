@@ -10,10 +10,10 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
 use super::config::{BlockSize, RouterConfig, RouterMode};
-use super::fast_hash::{FastMap, FastSet};
 use super::hashing::sequence_block_hashes;
 use super::kv_cache::KvEvent;
 use super::sequence::RequestId;
+use rustc_hash::{FxHashMap as FastMap, FxHashSet as FastSet};
 
 /// The KV-aware cost of sending one request to one worker.
 #[derive(Debug, Clone, Copy, PartialEq)]

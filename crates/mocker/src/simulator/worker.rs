@@ -1,15 +1,17 @@
 //! The loop of one real-clock worker thread: take submissions, step the engine, sleep to the step's
 //! deadline, deliver its events, notice cancelled requests.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, TryRecvError};
-use std::sync::{Arc, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use rustc_hash::FxHashMap as FastMap;
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::fast_hash::FastMap;
-use super::pool::PoolShared;
-use super::scheduler::Engine;
+use super::engine::Engine;
+use super::metrics::EngineMetrics;
+use super::router::Router;
 use super::sequence::RequestId;
 use crate::protocol::{GenerateEvent, GenerateRequest};
 
@@ -19,6 +21,29 @@ const MAX_LAG: Duration = Duration::from_millis(2);
 /// How often all requests are checked for clients that went away (a running request is also
 /// noticed when sending its next token fails).
 const ABANDONED_SCAN_PERIOD: Duration = Duration::from_millis(5);
+
+/// State shared by the pool handle and its worker threads.
+#[derive(Debug)]
+pub(crate) struct PoolShared {
+    pub(crate) epoch: Instant,
+    pub(crate) router: Mutex<Router>,
+    pub(crate) metrics: Vec<Mutex<EngineMetrics>>,
+    /// Set once a worker thread has died (it panicked).
+    pub(crate) dead: AtomicBool,
+    /// Why, for `/health` and error responses.
+    pub(crate) failure: Mutex<Option<String>>,
+}
+
+impl PoolShared {
+    /// Marks the pool failed with `cause` (the first cause is kept).
+    pub(crate) fn fail(&self, cause: String) {
+        let mut failure = self.failure.lock().unwrap_or_else(PoisonError::into_inner);
+        if failure.is_none() {
+            *failure = Some(cause);
+        }
+        self.dead.store(true, Ordering::Release);
+    }
+}
 
 /// A request handed to a worker.
 #[derive(Debug)]

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::engine::{
+use crate::simulator::{
     EngineConfig, KvEvent, PoolConfig, Router, RouterConfig, RouterMode, VirtualCluster,
     sequence_block_hashes,
 };

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use super::*;
-use crate::engine::{EngineConfig, PreemptionMode};
+use crate::simulator::{EngineConfig, PreemptionMode};
 
 #[test]
 fn lone_request_ttft_is_prefill_polynomial_and_decode_follows_kv_usage() {

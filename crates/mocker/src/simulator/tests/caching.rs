@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use super::*;
-use crate::engine::{EngineConfig, KvEvent, sequence_block_hashes};
+use crate::simulator::{EngineConfig, KvEvent, sequence_block_hashes};
 
 #[test]
 fn a_repeated_prompt_hits_the_cache_for_all_its_full_blocks() {

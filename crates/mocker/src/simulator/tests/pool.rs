@@ -2,8 +2,10 @@
 
 use std::time::{Duration, Instant};
 
-use crate::engine::{EngineConfig, EnginePool, OUTPUT_VOCAB, PoolConfig, RouterConfig, RouterMode};
 use crate::protocol::{GenerateEvent, TokenSource};
+use crate::simulator::{
+    EngineConfig, EnginePool, OUTPUT_VOCAB, PoolConfig, RouterConfig, RouterMode,
+};
 
 use super::{bs, prefill_poly, prompt, request};
 

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::time::Duration;
 
 use super::*;
-use crate::engine::{Engine, EngineConfig, EngineError, TimingModel};
+use crate::simulator::{Engine, EngineConfig, EngineError, TimingModel};
 
 fn file(text: &str) -> tempfile::NamedTempFile {
     let mut f = tempfile::NamedTempFile::new().expect("temp file");

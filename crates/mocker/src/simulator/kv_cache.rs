@@ -6,8 +6,8 @@
 //! to the inactive pool, where it stays reusable until it is evicted (least recently released
 //! first) to make room. Partial blocks are private to one sequence and are freed on release.
 
-use super::fast_hash::FastMap;
 use super::lru::LruList;
+use rustc_hash::FxHashMap as FastMap;
 
 /// A KV cache event, as the KV router consumes them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

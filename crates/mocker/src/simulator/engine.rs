@@ -7,12 +7,12 @@ use std::time::Duration;
 
 use super::config::{BlockSize, EngineConfig, PreemptionMode};
 use super::error::EngineError;
-use super::fast_hash::FastMap;
 use super::kv_cache::{KvCache, KvEvent};
 use super::metrics::EngineMetrics;
 use super::sequence::{RequestId, Sequence};
 use super::timing::{StepShape, StepTimer};
 use crate::protocol::{FinishReason, GenerateEvent, GenerateRequest, ServerTimings};
+use rustc_hash::FxHashMap as FastMap;
 
 /// What one step did. Its events happen at [`StepOutput::end`].
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -2,8 +2,8 @@
 
 mod cluster;
 mod config;
+mod engine;
 mod error;
-mod fast_hash;
 mod hashing;
 mod kv_cache;
 mod lru;
@@ -11,7 +11,6 @@ mod metrics;
 mod perf_file;
 mod pool;
 mod router;
-mod scheduler;
 mod sequence;
 mod timing;
 mod worker;
@@ -24,12 +23,12 @@ pub use config::{
     BlockSize, EngineConfig, MAX_SPEEDUP_RATIO, MIN_SPEEDUP_RATIO, PoolConfig, PreemptionMode,
     RouterConfig, RouterMode, TimingModel,
 };
+pub use engine::{Engine, StepOutput};
 pub use error::EngineError;
 pub use hashing::{BLOCK_HASH_SEED, chain_block_hash, local_block_hash, sequence_block_hashes};
 pub use kv_cache::KvEvent;
 pub use metrics::EngineMetrics;
 pub use pool::EnginePool;
 pub use router::{Router, WorkerCost};
-pub use scheduler::{Engine, StepOutput};
 pub use sequence::{OUTPUT_VOCAB, RequestId, output_token};
 pub use timing::{polynomial_decode_ms, polynomial_prefill_ms};
