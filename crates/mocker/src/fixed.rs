@@ -22,8 +22,8 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
 use crate::protocol::{FinishReason, GenerateEvent, GenerateRequest, ServerTimings, TokenSource};
 
-/// Number of distinct token ids the source emits: the built-in tokenizer's words with a leading
-/// space (`0..8192`), so every token decodes to exactly one built-in token such as `" kelo"`.
+/// Number of distinct token ids the source emits (`0..8192`, the engine's output range); the
+/// server renders each as one word of its tokenizer.
 const WORD_IDS: u64 = 8192;
 
 /// Timing of a [`FixedTiming`] source.
@@ -37,7 +37,7 @@ pub struct FixedTimingConfig {
 
 /// A [`TokenSource`] with constant time to first token and constant inter-token gap.
 ///
-/// Tokens are built-in vocabulary ids below 8192 (words with a leading space), chosen
+/// Tokens are output ids below 8192 (rendered by the server as words of its tokenizer), chosen
 /// deterministically from the request's submission index. The reported [`ServerTimings`] have no
 /// queue wait, a prefill equal to the configured TTFT, no cached tokens and worker 0.
 ///
