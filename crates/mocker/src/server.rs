@@ -3,6 +3,7 @@
 mod api_error;
 mod body;
 mod config;
+mod embeddings;
 mod error;
 mod faults;
 mod handler;

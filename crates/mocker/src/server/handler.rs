@@ -42,6 +42,21 @@ pub(crate) async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Resp
     };
     let method = req.method().clone();
     match (endpoint, path, &method) {
+        (None, "/v1/embeddings", &Method::POST) => {
+            match read_body(
+                req,
+                state.config.max_body_bytes,
+                state.config.body_read_timeout,
+            )
+            .await
+            {
+                Ok(body) => match super::embeddings::embeddings(&state, &body).await {
+                    Ok(json) => json_response(StatusCode::OK, json),
+                    Err(e) => error_response(&e),
+                },
+                Err(e) => error_response(&e),
+            }
+        }
         (Some(endpoint), _, &Method::POST) => {
             match generate(&state, endpoint, req, arrived).await {
                 Ok(response) => response,
@@ -63,7 +78,7 @@ pub(crate) async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Resp
             );
             r
         }
-        (Some(_), _, _) | (None, "/v1/models" | "/health" | "/metrics", _) => {
+        (Some(_), _, _) | (None, "/v1/models" | "/health" | "/metrics" | "/v1/embeddings", _) => {
             error_response(&ApiError::new(
                 StatusCode::METHOD_NOT_ALLOWED,
                 "invalid_request_error",
@@ -174,7 +189,8 @@ async fn generate(
         state.config.tokens_per_image,
     );
     let prompt_len = u32::try_from(prompt.len()).unwrap_or(u32::MAX);
-    if let Err(e) = check_context_length(state.max_model_len, endpoint, prompt_len, &parsed) {
+    check_prompt_length(state, prompt_field(endpoint), prompt_len)?;
+    if let Err(e) = check_max_tokens(state.max_model_len, endpoint, prompt_len, &parsed) {
         state
             .metrics
             .rejected_context_length
@@ -265,28 +281,49 @@ async fn generate(
     Ok(with_timings(response, &timings))
 }
 
-/// vLLM's context-length check: the prompt must fit in `limit` tokens, and so must the prompt
-/// plus an explicit `max_tokens`.
-fn check_context_length(
+/// The request field that holds the prompt.
+fn prompt_field(endpoint: Endpoint) -> &'static str {
+    match endpoint {
+        Endpoint::Chat => "messages",
+        Endpoint::Completion => "prompt",
+    }
+}
+
+/// The context-length check of a prompt alone (counted as a rejection when it fails).
+pub(crate) fn check_prompt_length(
+    state: &AppState,
+    what: &'static str,
+    prompt_len: u32,
+) -> Result<(), ApiError> {
+    let Some(limit) = state.max_model_len else {
+        return Ok(());
+    };
+    if prompt_len <= limit {
+        return Ok(());
+    }
+    state
+        .metrics
+        .rejected_context_length
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    Err(ApiError::invalid(
+        format!(
+            "This model's maximum context length is {limit} tokens. However, your request has \
+             {prompt_len} input tokens. Please reduce the length of the {what}."
+        ),
+        Some(what),
+    ))
+}
+
+/// vLLM's second context-length check: the prompt plus an explicit `max_tokens` must fit in
+/// `limit` tokens.
+fn check_max_tokens(
     limit: Option<u32>,
     endpoint: Endpoint,
     prompt_len: u32,
     req: &ParsedRequest,
 ) -> Result<(), ApiError> {
     let Some(limit) = limit else { return Ok(()) };
-    let (what, param) = match endpoint {
-        Endpoint::Chat => ("messages", "messages"),
-        Endpoint::Completion => ("prompt", "prompt"),
-    };
-    if prompt_len > limit {
-        return Err(ApiError::invalid(
-            format!(
-                "This model's maximum context length is {limit} tokens. However, your request \
-                 has {prompt_len} input tokens. Please reduce the length of the {what}."
-            ),
-            Some(param),
-        ));
-    }
+    let what = prompt_field(endpoint);
     if let Some(max) = req.max_tokens {
         let total = u64::from(prompt_len) + u64::from(max);
         if total > u64::from(limit) {

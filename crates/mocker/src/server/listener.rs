@@ -23,8 +23,8 @@ use crate::protocol::TokenSource;
 /// Starts the OpenAI-compatible server on the current tokio runtime and returns once it listens.
 ///
 /// Routes (HTTP/1.1, and HTTP/2 with prior knowledge): `POST /v1/chat/completions`,
-/// `POST /v1/completions`, `GET /v1/models`, `GET /health`, `GET /metrics` (Prometheus text with
-/// vLLM's names and a `model_name` label). Other paths get 404, other methods 405, malformed
+/// `POST /v1/completions`, `POST /v1/embeddings`, `GET /v1/models`, `GET /health`,
+/// `GET /metrics` (Prometheus text with vLLM's names and a `model_name` label). Other paths get 404, other methods 405, malformed
 /// bodies 400, all with an OpenAI error body `{"error":{"message","type","param","code"}}`.
 ///
 /// Requests: the prompt is the chat messages' texts (string contents and `text` parts) joined
@@ -48,6 +48,10 @@ use crate::protocol::TokenSource;
 /// (`x-servebench-cached-tokens`), `prompt_tokens` (`x-servebench-prompt-tokens`, also on
 /// streams), `worker_id` (`x-servebench-worker-id`). Every generation response also has
 /// `x-servebench-request-id`, equal to the body's `id`.
+///
+/// Embeddings: each input runs through the source as a prefill-only request (queued and timed
+/// like any other), then gets a deterministic unit vector of its token ids (`dimensions`, 1024
+/// by default; `encoding_format` `float` or `base64`); `usage.prompt_tokens` counts every input.
 ///
 /// Output text: each generated token is a word of the configured tokenizer (a token that decodes
 /// to a space and ASCII letters and re-encodes to itself, also when concatenated), so a client

@@ -78,6 +78,9 @@ const FIELDS: &[&str] = &[
     "ignore_eos",
     "nvext",
     "temperature",
+    "input",
+    "dimensions",
+    "encoding_format",
 ];
 
 /// An OpenAI-shaped body: a valid request with some fields replaced by arbitrary JSON.
@@ -88,6 +91,7 @@ fn openai_body() -> impl Strategy<Value = Vec<u8>> {
             "max_tokens": 8})
         ),
         Just(serde_json::json!({"prompt": "hi there", "max_tokens": 8, "stream": true})),
+        Just(serde_json::json!({"input": ["hi there", [1, 2]], "dimensions": 4})),
         Just(
             serde_json::json!({"messages": [{"role": "user", "content": [
             {"type": "text", "text": "look"},
@@ -146,6 +150,7 @@ fn request() -> impl Strategy<Value = RawRequest> {
             "/v1/chat/completions".to_owned(),
             "/v1/completions".to_owned(),
             "/v1/models".to_owned(),
+            "/v1/embeddings".to_owned(),
             "/health".to_owned(),
             "/metrics".to_owned(),
         ]),

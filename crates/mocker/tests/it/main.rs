@@ -7,6 +7,7 @@
 mod common;
 mod dead_worker;
 mod embedded;
+mod embeddings;
 mod errors;
 mod faults;
 mod fixed_timing;
