@@ -1,7 +1,8 @@
 //! A worker that dies does not leave a server that looks healthy: `/health` and new requests get
 //! 503, requests in flight end with an error (an SSE error event, or a 500 body).
 
-use std::sync::Arc;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -9,8 +10,36 @@ use servebench_mocker::{EngineConfig, EnginePool, EngineStats, PoolConfig, Token
 
 use crate::common::*;
 
+/// Log lines written by the process-wide tracing subscriber this test installs.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
 #[tokio::test]
 async fn a_panicked_worker_turns_the_server_unhealthy_and_fails_open_requests() {
+    // The worker logs from its own thread, so the subscriber must be the global one.
+    let log = Captured::default();
+    let writer = log.clone();
+    tracing_subscriber::fmt()
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .try_init()
+        .expect("no other test installs a global subscriber");
     let pool = Arc::new(
         EnginePool::start(&PoolConfig {
             engine: EngineConfig::default(),
@@ -98,6 +127,13 @@ async fn a_panicked_worker_turns_the_server_unhealthy_and_fails_open_requests() 
         assert_eq!(v["error"]["type"], "service_unavailable");
         assert_eq!(v["error"]["code"], 503);
     }
+    let text = log.text();
+    assert!(
+        text.contains("ERROR")
+            && text.contains("engine worker panicked")
+            && text.contains("injected fault: worker 0 was told to panic"),
+        "the cause is not in the log:\n{text}"
+    );
     let metrics = send(&server, "GET", "/metrics", None).await;
     let text = String::from_utf8(metrics.body()).unwrap();
     assert!(
