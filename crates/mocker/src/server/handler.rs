@@ -14,7 +14,7 @@ use super::body::{ResponseBody, SseStream, collect};
 use super::faults::FaultPlan;
 use super::prompt::prompt_tokens;
 use super::render::{Renderer, Timings};
-use super::request::{Endpoint, ParsedRequest, parse};
+use super::request::{Endpoint, ParsedRequest, Prompt, parse};
 use super::sampling::stop_length;
 use super::state::{AppState, InFlight, unix_now};
 use super::tracker::Tracker;
@@ -182,6 +182,17 @@ async fn generate(
             .rejected_unavailable
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         return Err(unavailable(&cause));
+    }
+    if let Prompt::Text { images, .. } = &parsed.prompt {
+        // Image placeholders alone may be past any limit: refuse before allocating them.
+        let image_tokens = images.len() as u64 * u64::from(state.config.tokens_per_image);
+        let Ok(image_tokens) = u32::try_from(image_tokens) else {
+            return Err(ApiError::invalid(
+                format!("the images of this request count {image_tokens} tokens, too many"),
+                Some(prompt_field(endpoint)),
+            ));
+        };
+        check_prompt_length(state, prompt_field(endpoint), image_tokens)?;
     }
     let prompt = prompt_tokens(
         &*state.tokenizer,

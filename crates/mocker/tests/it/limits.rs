@@ -162,3 +162,29 @@ async fn max_model_len_lowers_the_limit_and_may_not_exceed_the_cache() {
         "{message}"
     );
 }
+
+#[tokio::test]
+async fn image_tokens_past_the_limit_are_refused_before_they_are_built() {
+    let server = small_engine(ServerConfig {
+        tokens_per_image: u32::MAX / 2,
+        ..config()
+    })
+    .await;
+    let image = json!({"type": "image_url", "image_url": {"url": "data:x"}});
+    let body = json!({
+        "messages": [{"role": "user", "content": [image, image, image]}],
+        "max_tokens": 1,
+    });
+    let reply = post(&server, "/v1/chat/completions", &body).await;
+    assert_eq!(reply.status, 400);
+    assert_eq!(reply.json()["error"]["param"], "messages");
+    // One image of 2^31 tokens fits in u32 but not in the 1024-token cache.
+    let body = json!({
+        "messages": [{"role": "user", "content": [image]}],
+        "max_tokens": 1,
+    });
+    let reply = post(&server, "/v1/chat/completions", &body).await;
+    assert_eq!(reply.status, 400);
+    assert_eq!(send(&server, "GET", "/health", None).await.status, 200);
+    server.shutdown().await;
+}
