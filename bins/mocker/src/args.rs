@@ -31,7 +31,7 @@ pub(crate) struct Args {
         help_heading = "Server"
     )]
     pub(crate) tokenizer: TokenizerSpec,
-    /// Prompt tokens counted per image content part.
+    /// Prompt tokens counted per image content part (at most 1048576).
     #[arg(long, default_value_t = 576, help_heading = "Server")]
     pub(crate) tokens_per_image: u32,
     /// Output cap when a request sets no max_tokens / max_completion_tokens.
@@ -193,6 +193,7 @@ fn server_flag(field: &str) -> Option<&'static str> {
         "mean_output_tokens" => "--mean-output-tokens",
         "default_max_tokens" => "--default-max-tokens",
         "max_model_len" => "--max-model-len",
+        "tokens_per_image" => "--tokens-per-image",
         "faults.http_500_rate" => "--fault-500-rate",
         "faults.http_429_rate" => "--fault-429-rate",
         "faults.disconnect_rate" => "--fault-disconnect-rate",

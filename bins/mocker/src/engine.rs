@@ -359,6 +359,7 @@ mod tests {
             (&["--mean-output-tokens", "0.5"], "--mean-output-tokens"),
             (&["--default-max-tokens", "0"], "--default-max-tokens"),
             (&["--max-model-len", "0"], "--max-model-len"),
+            (&["--tokens-per-image", "2000000"], "--tokens-per-image"),
             (&["--max-model-len", "2000000"], "--max-model-len"),
         ] {
             let args = parse(&[&["--port", "0", "--speedup-ratio", "0"], flags].concat());

@@ -90,6 +90,15 @@ pub async fn spawn(
             });
         }
     }
+    if config.tokens_per_image > MAX_TOKENS_PER_IMAGE {
+        return Err(ServerError::Config {
+            field: "tokens_per_image",
+            reason: format!(
+                "must be at most {MAX_TOKENS_PER_IMAGE}, got {}",
+                config.tokens_per_image
+            ),
+        });
+    }
     if config.max_body_bytes == 0 {
         return Err(ServerError::Config {
             field: "max_body_bytes",
@@ -167,6 +176,9 @@ fn max_model_len(
         (None, cap) => Ok(cap),
     }
 }
+
+/// Largest `tokens_per_image` accepted (2^20; real vision encoders use hundreds to thousands).
+const MAX_TOKENS_PER_IMAGE: u32 = 1 << 20;
 
 /// A server started by [`spawn`].
 #[derive(Debug)]

@@ -166,19 +166,20 @@ async fn max_model_len_lowers_the_limit_and_may_not_exceed_the_cache() {
 #[tokio::test]
 async fn image_tokens_past_the_limit_are_refused_before_they_are_built() {
     let server = small_engine(ServerConfig {
-        tokens_per_image: u32::MAX / 2,
+        tokens_per_image: 1 << 20,
         ..config()
     })
     .await;
     let image = json!({"type": "image_url", "image_url": {"url": "data:x"}});
+    let images: Vec<_> = (0..5000).map(|_| image.clone()).collect();
     let body = json!({
-        "messages": [{"role": "user", "content": [image, image, image]}],
+        "messages": [{"role": "user", "content": images}],
         "max_tokens": 1,
     });
     let reply = post(&server, "/v1/chat/completions", &body).await;
-    assert_eq!(reply.status, 400);
+    assert_eq!(reply.status, 400, "5000 images of 2^20 tokens overflow u32");
     assert_eq!(reply.json()["error"]["param"], "messages");
-    // One image of 2^31 tokens fits in u32 but not in the 1024-token cache.
+    // One image of 2^20 tokens does not fit in the 1024-token cache.
     let body = json!({
         "messages": [{"role": "user", "content": [image]}],
         "max_tokens": 1,
