@@ -123,7 +123,7 @@ pub(crate) struct Args {
     /// polynomials.
     #[arg(long, help_heading = "Engine")]
     pub(crate) planner_profile_data: Option<PathBuf>,
-    /// Number of simulated workers behind the router (at least 1).
+    /// Number of simulated workers behind the router (1 to 1024, one thread each).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..), help_heading = "Engine")]
     pub(crate) num_workers: u32,
 

@@ -332,6 +332,7 @@ mod tests {
                 "--num-gpu-blocks-override",
             ),
             (&["--max-num-seqs", "0"], "--max-num-seqs"),
+            (&["--num-workers", "5000"], "--num-workers"),
         ] {
             let message = refusal(flags);
             assert!(

@@ -62,8 +62,8 @@ pub use simulated::{SimulatedServerError, spawn_simulated};
 
 // Engine settings.
 pub use simulator::{
-    BlockSize, EngineConfig, EngineError, MAX_SPEEDUP_RATIO, MIN_SPEEDUP_RATIO, PoolConfig,
-    PreemptionMode, RouterConfig, RouterMode, TimingModel,
+    BlockSize, EngineConfig, EngineError, MAX_SPEEDUP_RATIO, MAX_WORKERS, MIN_SPEEDUP_RATIO,
+    PoolConfig, PreemptionMode, RouterConfig, RouterMode, TimingModel,
 };
 
 // Token sources.

@@ -20,8 +20,8 @@ mod tests;
 
 pub use cluster::{ClusterEvent, VirtualCluster};
 pub use config::{
-    BlockSize, EngineConfig, MAX_SPEEDUP_RATIO, MIN_SPEEDUP_RATIO, PoolConfig, PreemptionMode,
-    RouterConfig, RouterMode, TimingModel,
+    BlockSize, EngineConfig, MAX_SPEEDUP_RATIO, MAX_WORKERS, MIN_SPEEDUP_RATIO, PoolConfig,
+    PreemptionMode, RouterConfig, RouterMode, TimingModel,
 };
 pub use engine::{Engine, StepOutput};
 pub use error::EngineError;

@@ -11,6 +11,9 @@ pub const MIN_SPEEDUP_RATIO: f64 = 1e-3;
 /// Largest speed-up ratio accepted.
 pub const MAX_SPEEDUP_RATIO: f64 = 1e6;
 
+/// Most workers in one pool (each is an OS thread).
+pub const MAX_WORKERS: u32 = 1024;
+
 /// Tokens per KV block: a validated, non-zero count shared by the engine, its hashing and the
 /// router.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -180,7 +183,7 @@ impl Default for RouterConfig {
 pub struct PoolConfig {
     /// Settings shared by every worker.
     pub engine: EngineConfig,
-    /// Number of workers (`--num-workers`, 1; at least 1).
+    /// Number of workers (`--num-workers`, 1; within `1..=`[`MAX_WORKERS`]).
     pub num_workers: u32,
     /// Routing between workers.
     pub router: RouterConfig,
@@ -267,8 +270,14 @@ impl PoolConfig {
     /// # Errors
     /// [`EngineError::Config`] for the first setting out of range.
     pub fn validate(&self) -> Result<(), EngineError> {
-        if self.num_workers == 0 {
-            return Err(config_error("num_workers", "must be at least 1".into()));
+        if !(1..=MAX_WORKERS).contains(&self.num_workers) {
+            return Err(config_error(
+                "num_workers",
+                format!(
+                    "must be within [1, {MAX_WORKERS}], got {}",
+                    self.num_workers
+                ),
+            ));
         }
         self.engine.validate()?;
         self.router.validate()
@@ -342,6 +351,11 @@ mod tests {
     fn zero_workers_and_bad_router_weights_are_refused() {
         let pool = PoolConfig::default();
         assert_eq!(pool.num_workers, 0);
+        assert_eq!(field_of(pool.validate()), "num_workers");
+        let pool = PoolConfig {
+            num_workers: MAX_WORKERS + 1,
+            ..PoolConfig::default()
+        };
         assert_eq!(field_of(pool.validate()), "num_workers");
         for bad in [-0.5, f64::NAN, f64::INFINITY] {
             let router = RouterConfig {

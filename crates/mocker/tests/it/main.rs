@@ -5,6 +5,7 @@
 )]
 
 mod common;
+mod config_values;
 mod dead_worker;
 mod embedded;
 mod embeddings;
