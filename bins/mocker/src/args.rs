@@ -59,8 +59,9 @@ pub(crate) struct Args {
     /// Largest accepted request body in bytes; larger ones get HTTP 413.
     #[arg(long, default_value_t = 64 << 20, value_parser = clap::value_parser!(u64).range(1..), help_heading = "Server")]
     pub(crate) max_body_bytes: u64,
-    /// Seconds a client may take to send a request's headers; then the connection is closed.
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..), help_heading = "Server")]
+    /// Seconds a client may take to send a request's headers, also the longest a keep-alive
+    /// connection may sit idle; then the connection is closed.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..), help_heading = "Server")]
     pub(crate) header_read_timeout_secs: u64,
     /// Seconds a client may take to send a request's body; then it gets HTTP 408 and the
     /// connection is closed.

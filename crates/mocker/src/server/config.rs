@@ -39,8 +39,10 @@ pub struct ServerConfig {
     pub max_model_len: Option<u32>,
     /// Largest accepted request body (64 MiB, room for base64 images); larger ones get 413.
     pub max_body_bytes: usize,
-    /// How long a client may take to send a request's headers (10 s); then the connection is
-    /// closed without a response.
+    /// How long a client may take to send a request's headers (60 s), counted from when the
+    /// connection starts waiting for them, so it also closes a keep-alive connection left idle
+    /// that long (as uvicorn's keep-alive timeout does for vLLM); then the connection is closed
+    /// without a response.
     pub header_read_timeout: Duration,
     /// How long a client may take to send a request's body once its headers arrived (30 s);
     /// then it gets 408 and the connection is closed.
@@ -63,7 +65,7 @@ impl Default for ServerConfig {
             faults: FaultConfig::default(),
             max_model_len: None,
             max_body_bytes: 64 << 20,
-            header_read_timeout: Duration::from_secs(10),
+            header_read_timeout: Duration::from_secs(60),
             body_read_timeout: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(5),
         }
