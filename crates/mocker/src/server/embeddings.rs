@@ -8,7 +8,7 @@ use http::StatusCode;
 use serde_json::{Map, Value};
 
 use super::api_error::ApiError;
-use super::handler::check_prompt_length;
+use super::handler::{check_prompt_length, refuse_if_failed};
 use super::json;
 use super::state::{AppState, unix_now};
 use crate::protocol::{GenerateEvent, GenerateRequest};
@@ -190,13 +190,7 @@ pub(crate) async fn embeddings(state: &Arc<AppState>, body: &[u8]) -> Result<Vec
         check_prompt_length(state, "input", len)?;
         prompts.push(tokens);
     }
-    if let Some(cause) = state.source.failure() {
-        return Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "service_unavailable",
-            format!("the engine is not running: {cause}"),
-        ));
-    }
+    refuse_if_failed(state)?;
     // Submit every input at once (they batch in the engine), then wait for each prefill.
     let receivers: Vec<_> = prompts
         .iter()

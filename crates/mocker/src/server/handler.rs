@@ -93,6 +93,20 @@ pub(crate) async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Resp
     }
 }
 
+/// 503 (counted) once the token source has failed.
+pub(crate) fn refuse_if_failed(state: &AppState) -> Result<(), ApiError> {
+    match state.source.failure() {
+        None => Ok(()),
+        Some(cause) => {
+            state
+                .metrics
+                .rejected_unavailable
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            Err(unavailable(&cause))
+        }
+    }
+}
+
 /// The 503 of a server whose token source has failed.
 fn unavailable(cause: &str) -> ApiError {
     ApiError::new(
@@ -176,13 +190,7 @@ async fn generate(
     )
     .await?;
     let parsed = parse(endpoint, &body)?;
-    if let Some(cause) = state.source.failure() {
-        state
-            .metrics
-            .rejected_unavailable
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        return Err(unavailable(&cause));
-    }
+    refuse_if_failed(state)?;
     if let Prompt::Text { images, .. } = &parsed.prompt {
         // Image placeholders alone may be past any limit: refuse before allocating them.
         let image_tokens = images.len() as u64 * u64::from(state.config.tokens_per_image);
