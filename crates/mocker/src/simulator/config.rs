@@ -179,7 +179,7 @@ impl Default for RouterConfig {
 }
 
 /// Several engines behind a router.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PoolConfig {
     /// Settings shared by every worker.
     pub engine: EngineConfig,
@@ -187,6 +187,17 @@ pub struct PoolConfig {
     pub num_workers: u32,
     /// Routing between workers.
     pub router: RouterConfig,
+}
+
+impl Default for PoolConfig {
+    /// One worker with the default engine and router.
+    fn default() -> Self {
+        Self {
+            engine: EngineConfig::default(),
+            num_workers: 1,
+            router: RouterConfig::default(),
+        }
+    }
 }
 
 /// A number as a user wrote it: plain, or in exponent form when tiny or huge (`1e-300`).
@@ -349,8 +360,11 @@ mod tests {
 
     #[test]
     fn zero_workers_and_bad_router_weights_are_refused() {
-        let pool = PoolConfig::default();
-        assert_eq!(pool.num_workers, 0);
+        assert_eq!(PoolConfig::default().num_workers, 1);
+        let pool = PoolConfig {
+            num_workers: 0,
+            ..PoolConfig::default()
+        };
         assert_eq!(field_of(pool.validate()), "num_workers");
         let pool = PoolConfig {
             num_workers: MAX_WORKERS + 1,
