@@ -8,9 +8,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use servebench_trace_formats::{
-    BurstGptConversion, BurstGptConvertOptions, ConversionReport, ConvertProgress, ErrorPolicy,
-    ReadOptions, convert_burstgpt,
+use servebench_trace_formats::{ErrorPolicy, ReadOptions};
+use servebench_workload::{
+    BurstGptConversion, BurstGptConvertOptions, ConversionReport, ConvertProgress, convert_burstgpt,
 };
 
 /// Convert a BurstGPT CSV (Timestamp,Model,Request tokens,Response tokens,Total tokens,Log Type)

@@ -6,11 +6,11 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use servebench_trace_formats::analyze::{SummaryStats, render_stats_table};
-use servebench_trace_formats::synthesize::{
+use servebench_workload::analyze::{SummaryStats, render_stats_table};
+use servebench_workload::synthesize::{
     DEFAULT_SEED, OutputNameParts, default_output_path, write_synthetic_jsonl,
 };
-use servebench_trace_formats::{RequestFilters, Synthesizer, SynthesizerConfig};
+use servebench_workload::{RequestFilters, Synthesizer, SynthesizerConfig};
 
 use crate::input::read_mooncake_jsonl;
 use crate::progress;
@@ -95,11 +95,10 @@ pub(crate) fn run(args: &SynthesizeArgs) -> Result<()> {
     let mut synthesizer = Synthesizer::learn(&trace.records, config).map_err(|err| {
         // Library errors name 0-based rows; point at the file line instead.
         let located = match &err {
-            servebench_trace_formats::synthesize::SynthesizeError::BlockMismatch {
-                first_row,
-                ..
+            servebench_workload::synthesize::SynthesizeError::BlockMismatch {
+                first_row, ..
             }
-            | servebench_trace_formats::synthesize::SynthesizeError::MissingTimestamp {
+            | servebench_workload::synthesize::SynthesizeError::MissingTimestamp {
                 row: first_row,
             } => format!(" (row {first_row} is line {})", trace.line_of(*first_row)),
             _ => String::new(),
@@ -140,7 +139,7 @@ pub(crate) fn run(args: &SynthesizeArgs) -> Result<()> {
     writeln!(out, "synthesized {} requests", requests.len())?;
 
     writeln!(out, "\n###### Synthesized Statistics ######")?;
-    let column = |f: &dyn Fn(&servebench_trace_formats::SyntheticRequest) -> f64| {
+    let column = |f: &dyn Fn(&servebench_workload::SyntheticRequest) -> f64| {
         let values: Vec<f64> = requests.iter().map(f).collect();
         SummaryStats::from_values(&values)
     };

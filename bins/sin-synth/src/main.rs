@@ -12,7 +12,8 @@ use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use servebench_trace_formats::{DefaultedFloats, JsonStyle, MooncakeWriter, SinSynthConfig};
+use servebench_trace_formats::{JsonStyle, MooncakeWriter};
+use servebench_workload::{DefaultedFloats, SinSynthConfig};
 
 /// Generate a Mooncake trace (JSONL) whose request rate and ISL/OSL mix follow sine waves.
 ///

@@ -208,7 +208,7 @@ impl<R: Read> AzureReader<R> {
     }
 
     /// Turns the time-order check on whatever the options said.
-    pub(crate) fn force_monotonic(&mut self) {
+    pub fn force_monotonic(&mut self) {
         self.rows.options.monotonic_timestamps = true;
     }
 

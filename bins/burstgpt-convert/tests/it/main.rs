@@ -69,7 +69,7 @@ fn default_output_path_and_the_original_statistics() {
 fn output_is_byte_identical_to_the_python_restatement() {
     let script = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../crates/trace-formats/tests/it/reference_convert.py"
+        "/../../crates/workload/tests/it/reference_convert.py"
     );
     let dir = tempfile::tempdir().expect("tempdir");
     let mut csv =

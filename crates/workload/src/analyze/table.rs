@@ -3,6 +3,8 @@
 //! The "pretty" format turns number parsing off, so `floatfmt` is ignored and every cell is the
 //! Python `str()` of a float64; every column is centred, with odd padding going to the right.
 
+use servebench_trace_formats::python_float_repr as format_python_float;
+
 use super::stats::{STATS_COLUMNS, SummaryStats};
 
 /// Renders rows of statistics (`(metric name, stats)`; `None` prints `nan` cells) as a
@@ -68,79 +70,9 @@ fn center(s: &str, width: usize) -> String {
     format!("{}{s}{}", " ".repeat(left), " ".repeat(pad - left))
 }
 
-/// Python's `repr(float)` (also numpy float64's `str`): the shortest digits that round-trip, in
-/// fixed notation when the decimal exponent is in `-4..16` (always with a `.0` or fraction),
-/// otherwise scientific with a signed, at least two-digit exponent (`1e-05`, `1.5e+16`).
-pub fn format_python_float(x: f64) -> String {
-    if x.is_nan() {
-        return "nan".to_owned();
-    }
-    if x.is_infinite() {
-        return if x > 0.0 { "inf" } else { "-inf" }.to_owned();
-    }
-    // Rust's `{:e}` gives the same shortest round-trip digits: "-1.2345e3", "5e-7", "0e0".
-    let sci = format!("{x:e}");
-    let (mantissa, exponent) = sci.split_once('e').unwrap_or((sci.as_str(), "0"));
-    let exponent: i32 = exponent.parse().unwrap_or(0);
-    let (sign, mantissa) = match mantissa.strip_prefix('-') {
-        Some(rest) => ("-", rest),
-        None => ("", mantissa),
-    };
-    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
-    if !(-4..16).contains(&exponent) {
-        let (first, rest) = digits.split_at(1);
-        let fraction = if rest.is_empty() {
-            String::new()
-        } else {
-            format!(".{rest}")
-        };
-        let exp_sign = if exponent < 0 { '-' } else { '+' };
-        return format!("{sign}{first}{fraction}e{exp_sign}{:02}", exponent.abs());
-    }
-    let point = exponent + 1; // digits before the decimal point
-    if point <= 0 {
-        let zeros = "0".repeat(point.unsigned_abs() as usize);
-        return format!("{sign}0.{zeros}{digits}");
-    }
-    let point = point as usize;
-    if digits.len() <= point {
-        let zeros = "0".repeat(point - digits.len());
-        format!("{sign}{digits}{zeros}.0")
-    } else {
-        let (int_part, frac_part) = digits.split_at(point);
-        format!("{sign}{int_part}.{frac_part}")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn floats_print_like_python_repr() {
-        // Expected strings are what CPython's repr() prints for these literals.
-        let cases = [
-            (891.0, "891.0"),
-            (0.0, "0.0"),
-            (-0.0, "-0.0"),
-            (0.25, "0.25"),
-            (12035.232067159837, "12035.232067159837"),
-            (0.0001, "0.0001"),
-            (0.00001, "1e-05"),
-            (0.000012345, "1.2345e-05"),
-            (1e16, "1e+16"),
-            (1.5e16, "1.5e+16"),
-            (9999999999999998.0, "9999999999999998.0"),
-            (123456.0, "123456.0"),
-            (-3.5, "-3.5"),
-            (1.0 / 3.0, "0.3333333333333333"),
-            (f64::NAN, "nan"),
-            (f64::NEG_INFINITY, "-inf"),
-        ];
-        for (x, want) in cases {
-            assert_eq!(format_python_float(x), want, "formatting {x:e}");
-        }
-    }
 
     #[test]
     fn table_matches_tabulate_pretty_layout() {

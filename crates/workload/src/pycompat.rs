@@ -1,3 +1,6 @@
+//! Everything here imitates Python's runtime (the float repr and `json.dumps` text that trace
+//! files need live in `servebench_trace_formats`, as part of the formats).
+//!
 //! Python's `random` module generator, bit for bit: MT19937 seeded the way CPython's
 //! `random.seed(int)` seeds it, `getrandbits(k)`, and `randint`/`randrange` by rejection sampling.
 //!
@@ -12,7 +15,7 @@
 //! full-array twist, so outputs are identical while a freshly seeded generator that is asked for
 //! few numbers never twists the whole array. [`seed_lanes`] seeds several generators at once
 //! (independent chains interleaved for instruction-level parallelism; compiled for AVX2 and
-//! chosen at run time when the CPU has it, see `pyrandom/avx2.rs`), and
+//! chosen at run time when the CPU has it, see `pycompat/avx2.rs`), and
 //! [`LaneRandoms::seed_with_outputs`] also twists the first outputs of all lanes side by side.
 
 #[cfg(target_arch = "x86_64")]

@@ -4,17 +4,16 @@
 //! theoretical prefix-cache hit rate of an infinite cache filled in file order; then it
 //! summarises each metric with [`SummaryStats`].
 
-pub(crate) mod fxhash;
 mod stats;
 mod table;
 
 use serde::Serialize;
 
-use crate::MooncakeRecord;
-use fxhash::{FxHashMap, FxHashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
+use servebench_trace_formats::MooncakeRecord;
 
 pub use stats::{STATS_COLUMNS, SummaryStats, percentile_linear};
-pub use table::{format_python_float, render_stats_table};
+pub use table::render_stats_table;
 
 /// Metric names (table row labels) in Dynamo's order.
 pub const ANALYSIS_METRICS: [&str; 5] = [

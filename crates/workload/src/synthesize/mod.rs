@@ -18,7 +18,7 @@ mod tree;
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 
-use crate::{MooncakeRecord, RollingHasher};
+use servebench_trace_formats::{MooncakeRecord, RollingHasher};
 
 pub use error::SynthesizeError;
 pub use output::{

@@ -4,7 +4,7 @@
 //! `num_prompt` rows, renumber the kept rows 0..n−1, divide timestamps by `speed_ratio` (when it is
 //! not 1), shift so the earliest kept timestamp is 0. Row `idx` becomes
 //! `{"timestamp": int(ts·1000), "input_length": Request tokens, "output_length": Response tokens,
-//! "hash_ids": ...}` where the hash ids are the chained ids (one rolling hasher, as [`crate::RollingHasher`], for the
+//! "hash_ids": ...}` where the hash ids are the chained ids (one rolling hasher, as [`servebench_trace_formats::RollingHasher`], for the
 //! whole file) of `ceil(input_length / block_size)` blocks, each `random.randint(0, num_hash_blocks)`
 //! drawn after `random.seed(idx)` with Python's own generator ([`PyRandom`]). Output lines are
 //! compact JSON, as pandas' `to_json(orient="records", lines=True)` writes them, so the output is
@@ -17,7 +17,7 @@
 //! larger selection is read from the file a second time instead, so memory stays bounded: the
 //! row buffer, plus the block-id table (about 8 bytes per distinct block id, as before).
 //! Where the original would crash or silently misbehave this converter reports instead:
-//! malformed rows (named by line and column) follow the [`crate::ErrorPolicy`], and negative
+//! malformed rows (named by line and column) follow the [`servebench_trace_formats::ErrorPolicy`], and negative
 //! counts or timestamps are malformed.
 
 use std::collections::VecDeque;
@@ -27,13 +27,13 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::burstgpt::BurstGptReader;
-use crate::convert::block_hasher::BlockHasher;
 use crate::convert::draws::{CHUNK, DrawPool, Drawn};
 use crate::convert::kept_rows::{KeptRow, KeptRows, Selection};
 use crate::convert::line_stage::LineStage;
 use crate::convert::stats::TraceStats;
-use crate::error::{Error, ReadOptions, ReadReport};
+use servebench_trace_formats::BlockHasher;
+use servebench_trace_formats::BurstGptReader;
+use servebench_trace_formats::{Error, ReadOptions, ReadReport};
 
 /// Options of [`convert_burstgpt`], with the original's defaults.
 #[derive(Debug, Clone, PartialEq)]
@@ -157,7 +157,7 @@ pub struct ConvertProgress {
 /// `BufWriter`). `progress` is called every few thousand rows.
 ///
 /// The output is byte-identical to Dynamo's `burstgpt_loadgen/convert.py` for the same input and
-/// options: hash blocks come from [`crate::PyRandom`], a bit-exact port of CPython's
+/// options: hash blocks come from [`crate::pycompat::PyRandom`], a bit-exact port of CPython's
 /// `random.seed(int)`/`randint`, and lines are compact JSON as pandas writes them. Unlike the
 /// original, malformed rows (and negative numbers) are reported by line and column, per
 /// `options.read`, instead of crashing or passing through.

@@ -2,7 +2,7 @@
 //! pruning of once-visited nodes, prefix-length relabelling and transition CDFs.
 //!
 //! Node index 0 is Dynamo's super-root `-1`; node index `i + 1` is hash id `i`. Ids come from a
-//! fresh [`crate::RollingHasher`], so they are dense and a contracted chain's ids are
+//! fresh [`servebench_trace_formats::RollingHasher`], so they are dense and a contracted chain's ids are
 //! consecutive (its nodes are first created, in order, by the same row).
 
 use super::error::SynthesizeError;

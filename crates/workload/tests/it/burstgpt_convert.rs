@@ -3,10 +3,8 @@
 
 use std::path::Path;
 
-use servebench_trace_formats::{
-    BurstGptConvertOptions, MooncakeReader, MooncakeRecord, PyRandom, ReadOptions, RollingHasher,
-    convert_burstgpt,
-};
+use servebench_trace_formats::{MooncakeReader, MooncakeRecord, ReadOptions, RollingHasher};
+use servebench_workload::{BurstGptConvertOptions, PyRandom, convert_burstgpt};
 
 use crate::python::run_python_file;
 

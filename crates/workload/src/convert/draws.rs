@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::sync::mpsc;
 use std::thread;
 
-use crate::pyrandom::{LANES, LaneRandoms, PyRandom};
+use crate::pycompat::{LANES, LaneRandoms, PyRandom};
 
 /// Rows per job.
 pub(crate) const CHUNK: usize = 2048;

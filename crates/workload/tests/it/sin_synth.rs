@@ -3,9 +3,9 @@
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use servebench_trace_formats::{
-    JsonStyle, MooncakeReader, MooncakeRecord, MooncakeWriter, ReadOptions, SinSynthConfig,
-    sine_value,
+    JsonStyle, MooncakeReader, MooncakeRecord, MooncakeWriter, ReadOptions,
 };
+use servebench_workload::{SinSynthConfig, sine_value};
 
 fn generate(cfg: &SinSynthConfig, seed: u64) -> (Vec<u8>, Vec<u64>) {
     let mut w = MooncakeWriter::new(Vec::new(), "mem", JsonStyle::Python);

@@ -6,8 +6,8 @@ use std::io::Write;
 use std::sync::mpsc;
 use std::thread;
 
-use crate::error::Error;
-use crate::mooncake::{JsonStyle, MooncakeRecord, format_mooncake_line};
+use servebench_trace_formats::Error;
+use servebench_trace_formats::{JsonStyle, MooncakeRecord, format_mooncake_line};
 
 /// Converted rows of one chunk: `(timestamp ms, input length, output length)`, the number of
 /// hash ids of each row, and all their hash ids, row after row.

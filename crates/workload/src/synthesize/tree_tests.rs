@@ -12,7 +12,7 @@
 //! Super-root S (-1) is visited by all 7 rows.
 
 use super::*;
-use crate::RollingHasher;
+use servebench_trace_formats::RollingHasher;
 
 fn raw_rows() -> Vec<Vec<u64>> {
     vec![

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::analyze::format_python_float;
+use servebench_trace_formats::python_float_repr as format_python_float;
 
 /// One synthesized request; serialized with Dynamo's keys in Dynamo's order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

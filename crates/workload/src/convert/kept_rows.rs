@@ -5,8 +5,8 @@
 use std::fs::File;
 use std::io::BufReader;
 
-use crate::burstgpt::BurstGptReader;
-use crate::error::Error;
+use servebench_trace_formats::BurstGptReader;
+use servebench_trace_formats::Error;
 
 /// One kept row: `(Timestamp as read, Request tokens, Response tokens)`; 24 bytes.
 pub(crate) type KeptRow = (f64, u64, u64);

@@ -1,4 +1,4 @@
-//! Chained block ids for `u64` blocks, equal to [`crate::RollingHasher`]`<u64>`'s ids (first-seen
+//! Chained block ids for `u64` blocks, equal to [`super::RollingHasher`]`<u64>`'s ids (first-seen
 //! ordinal of `(parent id, block)`), built for converters that hash millions of mostly new blocks.
 //!
 //! Once a sequence reaches a new id, every later block of it is new too, and each new node's
@@ -103,8 +103,8 @@ impl NodeTable {
     }
 }
 
-/// Chained ids of `u64` block sequences.
-pub(crate) struct BlockHasher {
+/// Chained ids of `u64` block sequences: the ids of [`super::RollingHasher`]`<u64>`, faster.
+pub struct BlockHasher {
     /// `roots[b]`: id of the root node of block `b` (`NO_CHILD`: not seen yet).
     roots: Vec<u64>,
     /// Nodes not stored in `roots` or `chain_child`.
@@ -122,7 +122,7 @@ impl Default for BlockHasher {
 impl BlockHasher {
     /// A hasher with room for about `ids` ids and `branches` table entries before it grows,
     /// finding the roots of blocks below `root_values` (capped at 2^22) in a dense array.
-    pub(crate) fn with_capacity(ids: usize, branches: usize, root_values: u64) -> Self {
+    pub fn with_capacity(ids: usize, branches: usize, root_values: u64) -> Self {
         Self {
             roots: vec![NO_CHILD; root_values.min(MAX_DENSE_ROOTS) as usize],
             table: NodeTable::with_capacity(branches),
@@ -131,7 +131,7 @@ impl BlockHasher {
     }
 
     /// Appends the chained ids of `blocks` to `out`.
-    pub(crate) fn hash_into(&mut self, blocks: &[u64], out: &mut Vec<u64>) {
+    pub fn hash_into(&mut self, blocks: &[u64], out: &mut Vec<u64>) {
         let mut parent = None;
         for &block in blocks {
             let id = self.id_of(parent, block);
@@ -143,7 +143,7 @@ impl BlockHasher {
     /// Reads, without changing anything, the memory that hashing these sequences will touch
     /// first (the root's chain entry and the table slot of the second block), so that the cache
     /// misses of many sequences overlap. Returns a value only to keep the reads.
-    pub(crate) fn warm<'a>(&self, sequences: impl Iterator<Item = &'a [u64]>) -> u64 {
+    pub fn warm<'a>(&self, sequences: impl Iterator<Item = &'a [u64]>) -> u64 {
         let mut acc = 0u64;
         for seq in sequences {
             let (Some(&first), Some(&second)) = (seq.first(), seq.get(1)) else {
@@ -207,9 +207,13 @@ impl BlockHasher {
     }
 
     /// Number of ids assigned.
-    #[cfg(test)]
-    pub(crate) fn len(&self) -> u64 {
+    pub fn len(&self) -> u64 {
         self.chain_child.len() as u64
+    }
+
+    /// True when no id has been assigned.
+    pub fn is_empty(&self) -> bool {
+        self.chain_child.is_empty()
     }
 }
 
@@ -217,8 +221,8 @@ impl BlockHasher {
 mod tests {
     use proptest::prelude::*;
 
+    use super::super::RollingHasher;
     use super::*;
-    use crate::RollingHasher;
 
     proptest! {
         #[test]

@@ -6,7 +6,7 @@
 //! rate_max, rate_period) · (t_e − t))` (rate taken at the interval start), and request `k` of
 //! `n` is placed at `t + (t_e − t)·k/n`. Each request takes `(isl1, osl1)` with probability
 //! `f(t_req; ratio_min, ratio_max, ratio_period)`, else `(isl2, osl2)`. Its hash ids are the
-//! chained ids (one rolling hasher, as [`crate::RollingHasher`], for the whole file) of
+//! chained ids (one rolling hasher, as [`servebench_trace_formats::RollingHasher`], for the whole file) of
 //! `ceil(isl / block_size)` blocks whose values are uniform in `0..total_blocks`. Timestamps are
 //! `int(t_req · 1000)` ms.
 //!
@@ -19,10 +19,10 @@ use std::io::Write;
 use rand::{Rng, RngExt};
 use rand_distr::{Distribution, Poisson};
 
-use crate::convert::block_hasher::BlockHasher;
-use crate::error::Error;
-use crate::mooncake::{MooncakeRecord, MooncakeWriter};
-use crate::pytext::python_number_text;
+use servebench_trace_formats::BlockHasher;
+use servebench_trace_formats::Error;
+use servebench_trace_formats::python_number_text;
+use servebench_trace_formats::{MooncakeRecord, MooncakeWriter};
 
 /// Parameters of the sine synthesizer; [`Default`] gives the original's defaults.
 #[derive(Debug, Clone, PartialEq)]

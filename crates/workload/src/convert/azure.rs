@@ -9,11 +9,11 @@
 
 use std::io::{Read, Write};
 
-use crate::azure::AzureReader;
-use crate::convert::block_hasher::BlockHasher;
-use crate::error::{Error, ReadReport};
-use crate::mooncake::{MooncakeRecord, MooncakeWriter};
-use crate::pyrandom::PyRandom;
+use crate::pycompat::PyRandom;
+use servebench_trace_formats::AzureReader;
+use servebench_trace_formats::BlockHasher;
+use servebench_trace_formats::{Error, ReadReport};
+use servebench_trace_formats::{MooncakeRecord, MooncakeWriter};
 
 /// Options of [`convert_azure`].
 #[derive(Debug, Clone, PartialEq)]
@@ -47,7 +47,7 @@ pub struct AzureConversion {
     pub read_report: ReadReport,
 }
 
-/// Converts every row of `reader` (whose [`crate::ReadOptions`] decide what happens to malformed
+/// Converts every row of `reader` (whose [`servebench_trace_formats::ReadOptions`] decide what happens to malformed
 /// rows; time order is always enforced) into `writer`.
 pub fn convert_azure<R: Read, W: Write>(
     mut reader: AzureReader<R>,
