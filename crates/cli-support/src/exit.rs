@@ -33,7 +33,7 @@ pub const OUTPUT_FAILED: u8 = 5;
 pub const INTERRUPTED: u8 = 130;
 
 /// An error with the exit status it should end the process with. Displays as the wrapped error
-/// (also its `{:#}` chain), so attaching a status changes no message.
+/// and hands on its sources, so attaching a status changes no message (also under `{:#}`).
 pub struct Failure {
     status: u8,
     error: anyhow::Error,
@@ -62,15 +62,16 @@ impl fmt::Debug for Failure {
 
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if f.alternate() {
-            write!(f, "{:#}", self.error)
-        } else {
-            write!(f, "{}", self.error)
-        }
+        // Only the outermost message: the causes follow through `source`.
+        write!(f, "{}", self.error)
     }
 }
 
-impl std::error::Error for Failure {}
+impl std::error::Error for Failure {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.error.source()
+    }
+}
 
 /// Attaches an exit status to the error of a `Result`.
 pub trait WithStatus<T> {
@@ -134,9 +135,11 @@ mod tests {
     fn alternate_display_keeps_the_inner_chain() {
         let inner = anyhow!("root cause").context("outer");
         let failure = Failure::new(OUTPUT_FAILED, inner);
-        assert_eq!(format!("{failure:#}"), "outer: root cause");
-        assert_eq!(format!("{failure}"), "outer");
         assert_eq!(failure.status(), OUTPUT_FAILED);
+        assert_eq!(format!("{failure}"), "outer");
+        let error = anyhow::Error::from(failure).context("top");
+        assert_eq!(format!("{error:#}"), "top: outer: root cause");
+        assert_eq!(status_of(&error), OUTPUT_FAILED);
     }
 
     #[test]

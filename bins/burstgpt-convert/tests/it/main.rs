@@ -3,14 +3,16 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-const CSV: &str = "Timestamp,Model,Request tokens,Response tokens,Total tokens,Log Type
+mod safety;
+
+pub(crate) const CSV: &str = "Timestamp,Model,Request tokens,Response tokens,Total tokens,Log Type
 5,ChatGPT,472,18,490,Conversation log
 45,ChatGPT,1087,230,1317,Conversation log
 118,GPT-4,417,276,693,Conversation log
 130,GPT-4,10,0,10,API log
 ";
 
-fn convert(dir: &Path, args: &[&str]) -> Output {
+pub(crate) fn convert(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_burstgpt-convert"))
         .current_dir(dir)
         .args(args)
