@@ -253,6 +253,45 @@ pub fn write_file(path: &Path, inputs: &[&Path], bytes: &[u8]) -> Result<(), Out
     out.commit()
 }
 
+/// The default cap on the rows a generating tool writes (`--max-rows`).
+pub const DEFAULT_MAX_ROWS: u64 = 50_000_000;
+
+/// The `--max-rows` flag of tools that generate rows; flatten with `#[command(flatten)]`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct MaxRowsArg {
+    /// Refuse to start when the flags ask for more rows than this (estimated before writing).
+    #[arg(long, default_value_t = DEFAULT_MAX_ROWS)]
+    pub max_rows: u64,
+}
+
+/// The flags ask for more rows than `--max-rows` allows.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "refusing to write about {estimate:.0} rows (estimated from {flags}), more than --max-rows \
+     {max_rows}; lower {flags}, or raise --max-rows if that many rows are wanted"
+)]
+pub struct TooManyRows {
+    /// The estimate.
+    pub estimate: f64,
+    /// The cap.
+    pub max_rows: u64,
+    /// The flags the estimate comes from, e.g. `--request-rate-max × --time-duration`.
+    pub flags: &'static str,
+}
+
+/// Refuses an estimate above `max_rows` (and one that is not a number).
+pub fn check_rows(estimate: f64, max_rows: u64, flags: &'static str) -> Result<(), TooManyRows> {
+    if estimate <= max_rows as f64 {
+        Ok(())
+    } else {
+        Err(TooManyRows {
+            estimate,
+            max_rows,
+            flags,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -274,6 +313,19 @@ mod tests {
             .collect();
         names.sort();
         names
+    }
+
+    #[test]
+    fn row_cap_refuses_above_and_names_the_flags() {
+        assert!(check_rows(50.0, 50, "--n").is_ok());
+        let err = check_rows(51.0, 50, "--n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "refusing to write about 51 rows (estimated from --n), more than --max-rows 50; \
+             lower --n, or raise --max-rows if that many rows are wanted"
+        );
+        assert!(check_rows(f64::NAN, 50, "--n").is_err());
+        assert!(check_rows(f64::INFINITY, 50, "--n").is_err());
     }
 
     #[test]

@@ -140,6 +140,27 @@ impl SinSynthConfig {
                 ))
             }
         };
+        for (name, v) in [
+            ("isl1", self.isl1),
+            ("osl1", self.osl1),
+            ("isl2", self.isl2),
+            ("osl2", self.osl2),
+        ] {
+            if v == 0 {
+                return Err(Error::invalid_option(name, "must be at least 1"));
+            }
+        }
+        for (name, v) in [
+            ("isl_osl_ratio_min", self.isl_osl_ratio_min),
+            ("isl_osl_ratio_max", self.isl_osl_ratio_max),
+        ] {
+            if !(0.0..=1.0).contains(&v) {
+                return Err(Error::invalid_option(
+                    name,
+                    format!("is a probability: must be between 0 and 1, got {v}"),
+                ));
+            }
+        }
         if self.block_size == 0 {
             return Err(Error::invalid_option("block_size", "must be at least 1"));
         }
@@ -165,7 +186,22 @@ impl SinSynthConfig {
                 ));
             }
         }
+        if self.request_rate_min > self.request_rate_max {
+            return Err(Error::invalid_option(
+                "request_rate_min",
+                format!(
+                    "must not exceed `request_rate_max` ({} > {})",
+                    self.request_rate_min, self.request_rate_max
+                ),
+            ));
+        }
         Ok(())
+    }
+
+    /// An upper estimate of the rows [`Self::generate`] writes: the crest rate over the whole
+    /// duration (the Poisson counts average the sine's mean, below this).
+    pub fn row_estimate(&self) -> f64 {
+        self.request_rate_max.max(self.request_rate_min) * self.time_duration as f64
     }
 
     /// The original's default file name,
@@ -273,6 +309,49 @@ mod tests {
             cfg.output_file_name(DefaultedFloats::default()),
             "sin_b512_t100_rr5.0-10.0-10.0_io1002000-5000100-0.2-0.8-10.0.jsonl"
         );
+    }
+
+    #[test]
+    fn impossible_values_are_refused_by_setting_name() {
+        let refused = |edit: fn(&mut SinSynthConfig)| {
+            let mut cfg = SinSynthConfig::default();
+            edit(&mut cfg);
+            match cfg.validate() {
+                Err(Error::InvalidOption { name, .. }) => name,
+                other => panic!("expected a refusal, got {other:?}"),
+            }
+        };
+        assert_eq!(refused(|c| c.isl_osl_ratio_max = 1.5), "isl_osl_ratio_max");
+        assert_eq!(refused(|c| c.isl_osl_ratio_min = -0.1), "isl_osl_ratio_min");
+        assert_eq!(refused(|c| c.isl1 = 0), "isl1");
+        assert_eq!(refused(|c| c.osl1 = 0), "osl1");
+        assert_eq!(refused(|c| c.isl2 = 0), "isl2");
+        assert_eq!(refused(|c| c.osl2 = 0), "osl2");
+        assert_eq!(
+            refused(|c| {
+                c.request_rate_min = 8.0;
+                c.request_rate_max = 5.0;
+            }),
+            "request_rate_min"
+        );
+        let edge = SinSynthConfig {
+            isl_osl_ratio_min: 0.0,
+            isl_osl_ratio_max: 1.0,
+            request_rate_min: 5.0,
+            request_rate_max: 5.0,
+            ..SinSynthConfig::default()
+        };
+        assert!(edge.validate().is_ok());
+    }
+
+    #[test]
+    fn row_estimate_is_the_crest_rate_over_the_duration() {
+        let cfg = SinSynthConfig {
+            request_rate_max: 1e6,
+            time_duration: 100,
+            ..SinSynthConfig::default()
+        };
+        assert_eq!(cfg.row_estimate(), 1e8);
     }
 
     #[test]

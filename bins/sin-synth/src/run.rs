@@ -1,0 +1,119 @@
+//! One generation: validate, guard the size, write into a temporary file, rename into place.
+
+use anyhow::Context;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use servebench_cli_support::exit::{self, Failure, WithStatus};
+use servebench_cli_support::output::{OutputFile, check_rows};
+use servebench_cli_support::progress;
+use servebench_cli_support::signals::{self, FirstInterrupt};
+use servebench_trace_formats::{Error, JsonStyle, MooncakeWriter};
+
+use crate::args::Parsed;
+
+/// Runs the generation the flags ask for.
+pub(crate) fn run(parsed: Parsed) -> anyhow::Result<()> {
+    let Parsed { args, defaulted } = parsed;
+    let cfg = args.config();
+    cfg.validate().map_err(flag_error)?;
+    check_rows(
+        cfg.row_estimate(),
+        args.max_rows.max_rows,
+        "--request-rate-max × --time-duration",
+    )
+    .status(exit::USAGE)?;
+    let output = args
+        .output_file
+        .clone()
+        .unwrap_or_else(|| cfg.output_file_name(defaulted).into());
+
+    let mut rng = match args.seed {
+        Some(seed) => StdRng::seed_from_u64(seed),
+        None => rand::make_rng(),
+    };
+    let out = OutputFile::create(&output, &[])
+        .context("--output-file")
+        .status(exit::USAGE)?;
+    // Nothing to save on an interrupt: the unfinished output is removed and the tool exits.
+    signals::watch("sin-synth", FirstInterrupt::Exit).context("cannot watch for interrupts")?;
+    let mut writer = MooncakeWriter::new(out, output.display().to_string(), JsonStyle::Python);
+    let bar = progress::items(cfg.intervals(), "intervals");
+    let summary = cfg
+        .generate(&mut rng, &mut writer, &mut |done| bar.set_position(done))
+        .map_err(flag_error)?;
+    bar.finish_and_clear();
+    let out = writer.finish().status(exit::OUTPUT_FAILED)?;
+    out.commit().status(exit::OUTPUT_FAILED)?;
+    tracing::debug!(
+        requests = summary.requests,
+        intervals = summary.per_interval.len(),
+        seed = ?args.seed,
+        "wrote {}",
+        output.display()
+    );
+    println!(
+        "Wrote {} requests over {} intervals to {}",
+        summary.requests,
+        summary.per_interval.len(),
+        output.display()
+    );
+    Ok(())
+}
+
+/// A library error with the setting names turned into this tool's flags (`isl_osl_ratio_max` →
+/// `--isl-osl-ratio-max`: every setting has a flag of the same name).
+fn flag_error(error: Error) -> anyhow::Error {
+    match error {
+        Error::InvalidOption { name, message } => Failure::new(
+            exit::USAGE,
+            anyhow::anyhow!(
+                "invalid --{}: {}",
+                name.replace('_', "-"),
+                flags_in(&message)
+            ),
+        )
+        .into(),
+        Error::Write { .. } => Failure::new(exit::OUTPUT_FAILED, error).into(),
+        other => other.into(),
+    }
+}
+
+/// `message` with each backticked setting name (`` `request_rate_max` ``) written as its flag.
+fn flags_in(message: &str) -> String {
+    let mut out = String::new();
+    for (i, part) in message.split('`').enumerate() {
+        if i % 2 == 1
+            && !part.is_empty()
+            && part
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        {
+            out.push_str("--");
+            out.push_str(&part.replace('_', "-"));
+        } else {
+            if i % 2 == 1 {
+                out.push('`');
+            }
+            out.push_str(part);
+            if i % 2 == 1 {
+                out.push('`');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backticked_settings_become_flags() {
+        assert_eq!(
+            flags_in("must not exceed `request_rate_max` (8 > 5)"),
+            "must not exceed --request-rate-max (8 > 5)"
+        );
+        assert_eq!(flags_in("no names here"), "no names here");
+        assert_eq!(flags_in("keep `Odd Text`"), "keep `Odd Text`");
+    }
+}
