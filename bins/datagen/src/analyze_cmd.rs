@@ -10,7 +10,7 @@ use servebench_workload::PrefixAnalyzer;
 use servebench_workload::analyze::{MetricSummary, render_stats_table};
 
 use crate::input::{Trace, read_mooncake_jsonl};
-use crate::progress;
+use servebench_cli_support::progress;
 
 /// Warnings printed one by one before summarising the rest.
 const MAX_LISTED_WARNINGS: usize = 10;

@@ -6,8 +6,8 @@ use thiserror::Error;
 #[derive(Debug, Error, PartialEq)]
 #[non_exhaustive]
 pub enum SynthesizeError {
-    /// A configuration value is out of range.
-    #[error("invalid setting {name}: {reason}")]
+    /// A configuration value is out of range (other setting names in `reason` are in backticks).
+    #[error("invalid setting `{name}`: {reason}")]
     InvalidConfig {
         /// Flag or field name.
         name: &'static str,
@@ -56,7 +56,9 @@ pub enum SynthesizeError {
     },
     /// The ISL filters rejected so many draws in a row that they probably reject everything.
     #[error(
-        "{rejected} consecutive synthesized requests were rejected by the input-length filters (min {min_isl:?}, max {max_isl:?}); loosen them"
+        "{rejected} consecutive synthesized requests were rejected by the input-length filters (`min_isl` {}, `max_isl` {}); loosen them",
+        limit_text(*min_isl),
+        limit_text(*max_isl)
     )]
     FiltersRejectEverything {
         /// Consecutive rejections before giving up.
@@ -66,4 +68,9 @@ pub enum SynthesizeError {
         /// `--max-isl`.
         max_isl: Option<u64>,
     },
+}
+
+/// A filter limit as text: the number, or "none".
+fn limit_text(limit: Option<u64>) -> String {
+    limit.map_or_else(|| "none".to_owned(), |v| v.to_string())
 }

@@ -74,7 +74,8 @@ impl Default for SynthesizerConfig {
 }
 
 impl SynthesizerConfig {
-    fn validate(&self) -> Result<(), SynthesizeError> {
+    /// Checks every value's range (also done by [`Synthesizer::learn`]); errors name the setting.
+    pub fn validate(&self) -> Result<(), SynthesizeError> {
         let invalid = |name, reason: &str| {
             Err(SynthesizeError::InvalidConfig {
                 name,
@@ -117,6 +118,27 @@ pub struct RequestFilters {
     pub max_osl: Option<u64>,
 }
 
+impl RequestFilters {
+    /// Checks that each minimum is at most its maximum (also done by
+    /// [`Synthesizer::synthesize_requests`], before any draw); errors name the setting.
+    pub fn validate(&self) -> Result<(), SynthesizeError> {
+        for (min_name, min, max_name, max) in [
+            ("min_isl", self.min_isl, "max_isl", self.max_isl),
+            ("min_osl", self.min_osl, "max_osl", self.max_osl),
+        ] {
+            if let (Some(lo), Some(hi)) = (min, max)
+                && lo > hi
+            {
+                return Err(SynthesizeError::InvalidConfig {
+                    name: min_name,
+                    reason: format!("must not exceed `{max_name}` ({lo} > {hi})"),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Size of the learned core tree, for reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CoreTreeSummary {
@@ -157,6 +179,7 @@ pub struct Synthesizer {
     tree: CoreTree,
     leaf_samples: usize,
     skipped_rows: Vec<usize>,
+    out_of_order_rows: Vec<usize>,
     request_counts: EmpiricalSampler,
     timestamp_gaps: EmpiricalSampler,
     last_block_fill: EmpiricalSampler,
@@ -237,6 +260,10 @@ impl Synthesizer {
         }
         let core = tree.into_core(config.prefix_len_multiplier, max_hash_id)?;
 
+        let out_of_order_rows: Vec<usize> = (1..kept.len())
+            .filter(|&k| timestamps[k] < timestamps[k - 1])
+            .map(|k| kept[k].0)
+            .collect();
         let request_counts: Vec<u64> = count_per_timestamp(&timestamps);
         let gaps: Vec<u64> = timestamps
             .windows(2)
@@ -250,6 +277,7 @@ impl Synthesizer {
             tree: core,
             leaf_samples: leaf_lengths.len(),
             skipped_rows: invalid,
+            out_of_order_rows,
             request_counts: EmpiricalSampler::new(&request_counts, stream_seed(seed, 0)),
             timestamp_gaps: EmpiricalSampler::new(&gaps, stream_seed(seed, 1)),
             last_block_fill: EmpiricalSampler::new(&fills, stream_seed(seed, 2)),
@@ -264,6 +292,13 @@ impl Synthesizer {
     /// Rows (0-based) dropped by [`SynthesizerConfig::skip_invalid_rows`].
     pub fn skipped_rows(&self) -> &[usize] {
         &self.skipped_rows
+    }
+
+    /// 0-based rows (of the input) whose timestamp is earlier than the previous kept row's. The
+    /// gaps are learned from increasing timestamps only, so one row far ahead of its neighbours
+    /// (an outlier) shows up as the row after it going back in time, and adds one huge gap.
+    pub fn out_of_order_rows(&self) -> &[usize] {
+        &self.out_of_order_rows
     }
 
     /// Size and depth of the learned core tree.
@@ -346,6 +381,7 @@ impl Synthesizer {
         filters: &RequestFilters,
         progress: &mut dyn FnMut(usize),
     ) -> Result<Vec<SyntheticRequest>, SynthesizeError> {
+        filters.validate()?;
         let bs = self.config.block_size;
         let mut requests = Vec::with_capacity(num_requests);
         let mut timestamp: u64 = 0;

@@ -156,6 +156,55 @@ fn filters_skip_inputs_and_clip_outputs() {
         err,
         Err(SynthesizeError::FiltersRejectEverything { .. })
     ));
+    assert_eq!(
+        err.err().map(|e| e.to_string()).unwrap_or_default(),
+        "1000000 consecutive synthesized requests were rejected by the input-length filters \
+         (`min_isl` none, `max_isl` 1); loosen them"
+    );
+}
+
+#[test]
+fn crossed_filters_are_refused_before_any_draw() {
+    let mut s = Synthesizer::learn(&trace(), config()).expect("learns");
+    let crossed = RequestFilters {
+        min_isl: Some(20),
+        max_isl: Some(10),
+        ..RequestFilters::default()
+    };
+    let mut draws = 0;
+    let err = s.synthesize_requests(5, &crossed, &mut |_| draws += 1);
+    assert_eq!(
+        err.err().map(|e| e.to_string()).unwrap_or_default(),
+        "invalid setting `min_isl`: must not exceed `max_isl` (20 > 10)"
+    );
+    assert_eq!(draws, 0);
+    let osl = RequestFilters {
+        min_osl: Some(9),
+        max_osl: Some(8),
+        ..RequestFilters::default()
+    };
+    assert!(matches!(
+        osl.validate(),
+        Err(SynthesizeError::InvalidConfig {
+            name: "min_osl",
+            ..
+        })
+    ));
+}
+
+#[test]
+fn out_of_order_rows_are_reported() {
+    let mut rows = trace();
+    assert!(
+        Synthesizer::learn(&rows, config())
+            .expect("learns")
+            .out_of_order_rows()
+            .is_empty()
+    );
+    // Row 1 is an outlier far in the future: row 2 then goes back in time.
+    rows[1].timestamp = Some(1_000_000);
+    let s = Synthesizer::learn(&rows, config()).expect("learns");
+    assert_eq!(s.out_of_order_rows(), &[2]);
 }
 
 #[test]
