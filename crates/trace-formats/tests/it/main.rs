@@ -5,5 +5,6 @@
 )]
 
 mod malformed;
+mod non_utf8;
 mod real_traces;
 mod roundtrip;
