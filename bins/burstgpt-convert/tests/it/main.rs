@@ -68,6 +68,7 @@ fn default_output_path_and_the_original_statistics() {
 }
 
 #[test]
+#[cfg_attr(skip_python, ignore = "SERVEBENCH_SKIP_PYTHON=1")]
 fn output_is_byte_identical_to_the_python_restatement() {
     let script = concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -99,21 +100,18 @@ fn output_is_byte_identical_to_the_python_restatement() {
         "--num-hash-blocks",
         "50",
     ];
-    let status = match Command::new("python3")
+    let status = Command::new("python3")
         .current_dir(dir.path())
         .arg(script)
         .args(["in.csv", "expected.jsonl"])
         .args(args)
         .status()
-    {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!(
-                "!!!!!!!! SKIPPING Python comparison: python3 could not be started ({e}) !!!!!!!!"
-            );
-            return;
-        }
-    };
+        .unwrap_or_else(|e| {
+            panic!(
+                "python3 is required for this comparison: install it, or set \
+                 SERVEBENCH_SKIP_PYTHON=1 to skip it (starting python3 failed: {e})"
+            )
+        });
     assert!(status.success());
     let out = convert(
         dir.path(),

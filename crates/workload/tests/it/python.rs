@@ -1,46 +1,31 @@
-//! Running the machine's `python3` as an independent oracle.
+//! Running the machine's `python3` as an independent oracle. A missing python3 fails the test
+//! (set `SERVEBENCH_SKIP_PYTHON=1` at build time to mark these tests ignored instead).
 
-use std::process::Command;
+use std::process::{Command, Output};
 
-/// Output of `python3 -c code` with `args`, or `None` (with a loud message) when python3 is absent.
-pub(crate) fn run_python(code: &str, args: &[&str]) -> Option<String> {
-    let out = match Command::new("python3")
-        .arg("-c")
-        .arg(code)
-        .args(args)
+/// The message of a test that could not start python3.
+pub(crate) const MISSING: &str = "python3 is required for this comparison: install it, or set \
+    SERVEBENCH_SKIP_PYTHON=1 to skip the Python comparisons";
+
+fn run(command: &mut Command, what: &str) -> Output {
+    let out = command
         .output()
-    {
-        Ok(out) => out,
-        Err(e) => {
-            eprintln!(
-                "!!!!!!!! SKIPPING Python comparison: python3 could not be started ({e}) !!!!!!!!"
-            );
-            return None;
-        }
-    };
+        .unwrap_or_else(|e| panic!("{MISSING} (starting python3 failed: {e})"));
     assert!(
         out.status.success(),
-        "python3 failed: {}",
+        "python3 {what} failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    Some(String::from_utf8(out.stdout).expect("python output is UTF-8"))
+    out
 }
 
-/// Runs a Python script file with arguments; `None` (loudly) when python3 is absent.
-pub(crate) fn run_python_file(script: &str, args: &[&str]) -> Option<()> {
-    let out = match Command::new("python3").arg(script).args(args).output() {
-        Ok(out) => out,
-        Err(e) => {
-            eprintln!(
-                "!!!!!!!! SKIPPING Python comparison: python3 could not be started ({e}) !!!!!!!!"
-            );
-            return None;
-        }
-    };
-    assert!(
-        out.status.success(),
-        "python3 {script} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Some(())
+/// Output of `python3 -c code` with `args`.
+pub(crate) fn run_python(code: &str, args: &[&str]) -> String {
+    let out = run(Command::new("python3").arg("-c").arg(code).args(args), "-c");
+    String::from_utf8(out.stdout).expect("python output is UTF-8")
+}
+
+/// Runs a Python script file with arguments.
+pub(crate) fn run_python_file(script: &str, args: &[&str]) {
+    run(Command::new("python3").arg(script).args(args), script);
 }

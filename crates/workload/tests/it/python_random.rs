@@ -17,6 +17,7 @@ const SEEDS: [u64; 9] = [
 ];
 
 #[test]
+#[cfg_attr(skip_python, ignore = "SERVEBENCH_SKIP_PYTHON=1")]
 fn seed_and_randint_match_cpython() {
     // For each seed and bound: 40 draws of random.randint(0, bound) after random.seed(seed).
     let code = r#"
@@ -27,9 +28,7 @@ for seed in map(int, sys.argv[1].split(",")):
         print(seed, bound, *[random.randint(0, bound) for _ in range(40)])
 "#;
     let seeds: Vec<String> = SEEDS.iter().map(ToString::to_string).collect();
-    let Some(expected) = run_python(code, &[&seeds.join(",")]) else {
-        return;
-    };
+    let expected = run_python(code, &[&seeds.join(",")]);
     let mut lines = 0;
     for line in expected.lines() {
         let nums: Vec<u64> = line.split(' ').map(|x| x.parse().unwrap()).collect();
@@ -43,15 +42,14 @@ for seed in map(int, sys.argv[1].split(",")):
 }
 
 #[test]
+#[cfg_attr(skip_python, ignore = "SERVEBENCH_SKIP_PYTHON=1")]
 fn getrandbits_matches_cpython_for_wide_and_narrow_widths() {
     let code = r#"
 import random
 random.seed(7)
 print(*[random.getrandbits(k) for k in (1, 5, 31, 32, 33, 48, 63, 64) for _ in range(5)])
 "#;
-    let Some(expected) = run_python(code, &[]) else {
-        return;
-    };
+    let expected = run_python(code, &[]);
     let expected: Vec<u64> = expected
         .split_whitespace()
         .map(|x| x.parse().unwrap())
@@ -65,6 +63,7 @@ print(*[random.getrandbits(k) for k in (1, 5, 31, 32, 33, 48, 63, 64) for _ in r
 }
 
 #[test]
+#[cfg_attr(skip_python, ignore = "SERVEBENCH_SKIP_PYTHON=1")]
 fn lane_seeding_matches_cpython_for_consecutive_row_indices() {
     // The converter seeds rows idx..idx+LANES together; compare a whole batch with CPython.
     let code = r#"
@@ -73,9 +72,7 @@ for idx in range(1000, 1016):
     random.seed(idx)
     print(*[random.randint(0, 10000) for _ in range(700)])
 "#;
-    let Some(expected) = run_python(code, &[]) else {
-        return;
-    };
+    let expected = run_python(code, &[]);
     let lanes = seed_lanes(std::array::from_fn(|l| 1000 + l as u32));
     assert_eq!(lanes.len(), LANES);
     for (mut rng, line) in lanes.into_iter().zip(expected.lines()) {
