@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
-use servebench_mocker::{FaultConfig, ServerConfig};
+use servebench_mocker::{BlockSize, FaultConfig, ServerConfig, ServerError};
 use servebench_tokenize::TokenizerSpec;
 
 /// A simulated LLM inference server speaking the OpenAI chat and completions APIs (streaming and
@@ -44,19 +44,25 @@ pub(crate) struct Args {
     /// What times the tokens: the simulated engine, or a constant TTFT and inter-token gap.
     #[arg(long, value_enum, default_value_t = TimingChoice::Engine, help_heading = "Server")]
     pub(crate) timing_model: TimingChoice,
-    /// Time to first token with --timing-model fixed (0 with a 0 gap: as fast as possible).
+    /// Time to first token with --timing-model fixed (0 with a 0 gap: as fast as possible; at most
+    /// one hour).
     #[arg(long, default_value_t = 0.0, help_heading = "Server")]
     pub(crate) fixed_ttft_ms: f64,
-    /// Inter-token gap with --timing-model fixed.
+    /// Inter-token gap with --timing-model fixed (at most one hour).
     #[arg(long, default_value_t = 0.0, help_heading = "Server")]
     pub(crate) fixed_itl_ms: f64,
+    /// Longest request in tokens, prompt plus max_tokens; longer ones get HTTP 400 like vLLM's
+    /// context-length error [default: the KV capacity of one worker, num-gpu-blocks-override ×
+    /// block-size; with --timing-model fixed, no limit].
+    #[arg(long, help_heading = "Server")]
+    pub(crate) max_model_len: Option<u32>,
     /// Seed of stop lengths, fault decisions and the router's random choices.
     #[arg(long, default_value_t = 0, help_heading = "Server")]
     pub(crate) seed: u64,
 
-    /// Tokens per KV block.
-    #[arg(long, default_value_t = 64, help_heading = "Engine")]
-    pub(crate) block_size: u32,
+    /// Tokens per KV block (at least 1).
+    #[arg(long, default_value_t = BlockSize::default(), value_parser = parse_block_size, help_heading = "Engine")]
+    pub(crate) block_size: BlockSize,
     /// KV blocks per worker.
     #[arg(long, default_value_t = 16384, help_heading = "Engine")]
     pub(crate) num_gpu_blocks_override: u32,
@@ -97,27 +103,27 @@ pub(crate) struct Args {
     /// Which running request is preempted when KV blocks run out.
     #[arg(long, value_enum, default_value_t = PreemptionChoice::Lifo, help_heading = "Engine")]
     pub(crate) preemption_mode: PreemptionChoice,
-    /// Divides every step time (0 = no delay at all).
+    /// Divides every step time: 0 = no delay at all, otherwise within [0.001, 1000000].
     #[arg(long, default_value_t = 1.0, help_heading = "Engine")]
     pub(crate) speedup_ratio: f64,
-    /// Further divides decode step time.
+    /// Further divides decode step time: 0 = no decode delay, otherwise within [0.001, 1000000].
     #[arg(long, default_value_t = 1.0, help_heading = "Engine")]
     pub(crate) decode_speedup_ratio: f64,
     /// Step-time model file from the profiler (prefill curve and decode grid) instead of Dynamo's
     /// polynomials.
     #[arg(long, help_heading = "Engine")]
     pub(crate) planner_profile_data: Option<PathBuf>,
-    /// Number of simulated workers behind the router.
-    #[arg(long, default_value_t = 1, help_heading = "Engine")]
+    /// Number of simulated workers behind the router (at least 1).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..), help_heading = "Engine")]
     pub(crate) num_workers: u32,
 
     /// How the router picks a worker.
     #[arg(long, value_enum, default_value_t = RouterChoice::RoundRobin, help_heading = "Router")]
     pub(crate) router_mode: RouterChoice,
-    /// Weight of prefill tokens in the KV router's cost.
+    /// Weight of prefill tokens in the KV router's cost (finite, >= 0).
     #[arg(long, default_value_t = 1.0, help_heading = "Router")]
     pub(crate) kv_overlap_score_weight: f64,
-    /// Softmax temperature of the KV router (0 = always the cheapest worker).
+    /// Softmax temperature of the KV router (0 = always the cheapest worker; finite, >= 0).
     #[arg(long, default_value_t = 0.0, help_heading = "Router")]
     pub(crate) router_temperature: f64,
 
@@ -165,6 +171,37 @@ pub(crate) struct Args {
     pub(crate) fault_malformed_rate: f64,
 }
 
+/// `--block-size`: a positive token count.
+fn parse_block_size(s: &str) -> Result<BlockSize, String> {
+    let n: u32 = s.parse().map_err(|e| format!("{e}"))?;
+    BlockSize::new(n).ok_or_else(|| "must be at least 1".to_owned())
+}
+
+/// The command-line flag of a server setting.
+fn server_flag(field: &str) -> Option<&'static str> {
+    Some(match field {
+        "mean_output_tokens" => "--mean-output-tokens",
+        "default_max_tokens" => "--default-max-tokens",
+        "max_model_len" => "--max-model-len",
+        "faults.http_500_rate" => "--fault-500-rate",
+        "faults.http_429_rate" => "--fault-429-rate",
+        "faults.disconnect_rate" => "--fault-disconnect-rate",
+        "faults.stall_rate" => "--fault-stall-rate",
+        "faults.malformed_rate" => "--fault-malformed-rate",
+        _ => return None,
+    })
+}
+
+/// A server error, with the flag named when a setting is at fault.
+pub(crate) fn server_error_with_flag(e: ServerError) -> anyhow::Error {
+    if let ServerError::Config { field, reason } = &e
+        && let Some(flag) = server_flag(field)
+    {
+        return anyhow::anyhow!("invalid {flag}: {reason}");
+    }
+    anyhow::Error::new(e)
+}
+
 /// `--timing-model`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum TimingChoice {
@@ -208,6 +245,7 @@ impl Args {
             default_max_tokens: self.default_max_tokens,
             mean_output_tokens: self.mean_output_tokens,
             seed: self.seed,
+            max_model_len: self.max_model_len,
             faults: FaultConfig {
                 http_500_rate: self.fault_500_rate,
                 http_429_rate: self.fault_429_rate,

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use servebench_mocker::{
-    EngineConfig, EnginePool, EngineStats, FixedTiming, FixedTimingConfig, PoolConfig,
+    EngineConfig, EngineError, EnginePool, EngineStats, FixedTiming, FixedTimingConfig, PoolConfig,
     PreemptionMode, RouterConfig, RouterMode, TimingModel, TokenSource,
 };
 
@@ -27,20 +27,57 @@ pub(crate) fn token_source(args: &Args) -> anyhow::Result<Source> {
                 FixedTiming::new(config).context("failed to start the fixed-timing source")?;
             Ok((Arc::new(source), None))
         }
-        TimingChoice::Engine => start_engine(pool_config(args)),
+        TimingChoice::Engine => {
+            let pool = pool_config(args);
+            pool.validate().map_err(with_flag)?;
+            start_engine(pool)
+        }
     }
 }
 
-fn millis(flag: &str, ms: f64) -> anyhow::Result<Duration> {
-    Duration::try_from_secs_f64(ms / 1000.0).map_err(|_| {
-        anyhow::anyhow!("{flag} must be a non-negative number of milliseconds, got {ms}")
+/// The command-line flag of an engine or router setting.
+fn engine_flag(field: &str) -> Option<&'static str> {
+    Some(match field {
+        "block_size" => "--block-size",
+        "num_gpu_blocks" => "--num-gpu-blocks-override",
+        "max_num_seqs" => "--max-num-seqs",
+        "max_num_batched_tokens" => "--max-num-batched-tokens",
+        "speedup_ratio" => "--speedup-ratio",
+        "decode_speedup_ratio" => "--decode-speedup-ratio",
+        "num_workers" => "--num-workers",
+        "temperature" => "--router-temperature",
+        "overlap_score_weight" => "--kv-overlap-score-weight",
+        _ => return None,
     })
+}
+
+/// An engine error, with the flag named when a setting is at fault.
+fn with_flag(e: EngineError) -> anyhow::Error {
+    if let EngineError::Config { field, reason } = &e
+        && let Some(flag) = engine_flag(field)
+    {
+        return anyhow::anyhow!("invalid {flag}: {reason}");
+    }
+    anyhow::Error::new(e)
+}
+
+/// Longest fixed TTFT or gap: one hour (stream deadlines are `now + ttft + k·gap`).
+const MAX_FIXED_MS: f64 = 3_600_000.0;
+
+fn millis(flag: &str, ms: f64) -> anyhow::Result<Duration> {
+    if !(0.0..=MAX_FIXED_MS).contains(&ms) {
+        anyhow::bail!("invalid {flag}: must be within [0, {MAX_FIXED_MS}] milliseconds, got {ms}");
+    }
+    Duration::try_from_secs_f64(ms / 1000.0)
+        .map_err(|_| anyhow::anyhow!("invalid {flag}: not a duration: {ms}"))
 }
 
 /// Starts the simulated engine pool: the token source and its `/metrics` counters.
 fn start_engine(pool: PoolConfig) -> anyhow::Result<Source> {
-    let engine =
-        Arc::new(EnginePool::start(&pool).context("failed to start the simulated engine")?);
+    let engine = Arc::new(
+        EnginePool::start(&pool)
+            .map_err(|e| with_flag(e).context("failed to start the simulated engine"))?,
+    );
     let stats: Arc<dyn EngineStats> = engine.clone();
     Ok((engine, Some(stats)))
 }
@@ -104,7 +141,7 @@ mod tests {
             }
         );
         // Spelled out, so a change of the contract's defaults is noticed here too.
-        assert_eq!(pool.engine.block_size, 64);
+        assert_eq!(pool.engine.block_size.get(), 64);
         assert_eq!(pool.engine.num_gpu_blocks, 16384);
         assert_eq!(pool.engine.max_num_seqs, 256);
         assert_eq!(pool.engine.max_num_batched_tokens, 8192);
@@ -157,7 +194,7 @@ mod tests {
         let e = &pool.engine;
         assert_eq!(
             (
-                e.block_size,
+                e.block_size.get(),
                 e.num_gpu_blocks,
                 e.max_num_seqs,
                 e.max_num_batched_tokens
@@ -222,6 +259,8 @@ mod tests {
             "50",
             "--tokens-per-image",
             "64",
+            "--max-model-len",
+            "100",
         ]);
         let c = args.server_config();
         assert_eq!(
@@ -235,18 +274,94 @@ mod tests {
         assert_eq!(c.faults.http_429_rate, 0.25);
         assert_eq!(c.faults.stall, Duration::from_millis(50));
         assert_eq!(c.tokens_per_image, 64);
+        assert_eq!(c.max_model_len, Some(100));
+        assert_eq!(parse(&[]).server_config().max_model_len, None);
         assert_eq!(
             parse(&["--model-path", "dir"]).tokenizer,
             servebench_tokenize::TokenizerSpec::HfFile("dir".into())
         );
     }
 
+    fn refusal(flags: &[&str]) -> String {
+        match token_source(&parse(flags)) {
+            Ok(_) => panic!("{flags:?} was accepted"),
+            Err(e) => format!("{e:#}"),
+        }
+    }
+
+    #[test]
+    fn out_of_range_engine_values_are_refused_naming_the_flag() {
+        for (flags, flag) in [
+            (&["--speedup-ratio", "1e-300"][..], "--speedup-ratio"),
+            (&["--speedup-ratio=-1"], "--speedup-ratio"),
+            (&["--speedup-ratio", "NaN"], "--speedup-ratio"),
+            (&["--speedup-ratio", "inf"], "--speedup-ratio"),
+            (&["--decode-speedup-ratio", "1e9"], "--decode-speedup-ratio"),
+            (&["--router-temperature=-0.5"], "--router-temperature"),
+            (&["--router-temperature", "NaN"], "--router-temperature"),
+            (
+                &["--kv-overlap-score-weight=-1"],
+                "--kv-overlap-score-weight",
+            ),
+            (
+                &["--num-gpu-blocks-override", "0"],
+                "--num-gpu-blocks-override",
+            ),
+            (&["--max-num-seqs", "0"], "--max-num-seqs"),
+        ] {
+            let message = refusal(flags);
+            assert!(
+                message.starts_with(&format!("invalid {flag}: ")),
+                "{flags:?}: {message}"
+            );
+        }
+        // Zero workers and zero-token blocks are refused by the parser, which names the flag.
+        for (flags, flag) in [
+            (&["--num-workers", "0"][..], "--num-workers"),
+            (&["--block-size", "0"], "--block-size"),
+        ] {
+            let err = Args::try_parse_from(std::iter::once("mocker").chain(flags.iter().copied()))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(flag), "{err}");
+        }
+    }
+
+    #[tokio::test]
+    async fn out_of_range_server_values_are_refused_naming_the_flag() {
+        for (flags, flag) in [
+            (&["--fault-500-rate", "2"][..], "--fault-500-rate"),
+            (&["--fault-stall-rate", "NaN"], "--fault-stall-rate"),
+            (&["--mean-output-tokens", "0.5"], "--mean-output-tokens"),
+            (&["--default-max-tokens", "0"], "--default-max-tokens"),
+            (&["--max-model-len", "0"], "--max-model-len"),
+            (&["--max-model-len", "2000000"], "--max-model-len"),
+        ] {
+            let args = parse(&[&["--port", "0", "--speedup-ratio", "0"], flags].concat());
+            let (source, stats) = token_source(&args).unwrap();
+            let err = match servebench_mocker::spawn(args.server_config(), source, stats).await {
+                Ok(_) => panic!("{flags:?} was accepted"),
+                Err(e) => crate::args::server_error_with_flag(e).to_string(),
+            };
+            assert!(
+                err.starts_with(&format!("invalid {flag}: ")),
+                "{flags:?}: {err}"
+            );
+        }
+    }
+
     #[test]
     fn fixed_timing_rejects_negative_durations_and_the_engine_starts() {
-        let err = token_source(&parse(&["--timing-model", "fixed", "--fixed-itl-ms=-1"]))
-            .err()
-            .unwrap();
-        assert!(err.to_string().contains("--fixed-itl-ms"), "{err}");
+        for bad in ["-1", "NaN", "inf", "1e300"] {
+            let flag = format!("--fixed-itl-ms={bad}");
+            let err = token_source(&parse(&["--timing-model", "fixed", &flag]))
+                .err()
+                .unwrap();
+            assert!(
+                err.to_string().starts_with("invalid --fixed-itl-ms"),
+                "{err}"
+            );
+        }
         assert!(
             token_source(&parse(&[
                 "--timing-model",

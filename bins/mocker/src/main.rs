@@ -28,7 +28,9 @@ async fn main() -> ExitCode {
 
 async fn run(args: Args) -> anyhow::Result<()> {
     let (source, stats) = engine::token_source(&args)?;
-    let server = servebench_mocker::spawn(args.server_config(), source, stats).await?;
+    let server = servebench_mocker::spawn(args.server_config(), source, stats)
+        .await
+        .map_err(args::server_error_with_flag)?;
     tracing::info!("serving {} on {}", args.model_name, server.base_url());
     shutdown_signal().await;
     tracing::info!("shutting down: finishing open streams");

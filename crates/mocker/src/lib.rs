@@ -19,7 +19,10 @@ pub use engine::{
     local_block_hash, output_token, polynomial_decode_ms, polynomial_prefill_ms,
     sequence_block_hashes,
 };
-pub use engine::{EngineConfig, PoolConfig, PreemptionMode, RouterConfig, RouterMode, TimingModel};
+pub use engine::{
+    BlockSize, EngineConfig, MAX_SPEEDUP_RATIO, MIN_SPEEDUP_RATIO, PoolConfig, PreemptionMode,
+    RouterConfig, RouterMode, TimingModel,
+};
 pub use fixed::{FixedTiming, FixedTimingConfig};
 pub use protocol::{FinishReason, GenerateEvent, GenerateRequest, ServerTimings, TokenSource};
 pub use server::{

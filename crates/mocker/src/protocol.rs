@@ -63,4 +63,18 @@ pub enum GenerateEvent {
 pub trait TokenSource: Send + Sync + 'static {
     /// Submits a request; events arrive on the returned channel at the simulated times.
     fn submit(&self, request: GenerateRequest) -> UnboundedReceiver<GenerateEvent>;
+
+    /// The most tokens (prompt plus output) one request can hold, if the source has such a limit:
+    /// the simulated engine's KV capacity of one worker. The server rejects longer requests before
+    /// submitting them. `None` (the default) means no limit of its own.
+    fn max_context_tokens(&self) -> Option<u32> {
+        None
+    }
+
+    /// Why the source can no longer serve (an engine worker died), once that has happened;
+    /// `None` (the default) while it is healthy. The server then answers `/health` and new
+    /// requests with 503 and ends open streams with an error event.
+    fn failure(&self) -> Option<String> {
+        None
+    }
 }

@@ -16,6 +16,7 @@ impl EngineStats for EnginePool {
             prefix_cache_queries_tokens: m.prefix_cache_queries_tokens,
             prefix_cache_hits_tokens: m.prefix_cache_hits_tokens,
             preemptions: m.preemptions_total,
+            requests_truncated: m.requests_truncated_total,
         }
     }
 }

@@ -46,7 +46,8 @@ pub struct VirtualCluster {
 impl VirtualCluster {
     /// Builds the engines and router of `config`.
     pub fn new(config: &PoolConfig) -> Result<Self, EngineError> {
-        let n = config.num_workers.max(1);
+        config.validate()?;
+        let n = config.num_workers;
         let nodes = (0..n)
             .map(|w| {
                 Ok(Node {

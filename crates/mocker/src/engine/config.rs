@@ -1,6 +1,60 @@
 //! Configuration of the simulated engine and of the worker pool (Dynamo mocker's flags and defaults).
 
+use std::fmt;
+use std::num::NonZeroU32;
 use std::path::PathBuf;
+
+use super::error::EngineError;
+
+/// Smallest non-zero speed-up ratio accepted (1000× slower than the model).
+pub const MIN_SPEEDUP_RATIO: f64 = 1e-3;
+/// Largest speed-up ratio accepted.
+pub const MAX_SPEEDUP_RATIO: f64 = 1e6;
+
+/// Tokens per KV block: a validated, non-zero count shared by the engine, its hashing and the
+/// router.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct BlockSize(NonZeroU32);
+
+impl BlockSize {
+    /// `tokens` per block; `None` for 0.
+    pub const fn new(tokens: u32) -> Option<Self> {
+        match NonZeroU32::new(tokens) {
+            Some(n) => Some(Self(n)),
+            None => None,
+        }
+    }
+
+    /// Tokens per block (at least 1).
+    pub const fn get(self) -> u32 {
+        self.0.get()
+    }
+}
+
+impl Default for BlockSize {
+    /// 64 tokens (Dynamo mocker's and vLLM's default).
+    fn default() -> Self {
+        Self(NonZeroU32::MIN.saturating_add(63))
+    }
+}
+
+impl TryFrom<u32> for BlockSize {
+    type Error = EngineError;
+
+    /// Fails for 0, naming the `block_size` setting.
+    fn try_from(tokens: u32) -> Result<Self, EngineError> {
+        Self::new(tokens).ok_or_else(|| EngineError::Config {
+            field: "block_size",
+            reason: "must be at least 1".into(),
+        })
+    }
+}
+
+impl fmt::Display for BlockSize {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
 
 /// Which running request is preempted when KV blocks run out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -40,7 +94,7 @@ pub enum TimingModel {
 #[derive(Debug, Clone, PartialEq)]
 pub struct EngineConfig {
     /// Tokens per KV block (`--block-size`, 64).
-    pub block_size: u32,
+    pub block_size: BlockSize,
     /// KV blocks on the simulated GPU (`--num-gpu-blocks-override`, 16384).
     pub num_gpu_blocks: u32,
     /// Most sequences running at once (`--max-num-seqs`, 256).
@@ -55,9 +109,11 @@ pub struct EngineConfig {
     pub preemption_mode: PreemptionMode,
     /// Fraction of blocks kept free when admitting (0.01).
     pub watermark: f64,
-    /// Divides every step time (`--speedup-ratio`, 1.0); 0 means no delay at all.
+    /// Divides every step time (`--speedup-ratio`, 1.0); 0 means no delay at all, otherwise it
+    /// must be within [`MIN_SPEEDUP_RATIO`]`..=`[`MAX_SPEEDUP_RATIO`].
     pub speedup_ratio: f64,
-    /// Further divides decode time (`--decode-speedup-ratio`, 1.0).
+    /// Further divides decode time (`--decode-speedup-ratio`, 1.0); 0 means no decode delay,
+    /// otherwise within the same bounds as `speedup_ratio`.
     pub decode_speedup_ratio: f64,
     /// Step time model.
     pub timing: TimingModel,
@@ -66,7 +122,7 @@ pub struct EngineConfig {
 impl Default for EngineConfig {
     fn default() -> Self {
         Self {
-            block_size: 64,
+            block_size: BlockSize::default(),
             num_gpu_blocks: 16384,
             max_num_seqs: 256,
             max_num_batched_tokens: 8192,
@@ -100,9 +156,9 @@ pub enum RouterMode {
 pub struct RouterConfig {
     /// Selection rule (`--router-mode`, round-robin).
     pub mode: RouterMode,
-    /// Weight of prefill tokens in the KV cost (`--kv-overlap-score-weight`, 1.0).
+    /// Weight of prefill tokens in the KV cost (`--kv-overlap-score-weight`, 1.0; finite, >= 0).
     pub overlap_score_weight: f64,
-    /// Softmax temperature of the KV cost (`--router-temperature`, 0.0 = argmin).
+    /// Softmax temperature of the KV cost (`--router-temperature`, 0.0 = argmin; finite, >= 0).
     pub temperature: f64,
     /// Seed of the router's random choices.
     pub seed: u64,
@@ -124,8 +180,187 @@ impl Default for RouterConfig {
 pub struct PoolConfig {
     /// Settings shared by every worker.
     pub engine: EngineConfig,
-    /// Number of workers (`--num-workers`, 1); 0 is treated as 1.
+    /// Number of workers (`--num-workers`, 1; at least 1).
     pub num_workers: u32,
     /// Routing between workers.
     pub router: RouterConfig,
+}
+
+fn config_error(field: &'static str, reason: String) -> EngineError {
+    EngineError::Config { field, reason }
+}
+
+impl EngineConfig {
+    /// Checks every setting is in range. Errors name the setting (`speedup_ratio`, ...).
+    ///
+    /// # Errors
+    /// [`EngineError::Config`] for the first setting out of range.
+    pub fn validate(&self) -> Result<(), EngineError> {
+        let positive = [
+            ("num_gpu_blocks", self.num_gpu_blocks),
+            ("max_num_seqs", self.max_num_seqs),
+            ("max_num_batched_tokens", self.max_num_batched_tokens),
+        ];
+        for (field, value) in positive {
+            if value == 0 {
+                return Err(config_error(field, "must be at least 1".into()));
+            }
+        }
+        if !(0.0..1.0).contains(&self.watermark) {
+            return Err(config_error(
+                "watermark",
+                format!("must be in [0, 1), got {}", self.watermark),
+            ));
+        }
+        for (field, value) in [
+            ("speedup_ratio", self.speedup_ratio),
+            ("decode_speedup_ratio", self.decode_speedup_ratio),
+        ] {
+            if value != 0.0 && !(MIN_SPEEDUP_RATIO..=MAX_SPEEDUP_RATIO).contains(&value) {
+                return Err(config_error(
+                    field,
+                    format!(
+                        "must be 0 (no delay) or within [{MIN_SPEEDUP_RATIO}, {MAX_SPEEDUP_RATIO}], \
+                         got {value}"
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl RouterConfig {
+    /// Checks the weights are finite and non-negative. Errors name the setting.
+    ///
+    /// # Errors
+    /// [`EngineError::Config`] for `overlap_score_weight` or `temperature` out of range.
+    pub fn validate(&self) -> Result<(), EngineError> {
+        for (field, value) in [
+            ("overlap_score_weight", self.overlap_score_weight),
+            ("temperature", self.temperature),
+        ] {
+            if !(value.is_finite() && value >= 0.0) {
+                return Err(config_error(
+                    field,
+                    format!("must be a finite number >= 0, got {value}"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl PoolConfig {
+    /// Checks the engine, router and worker count. Errors name the setting.
+    ///
+    /// # Errors
+    /// [`EngineError::Config`] for the first setting out of range.
+    pub fn validate(&self) -> Result<(), EngineError> {
+        if self.num_workers == 0 {
+            return Err(config_error("num_workers", "must be at least 1".into()));
+        }
+        self.engine.validate()?;
+        self.router.validate()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field_of(result: Result<(), EngineError>) -> &'static str {
+        match result {
+            Err(EngineError::Config { field, .. }) => field,
+            other => panic!("expected a config error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn defaults_are_valid_and_block_size_zero_is_not_a_block_size() {
+        assert!(
+            PoolConfig {
+                num_workers: 1,
+                ..PoolConfig::default()
+            }
+            .validate()
+            .is_ok()
+        );
+        assert_eq!(BlockSize::default().get(), 64);
+        assert_eq!(BlockSize::new(0), None);
+        let err = BlockSize::try_from(0).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid engine configuration: `block_size`: must be at least 1"
+        );
+        assert_eq!(BlockSize::try_from(16).unwrap().get(), 16);
+    }
+
+    #[test]
+    fn speedups_outside_the_bounds_are_refused_naming_the_setting() {
+        for bad in [1e-300, -1.0, f64::NAN, f64::INFINITY, 1e-4, 1e7] {
+            let engine = EngineConfig {
+                speedup_ratio: bad,
+                ..EngineConfig::default()
+            };
+            assert_eq!(field_of(engine.validate()), "speedup_ratio", "{bad}");
+            let engine = EngineConfig {
+                decode_speedup_ratio: bad,
+                ..EngineConfig::default()
+            };
+            assert_eq!(field_of(engine.validate()), "decode_speedup_ratio", "{bad}");
+        }
+        for good in [0.0, 1e-3, 1.0, 1e6] {
+            let engine = EngineConfig {
+                speedup_ratio: good,
+                decode_speedup_ratio: good,
+                ..EngineConfig::default()
+            };
+            assert!(engine.validate().is_ok(), "{good}");
+        }
+    }
+
+    #[test]
+    fn zero_workers_and_bad_router_weights_are_refused() {
+        let pool = PoolConfig::default();
+        assert_eq!(pool.num_workers, 0);
+        assert_eq!(field_of(pool.validate()), "num_workers");
+        for bad in [-0.5, f64::NAN, f64::INFINITY] {
+            let router = RouterConfig {
+                temperature: bad,
+                ..RouterConfig::default()
+            };
+            assert_eq!(field_of(router.validate()), "temperature");
+            let router = RouterConfig {
+                overlap_score_weight: bad,
+                ..RouterConfig::default()
+            };
+            assert_eq!(field_of(router.validate()), "overlap_score_weight");
+        }
+        for (field, engine) in [
+            (
+                "num_gpu_blocks",
+                EngineConfig {
+                    num_gpu_blocks: 0,
+                    ..EngineConfig::default()
+                },
+            ),
+            (
+                "max_num_seqs",
+                EngineConfig {
+                    max_num_seqs: 0,
+                    ..EngineConfig::default()
+                },
+            ),
+            (
+                "watermark",
+                EngineConfig {
+                    watermark: f64::NAN,
+                    ..EngineConfig::default()
+                },
+            ),
+        ] {
+            assert_eq!(field_of(engine.validate()), field);
+        }
+    }
 }

@@ -7,6 +7,8 @@
 
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
+use super::config::BlockSize;
+
 /// Seed of every block hash (Dynamo's `XXH3_SEED`).
 pub const BLOCK_HASH_SEED: u64 = 1337;
 
@@ -41,20 +43,15 @@ pub fn chain_block_hash(previous: Option<u64>, local: u64) -> u64 {
 }
 
 /// Sequence hashes of every full block of `tokens` (the partial trailing block is skipped).
-///
-/// A `block_size` of 0 yields no hashes.
-pub fn sequence_block_hashes(tokens: &[u32], block_size: u32) -> Vec<u64> {
+pub fn sequence_block_hashes(tokens: &[u32], block_size: BlockSize) -> Vec<u64> {
     let mut hashes = Vec::new();
     extend_block_hashes(&mut hashes, tokens, block_size);
     hashes
 }
 
 /// Appends the sequence hashes of the full blocks of `tokens` that `hashes` does not cover yet.
-pub(crate) fn extend_block_hashes(hashes: &mut Vec<u64>, tokens: &[u32], block_size: u32) {
-    let bs = block_size as usize;
-    if bs == 0 {
-        return;
-    }
+pub(crate) fn extend_block_hashes(hashes: &mut Vec<u64>, tokens: &[u32], block_size: BlockSize) {
+    let bs = block_size.get() as usize;
     let full = tokens.len() / bs;
     for j in hashes.len()..full {
         let local = local_block_hash(&tokens[j * bs..(j + 1) * bs]);
@@ -67,18 +64,22 @@ pub(crate) fn extend_block_hashes(hashes: &mut Vec<u64>, tokens: &[u32], block_s
 mod tests {
     use super::*;
 
+    fn bs4() -> BlockSize {
+        BlockSize::new(4).unwrap()
+    }
+
     #[test]
     fn first_sequence_hash_is_the_local_hash_of_le_bytes() {
         let tokens = [1u32, 2, 3, 4];
         let bytes: Vec<u8> = [1u8, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 4, 0, 0, 0].to_vec();
-        let hashes = sequence_block_hashes(&tokens, 4);
+        let hashes = sequence_block_hashes(&tokens, bs4());
         assert_eq!(hashes, vec![xxh3_64_with_seed(&bytes, 1337)]);
     }
 
     #[test]
     fn later_hashes_chain_previous_and_local() {
         let tokens: Vec<u32> = (0..10).collect();
-        let hashes = sequence_block_hashes(&tokens, 4);
+        let hashes = sequence_block_hashes(&tokens, bs4());
         assert_eq!(hashes.len(), 2, "the partial trailing block is not hashed");
         let l0 = local_block_hash(&tokens[0..4]);
         let l1 = local_block_hash(&tokens[4..8]);
@@ -88,7 +89,7 @@ mod tests {
         // Same second block after a different first block hashes differently.
         let mut other = tokens;
         other[0] = 99;
-        assert_ne!(sequence_block_hashes(&other, 4)[1], hashes[1]);
+        assert_ne!(sequence_block_hashes(&other, bs4())[1], hashes[1]);
     }
 
     #[test]
@@ -105,8 +106,8 @@ mod tests {
     #[test]
     fn extending_matches_hashing_at_once() {
         let tokens: Vec<u32> = (0..37).map(|i| i * 7).collect();
-        let mut hashes = sequence_block_hashes(&tokens[..13], 4);
-        extend_block_hashes(&mut hashes, &tokens, 4);
-        assert_eq!(hashes, sequence_block_hashes(&tokens, 4));
+        let mut hashes = sequence_block_hashes(&tokens[..13], bs4());
+        extend_block_hashes(&mut hashes, &tokens, bs4());
+        assert_eq!(hashes, sequence_block_hashes(&tokens, bs4()));
     }
 }

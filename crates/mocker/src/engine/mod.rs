@@ -20,7 +20,10 @@ mod worker;
 mod tests;
 
 pub use cluster::{ClusterEvent, VirtualCluster};
-pub use config::{EngineConfig, PoolConfig, PreemptionMode, RouterConfig, RouterMode, TimingModel};
+pub use config::{
+    BlockSize, EngineConfig, MAX_SPEEDUP_RATIO, MIN_SPEEDUP_RATIO, PoolConfig, PreemptionMode,
+    RouterConfig, RouterMode, TimingModel,
+};
 pub use error::EngineError;
 pub use hashing::{BLOCK_HASH_SEED, chain_block_hash, local_block_hash, sequence_block_hashes};
 pub use kv_cache::KvEvent;

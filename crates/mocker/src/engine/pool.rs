@@ -4,7 +4,8 @@
 //! Each worker sleeps to absolute step deadlines with `std::thread::sleep` (finer than tokio's
 //! 1 ms timer) and pushes events into each request's tokio channel from its own thread.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
@@ -17,7 +18,7 @@ use super::error::EngineError;
 use super::metrics::EngineMetrics;
 use super::router::Router;
 use super::scheduler::Engine;
-use super::worker::{Submission, WorkerLoop};
+use super::worker::{Submission, WorkerLoop, WorkerMessage};
 use crate::protocol::{GenerateEvent, GenerateRequest, TokenSource};
 
 /// State shared by the pool handle and its worker threads.
@@ -26,11 +27,26 @@ pub(crate) struct PoolShared {
     pub(crate) epoch: Instant,
     pub(crate) router: Mutex<Router>,
     pub(crate) metrics: Vec<Mutex<EngineMetrics>>,
+    /// Set once a worker thread has died (it panicked).
+    pub(crate) dead: AtomicBool,
+    /// Why, for `/health` and error responses.
+    pub(crate) failure: Mutex<Option<String>>,
+}
+
+impl PoolShared {
+    /// Marks the pool failed with `cause` (the first cause is kept).
+    pub(crate) fn fail(&self, cause: String) {
+        let mut failure = self.failure.lock().unwrap_or_else(PoisonError::into_inner);
+        if failure.is_none() {
+            *failure = Some(cause);
+        }
+        self.dead.store(true, Ordering::Release);
+    }
 }
 
 #[derive(Debug)]
 struct WorkerHandle {
-    submissions: Option<mpsc::Sender<Submission>>,
+    submissions: Option<mpsc::Sender<WorkerMessage>>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -44,13 +60,20 @@ pub struct EnginePool {
     shared: Arc<PoolShared>,
     workers: Vec<WorkerHandle>,
     next_id: AtomicU64,
+    /// KV capacity of one worker, in tokens.
+    capacity_tokens: u32,
 }
 
 impl EnginePool {
     /// Builds every worker engine (validating the configuration and loading the timing file) and
     /// starts one thread per worker.
+    ///
+    /// # Errors
+    /// A setting out of range (see [`PoolConfig::validate`]), an unreadable timing file, or a
+    /// thread the OS would not start.
     pub fn start(config: &PoolConfig) -> Result<Self, EngineError> {
-        let n = config.num_workers.max(1);
+        config.validate()?;
+        let n = config.num_workers;
         let engines = (0..n)
             .map(|w| Engine::new(&config.engine, w))
             .collect::<Result<Vec<_>, _>>()?;
@@ -62,24 +85,46 @@ impl EnginePool {
                 config.engine.block_size,
             )),
             metrics: engines.iter().map(|e| Mutex::new(e.metrics())).collect(),
+            dead: AtomicBool::new(false),
+            failure: Mutex::new(None),
         });
         let mut workers = Vec::with_capacity(engines.len());
         for (w, engine) in (0u32..).zip(engines) {
             let (tx, rx) = mpsc::channel();
-            let worker = WorkerLoop::new(engine, rx, Arc::clone(&shared));
+            let mut worker = WorkerLoop::new(engine, rx, Arc::clone(&shared));
+            let watcher = Arc::clone(&shared);
             let thread = std::thread::Builder::new()
                 .name(format!("mocker-worker-{w}"))
-                .spawn(move || worker.run())
+                .spawn(move || {
+                    // The loop is borrowed, not moved, so its client channels stay open until
+                    // the failure is recorded: a client whose stream then ends can tell why.
+                    let run = std::panic::catch_unwind(AssertUnwindSafe(|| worker.run()));
+                    if let Err(payload) = run {
+                        let cause = panic_message(payload.as_ref());
+                        tracing::error!(
+                            worker = w,
+                            %cause,
+                            "engine worker panicked; the server now answers 503"
+                        );
+                        watcher.fail(format!("engine worker {w} panicked: {cause}"));
+                    }
+                    drop(worker);
+                })
                 .map_err(|source| EngineError::Spawn { worker: w, source })?;
             workers.push(WorkerHandle {
                 submissions: Some(tx),
                 thread: Some(thread),
             });
         }
+        let capacity_tokens = config
+            .engine
+            .num_gpu_blocks
+            .saturating_mul(config.engine.block_size.get());
         Ok(Self {
             shared,
             workers,
             next_id: AtomicU64::new(0),
+            capacity_tokens,
         })
     }
 
@@ -95,6 +140,16 @@ impl EnginePool {
             total.accumulate(&m.lock().unwrap_or_else(PoisonError::into_inner));
         }
         total
+    }
+
+    /// Fault injection for reliability tests: makes worker `worker` panic when it reads this
+    /// message, as a bug in the engine would. The pool then reports [`TokenSource::failure`].
+    /// Returns false if there is no such worker or it is already gone.
+    pub fn inject_worker_panic(&self, worker: usize) -> bool {
+        self.workers
+            .get(worker)
+            .and_then(|w| w.submissions.as_ref())
+            .is_some_and(|tx| tx.send(WorkerMessage::InjectPanic).is_ok())
     }
 
     /// Per-worker snapshots, in worker order.
@@ -119,12 +174,12 @@ impl TokenSource for EnginePool {
             .unwrap_or_else(PoisonError::into_inner)
             .route(id, &request.prompt_tokens);
         let sent = self.workers[worker].submissions.as_ref().is_some_and(|tx| {
-            tx.send(Submission {
+            tx.send(WorkerMessage::Submit(Submission {
                 id,
                 request,
                 arrival,
                 events,
-            })
+            }))
             .is_ok()
         });
         if !sent {
@@ -137,6 +192,38 @@ impl TokenSource for EnginePool {
                 .finished(worker, id);
         }
         rx
+    }
+
+    /// `num_gpu_blocks × block_size`: a longer request could never fit in one worker's cache.
+    fn max_context_tokens(&self) -> Option<u32> {
+        Some(self.capacity_tokens)
+    }
+
+    fn failure(&self) -> Option<String> {
+        if !self.shared.dead.load(Ordering::Acquire) {
+            return None;
+        }
+        let failure = self
+            .shared
+            .failure
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        Some(
+            failure
+                .clone()
+                .unwrap_or_else(|| "an engine worker died".into()),
+        )
+    }
+}
+
+/// The text of a panic payload (`panic!` with a literal or a formatted message).
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a panic without a message".into()
     }
 }
 

@@ -9,7 +9,7 @@
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
-use super::config::{RouterConfig, RouterMode};
+use super::config::{BlockSize, RouterConfig, RouterMode};
 use super::fast_hash::{FastMap, FastSet};
 use super::hashing::sequence_block_hashes;
 use super::kv_cache::KvEvent;
@@ -63,7 +63,7 @@ pub struct Router {
     mode: RouterMode,
     overlap_score_weight: f64,
     temperature: f64,
-    block_size: u32,
+    block_size: BlockSize,
     rng: StdRng,
     next_round_robin: usize,
     workers: Vec<WorkerBook>,
@@ -71,12 +71,12 @@ pub struct Router {
 
 impl Router {
     /// A router over `num_workers` workers (at least 1) whose KV blocks hold `block_size` tokens.
-    pub fn new(config: &RouterConfig, num_workers: usize, block_size: u32) -> Self {
+    pub fn new(config: &RouterConfig, num_workers: usize, block_size: BlockSize) -> Self {
         Self {
             mode: config.mode,
             overlap_score_weight: config.overlap_score_weight,
             temperature: config.temperature,
-            block_size: block_size.max(1),
+            block_size,
             rng: StdRng::seed_from_u64(config.seed),
             next_round_robin: 0,
             workers: (0..num_workers.max(1))
@@ -184,7 +184,7 @@ impl Router {
     }
 
     fn costs_of(&self, hashes: &[u64], isl: u64) -> Vec<WorkerCost> {
-        let bs = u64::from(self.block_size);
+        let bs = u64::from(self.block_size.get());
         let partial = u64::from(!isl.is_multiple_of(bs));
         self.workers
             .iter()
@@ -258,7 +258,7 @@ impl Router {
     }
 
     fn book(&mut self, worker: usize, id: RequestId, hashes: Vec<u64>, isl: u64) {
-        let bs = u64::from(self.block_size);
+        let bs = u64::from(self.block_size.get());
         let Some(book) = self.workers.get_mut(worker) else {
             return;
         };

@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use super::config::{EngineConfig, PreemptionMode};
+use super::config::{BlockSize, EngineConfig, PreemptionMode};
 use super::error::EngineError;
 use super::fast_hash::FastMap;
 use super::kv_cache::{KvCache, KvEvent};
@@ -46,7 +46,7 @@ struct Scheduled {
 #[derive(Debug)]
 pub struct Engine {
     worker_id: u32,
-    block_size: u32,
+    block_size: BlockSize,
     max_num_seqs: usize,
     max_num_batched_tokens: u32,
     chunked_prefill: bool,
@@ -67,7 +67,7 @@ pub struct Engine {
 impl Engine {
     /// Builds an engine (loading the timing file, if any).
     pub fn new(config: &EngineConfig, worker_id: u32) -> Result<Self, EngineError> {
-        validate(config)?;
+        config.validate()?;
         let capacity = config.num_gpu_blocks as usize;
         Ok(Self {
             worker_id,
@@ -264,7 +264,7 @@ impl Engine {
     }
 
     fn schedule_waiting(&mut self, budget: &mut u32, now: Duration) {
-        let bs = self.block_size;
+        let bs = self.block_size.get();
         while let Some(&slot) = self.waiting.front() {
             if self.running.len() >= self.max_num_seqs {
                 break;
@@ -356,7 +356,8 @@ impl Engine {
         self.out.prefill_tokens = shape.prefill_tokens;
         self.out.decodes = shape.decodes;
 
-        let bs = self.block_size;
+        let block_size = self.block_size;
+        let bs = block_size.get();
         let mut any_finished = false;
         for k in 0..self.scheduled.len() {
             let Scheduled { slot, tokens, .. } = self.scheduled[k];
@@ -378,7 +379,7 @@ impl Engine {
             seq.decoding = true;
             seq.first_token.get_or_insert(end);
             if seq.generated < seq.output_target {
-                let token_id = seq.push_generated(bs);
+                let token_id = seq.push_generated(block_size);
                 self.out
                     .events
                     .push((seq.id, GenerateEvent::Token { token_id }));
@@ -415,7 +416,7 @@ impl Engine {
         let Some(seq) = self.slots[slot].as_mut() else {
             return false;
         };
-        let need = tokens.div_ceil(self.block_size) as usize;
+        let need = tokens.div_ceil(self.block_size.get()) as usize;
         while seq.blocks.len() < need {
             match self.kv.allocate() {
                 Some(key) => seq.blocks.push(key),
@@ -439,7 +440,7 @@ impl Engine {
         };
         seq.computed = 0;
         seq.decoding = false;
-        let needed = (seq.len() + 1).div_ceil(self.block_size) as usize;
+        let needed = (seq.len() + 1).div_ceil(self.block_size.get()) as usize;
         if needed > self.kv.capacity() {
             self.counters.requests_truncated_total += 1;
             self.finish(slot, now);
@@ -487,39 +488,4 @@ impl Engine {
         self.free_slots.push(slot);
         Some(seq)
     }
-}
-
-fn validate(config: &EngineConfig) -> Result<(), EngineError> {
-    let positive = [
-        ("block_size", config.block_size),
-        ("num_gpu_blocks", config.num_gpu_blocks),
-        ("max_num_seqs", config.max_num_seqs),
-        ("max_num_batched_tokens", config.max_num_batched_tokens),
-    ];
-    for (field, value) in positive {
-        if value == 0 {
-            return Err(EngineError::Config {
-                field,
-                reason: "must be at least 1".into(),
-            });
-        }
-    }
-    if !(0.0..1.0).contains(&config.watermark) {
-        return Err(EngineError::Config {
-            field: "watermark",
-            reason: format!("must be in [0, 1), got {}", config.watermark),
-        });
-    }
-    for (field, value) in [
-        ("speedup_ratio", config.speedup_ratio),
-        ("decode_speedup_ratio", config.decode_speedup_ratio),
-    ] {
-        if !value.is_finite() {
-            return Err(EngineError::Config {
-                field,
-                reason: format!("must be finite, got {value}"),
-            });
-        }
-    }
-    Ok(())
 }

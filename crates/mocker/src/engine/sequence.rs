@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use super::config::BlockSize;
 use super::hashing::extend_block_hashes;
 use super::kv_cache::BlockKey;
 
@@ -55,7 +56,7 @@ impl Sequence {
         prompt: Vec<u32>,
         output_target: u32,
         arrival: Duration,
-        block_size: u32,
+        block_size: BlockSize,
     ) -> Self {
         let prompt_len = u32::try_from(prompt.len()).unwrap_or(u32::MAX);
         let mut block_hashes = Vec::new();
@@ -92,7 +93,7 @@ impl Sequence {
     }
 
     /// Appends the next generated token and hashes a block it completes.
-    pub(crate) fn push_generated(&mut self, block_size: u32) -> u32 {
+    pub(crate) fn push_generated(&mut self, block_size: BlockSize) -> u32 {
         let token = output_token(self.token_seed, self.generated);
         self.tokens.push(token);
         self.generated += 1;

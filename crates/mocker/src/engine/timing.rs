@@ -7,6 +7,9 @@ use super::config::{EngineConfig, TimingModel};
 use super::error::EngineError;
 use super::perf_file::PerfData;
 
+/// Longest modelled step (one day): longer results of a timing file are cut to it.
+const MAX_STEP: Duration = Duration::from_secs(86_400);
+
 /// Prefill time (ms) of `new_tokens` uncached tokens in one step, Dynamo's current polynomial.
 pub fn polynomial_prefill_ms(new_tokens: f64) -> f64 {
     4.209989e-7 * new_tokens * new_tokens + 1.518344e-2 * new_tokens + 16.50142
@@ -57,7 +60,7 @@ impl StepTimer {
         };
         Ok(Self {
             curves,
-            block_size: f64::from(config.block_size),
+            block_size: f64::from(config.block_size.get()),
             total_blocks: f64::from(config.num_gpu_blocks),
             prefill_divisor: config.speedup_ratio,
             decode_divisor: config.speedup_ratio * config.decode_speedup_ratio,
@@ -89,7 +92,11 @@ impl StepTimer {
             };
             ms += raw / self.decode_divisor;
         }
-        Duration::from_secs_f64(ms / 1000.0)
+        // Validated ratios keep this finite and non-negative; a timing file's extreme values
+        // saturate at MAX_STEP rather than panic.
+        Duration::try_from_secs_f64(ms / 1000.0)
+            .unwrap_or(MAX_STEP)
+            .min(MAX_STEP)
     }
 }
 
@@ -99,7 +106,7 @@ mod tests {
 
     fn timer(speedup: f64, decode_speedup: f64) -> StepTimer {
         let config = EngineConfig {
-            block_size: 16,
+            block_size: super::super::config::BlockSize::new(16).unwrap(),
             num_gpu_blocks: 100,
             speedup_ratio: speedup,
             decode_speedup_ratio: decode_speedup,

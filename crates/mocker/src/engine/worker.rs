@@ -30,6 +30,15 @@ pub(crate) struct Submission {
     pub(crate) events: UnboundedSender<GenerateEvent>,
 }
 
+/// What a worker thread receives.
+#[derive(Debug)]
+pub(crate) enum WorkerMessage {
+    /// A new request.
+    Submit(Submission),
+    /// Fault injection: panic, as a bug in the engine would.
+    InjectPanic,
+}
+
 #[derive(Debug)]
 struct Client {
     events: UnboundedSender<GenerateEvent>,
@@ -39,7 +48,7 @@ struct Client {
 #[derive(Debug)]
 pub(crate) struct WorkerLoop {
     engine: Engine,
-    submissions: Receiver<Submission>,
+    submissions: Receiver<WorkerMessage>,
     shared: Arc<PoolShared>,
     clients: FastMap<RequestId, Client>,
     worker: usize,
@@ -54,7 +63,7 @@ pub(crate) struct WorkerLoop {
 impl WorkerLoop {
     pub(crate) fn new(
         engine: Engine,
-        submissions: Receiver<Submission>,
+        submissions: Receiver<WorkerMessage>,
         shared: Arc<PoolShared>,
     ) -> Self {
         let worker = engine.worker_id() as usize;
@@ -71,7 +80,7 @@ impl WorkerLoop {
         }
     }
 
-    pub(crate) fn run(mut self) {
+    pub(crate) fn run(&mut self) {
         let epoch = self.shared.epoch;
         let mut deadline: Option<Instant> = None;
         let mut last_scan = Instant::now();
@@ -116,7 +125,13 @@ impl WorkerLoop {
         }
     }
 
-    fn accept(&mut self, s: Submission) {
+    fn accept(&mut self, message: WorkerMessage) {
+        let s = match message {
+            WorkerMessage::Submit(s) => s,
+            WorkerMessage::InjectPanic => {
+                panic!("injected fault: worker {} was told to panic", self.worker)
+            }
+        };
         if self.engine.add_request(s.id, s.request, s.arrival) {
             self.clients.insert(
                 s.id,

@@ -11,6 +11,7 @@ use hyper::body::{Body, Frame, SizeHint};
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::time::Sleep;
 
+use super::api_error::ApiError;
 use super::faults::FaultPlan;
 use super::render::{DONE, Renderer, Usage};
 use super::tracker::{Outcome, Tracker};
@@ -214,13 +215,33 @@ impl SseStream {
                     return false;
                 }
                 None => {
-                    self.end(now, batch, Outcome::Aborted, malformed, buf);
+                    if let Some(cause) = self.tracker.source_failure() {
+                        self.fail(now, batch, &cause, buf);
+                    } else {
+                        self.end(now, batch, Outcome::Aborted, malformed, buf);
+                    }
                     return false;
                 }
             }
         }
         self.tracker.tokens(now, batch);
         false
+    }
+
+    /// The source died under this stream: an OpenAI error event, then `[DONE]`.
+    fn fail(&mut self, now: Instant, batch: u32, cause: &str, buf: &mut Vec<u8>) {
+        self.tracker.tokens(now, batch);
+        let _ = self.tracker.finish(now, Outcome::Aborted);
+        let error = ApiError::new(
+            http::StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_server_error",
+            format!("generation failed: {cause}"),
+        );
+        buf.extend_from_slice(b"data: ");
+        buf.extend_from_slice(&error.body());
+        buf.extend_from_slice(b"\n\n");
+        buf.extend_from_slice(DONE);
+        self.phase = Phase::Done;
     }
 
     fn end(

@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use servebench_tokenize::TokenizerSpec;
 
+use super::error::ServerError;
+
 /// Settings of the HTTP server (the token source and engine have their own).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServerConfig {
@@ -30,6 +32,11 @@ pub struct ServerConfig {
     pub seed: u64,
     /// Injected faults (all off by default).
     pub faults: FaultConfig,
+    /// Longest request, prompt plus `max_tokens`, in tokens (vLLM's `--max-model-len`). `None`
+    /// (the default) takes the token source's limit: for the simulated engine, the KV capacity
+    /// of one worker (`num_gpu_blocks × block_size`). A prompt longer than this, or an explicit
+    /// `max_tokens` that does not fit after the prompt, is answered 400 before any engine work.
+    pub max_model_len: Option<u32>,
     /// Largest accepted request body (64 MiB, room for base64 images).
     pub max_body_bytes: usize,
     /// How long a graceful shutdown waits for open streams before closing them (5 s).
@@ -48,6 +55,7 @@ impl Default for ServerConfig {
             mean_output_tokens: 256.0,
             seed: 0,
             faults: FaultConfig::default(),
+            max_model_len: None,
             max_body_bytes: 64 << 20,
             shutdown_grace: Duration::from_secs(5),
         }
@@ -89,22 +97,28 @@ impl FaultConfig {
             && self.malformed_rate <= 0.0
     }
 
-    /// Checks every rate is a probability.
-    pub(crate) fn validate(&self) -> Result<(), String> {
+    /// Checks every rate is a probability. Errors name the setting (`faults.stall_rate`).
+    pub(crate) fn validate(&self) -> Result<(), ServerError> {
         let rates = [
-            ("http_500_rate", self.http_500_rate),
-            ("http_429_rate", self.http_429_rate),
-            ("disconnect_rate", self.disconnect_rate),
-            ("stall_rate", self.stall_rate),
-            ("malformed_rate", self.malformed_rate),
+            ("faults.http_500_rate", self.http_500_rate),
+            ("faults.http_429_rate", self.http_429_rate),
+            ("faults.disconnect_rate", self.disconnect_rate),
+            ("faults.stall_rate", self.stall_rate),
+            ("faults.malformed_rate", self.malformed_rate),
         ];
-        for (name, r) in rates {
+        for (field, r) in rates {
             if !(0.0..=1.0).contains(&r) {
-                return Err(format!("fault {name} must be within [0, 1], got {r}"));
+                return Err(ServerError::Config {
+                    field,
+                    reason: format!("must be within [0, 1], got {r}"),
+                });
             }
         }
         if self.http_500_rate + self.http_429_rate > 1.0 {
-            return Err("fault http_500_rate + http_429_rate must not exceed 1".into());
+            return Err(ServerError::Config {
+                field: "faults.http_429_rate",
+                reason: "http_500_rate + http_429_rate must not exceed 1".into(),
+            });
         }
         Ok(())
     }

@@ -19,6 +19,11 @@ pub enum ServerError {
     #[error("failed to load the server tokenizer: {0}")]
     Tokenizer(#[from] servebench_tokenize::Error),
     /// A setting is out of range.
-    #[error("invalid server configuration: {0}")]
-    InvalidConfig(String),
+    #[error("invalid server configuration: `{field}`: {reason}")]
+    Config {
+        /// The offending setting (a [`crate::ServerConfig`] field, `faults.` ones prefixed).
+        field: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
 }

@@ -49,9 +49,10 @@ pub(crate) async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Resp
             }
         }
         (None, "/v1/models", &Method::GET) => models(&state),
-        (None, "/health", &Method::GET) => {
-            json_response(StatusCode::OK, br#"{"status":"ok"}"#.to_vec())
-        }
+        (None, "/health", &Method::GET) => match state.source.failure() {
+            None => json_response(StatusCode::OK, br#"{"status":"ok"}"#.to_vec()),
+            Some(cause) => error_response(&unavailable(&cause)),
+        },
         (None, "/metrics", &Method::GET) => {
             let snapshot = state.stats.as_ref().map(|s| s.snapshot());
             let text = state.metrics.render(&state.config.model_name, snapshot);
@@ -75,6 +76,15 @@ pub(crate) async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Resp
             format!("no route for {method} {path}"),
         )),
     }
+}
+
+/// The 503 of a server whose token source has failed.
+fn unavailable(cause: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "service_unavailable",
+        format!("the engine is not running: {cause}"),
+    )
 }
 
 fn json_response(status: StatusCode, body: Vec<u8>) -> Response<ResponseBody> {
@@ -138,13 +148,27 @@ async fn generate(
 ) -> Result<Response<ResponseBody>, ApiError> {
     let body = read_body(req, state.config.max_body_bytes).await?;
     let parsed = parse(endpoint, &body)?;
-    let index = state.next_request();
+    if let Some(cause) = state.source.failure() {
+        state
+            .metrics
+            .rejected_unavailable
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        return Err(unavailable(&cause));
+    }
     let prompt = prompt_tokens(
         &*state.tokenizer,
         &parsed.prompt,
         state.config.tokens_per_image,
     );
     let prompt_len = u32::try_from(prompt.len()).unwrap_or(u32::MAX);
+    if let Err(e) = check_context_length(state.max_model_len, endpoint, prompt_len, &parsed) {
+        state
+            .metrics
+            .rejected_context_length
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        return Err(e);
+    }
+    let index = state.next_request();
     let (output_tokens, planned_finish) = output_length(&parsed, state, index);
     let faults = FaultPlan::draw(
         &state.config.faults,
@@ -203,6 +227,15 @@ async fn generate(
         return Ok(with_ids(response, &id, prompt_len));
     }
     let (text, finish, usage, timings) = collect(rx, &mut tracker).await;
+    if finish == "abort"
+        && let Some(cause) = state.source.failure()
+    {
+        return Err(ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_server_error",
+            format!("generation failed: {cause}"),
+        ));
+    }
     if faults.stall_at.is_some() {
         tokio::time::sleep(state.config.faults.stall).await;
     }
@@ -217,6 +250,44 @@ async fn generate(
     }
     let response = with_ids(response, render.id(), prompt_len);
     Ok(with_timings(response, &timings))
+}
+
+/// vLLM's context-length check: the prompt must fit in `limit` tokens, and so must the prompt
+/// plus an explicit `max_tokens`.
+fn check_context_length(
+    limit: Option<u32>,
+    endpoint: Endpoint,
+    prompt_len: u32,
+    req: &ParsedRequest,
+) -> Result<(), ApiError> {
+    let Some(limit) = limit else { return Ok(()) };
+    let (what, param) = match endpoint {
+        Endpoint::Chat => ("messages", "messages"),
+        Endpoint::Completion => ("prompt", "prompt"),
+    };
+    if prompt_len > limit {
+        return Err(ApiError::invalid(
+            format!(
+                "This model's maximum context length is {limit} tokens. However, your request \
+                 has {prompt_len} input tokens. Please reduce the length of the {what}."
+            ),
+            Some(param),
+        ));
+    }
+    if let Some(max) = req.max_tokens {
+        let total = u64::from(prompt_len) + u64::from(max);
+        if total > u64::from(limit) {
+            return Err(ApiError::invalid(
+                format!(
+                    "This model's maximum context length is {limit} tokens. However, you \
+                     requested {total} tokens ({prompt_len} in the {what}, {max} in the \
+                     completion). Please reduce the length of the {what} or completion."
+                ),
+                Some("max_tokens"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 async fn read_body(req: Request<Incoming>, limit: usize) -> Result<Bytes, ApiError> {

@@ -48,32 +48,40 @@ use crate::protocol::TokenSource;
 /// streams), `worker_id` (`x-servebench-worker-id`). Every generation response also has
 /// `x-servebench-request-id`, equal to the body's `id`.
 ///
+/// Limits: a prompt longer than the context limit ([`ServerConfig::max_model_len`], by default
+/// the source's [`TokenSource::max_context_tokens`]), or a prompt plus `max_tokens` past it, gets
+/// 400 as vLLM answers it. Once the source reports [`TokenSource::failure`] (an engine worker
+/// died), `/health` and new requests get 503, an open stream ends with an error event
+/// (`data: {"error":{..}}` then `data: [DONE]`) and an open non-streaming request gets 500.
+///
 /// The server runs until [`RunningServer::shutdown`] (or until the handle is dropped, which starts
 /// the same graceful shutdown without waiting for it).
 ///
 /// # Errors
 /// [`ServerError::Bind`] if `host:port` cannot be bound, [`ServerError::Tokenizer`] if the
-/// tokenizer cannot be loaded, [`ServerError::InvalidConfig`] for out-of-range settings.
+/// tokenizer cannot be loaded, [`ServerError::Config`] for out-of-range settings.
 pub async fn spawn(
     config: ServerConfig,
     source: Arc<dyn TokenSource>,
     stats: Option<Arc<dyn EngineStats>>,
 ) -> Result<RunningServer, ServerError> {
-    config
-        .faults
-        .validate()
-        .map_err(ServerError::InvalidConfig)?;
+    config.faults.validate()?;
     if !config.mean_output_tokens.is_finite() || config.mean_output_tokens < 1.0 {
-        return Err(ServerError::InvalidConfig(format!(
-            "mean_output_tokens must be a finite number >= 1, got {}",
-            config.mean_output_tokens
-        )));
+        return Err(ServerError::Config {
+            field: "mean_output_tokens",
+            reason: format!(
+                "must be a finite number >= 1, got {}",
+                config.mean_output_tokens
+            ),
+        });
     }
     if config.default_max_tokens == 0 {
-        return Err(ServerError::InvalidConfig(
-            "default_max_tokens must be at least 1".into(),
-        ));
+        return Err(ServerError::Config {
+            field: "default_max_tokens",
+            reason: "must be at least 1".into(),
+        });
     }
+    let max_model_len = max_model_len(config.max_model_len, source.max_context_tokens())?;
     let tokenizer = servebench_tokenize::load(&config.tokenizer)?;
     // Build the vocabulary tables now rather than inside the first request's TTFT.
     let _ = tokenizer.encode("warm up");
@@ -91,7 +99,13 @@ pub async fn spawn(
         source,
     })?;
     let grace = config.shutdown_grace;
-    let state = Arc::new(AppState::new(config, tokenizer, source, stats));
+    let state = Arc::new(AppState::new(
+        config,
+        tokenizer,
+        source,
+        stats,
+        max_model_len,
+    ));
     let (stop, stop_rx) = watch::channel(false);
     let task = tokio::spawn(accept_loop(listener, state, stop_rx, grace));
     tracing::info!(%addr, "mocker server listening");
@@ -100,6 +114,26 @@ pub async fn spawn(
         stop,
         task: Some(task),
     })
+}
+
+/// The context limit in force: the configured one (at least 1, at most the source's own limit),
+/// else the source's.
+fn max_model_len(
+    configured: Option<u32>,
+    source_limit: Option<u32>,
+) -> Result<Option<u32>, ServerError> {
+    match (configured, source_limit) {
+        (Some(0), _) => Err(ServerError::Config {
+            field: "max_model_len",
+            reason: "must be at least 1".into(),
+        }),
+        (Some(n), Some(cap)) if n > cap => Err(ServerError::Config {
+            field: "max_model_len",
+            reason: format!("{n} exceeds the KV capacity of one worker ({cap} tokens)"),
+        }),
+        (Some(n), _) => Ok(Some(n)),
+        (None, cap) => Ok(cap),
+    }
 }
 
 /// A server started by [`spawn`].

@@ -101,6 +101,10 @@ pub(crate) struct ServerMetrics {
     pub(crate) generation_tokens: AtomicU64,
     pub(crate) cached_tokens: AtomicU64,
     pub(crate) finished: [AtomicU64; 3],
+    /// Requests answered 400 because they exceed the context length.
+    pub(crate) rejected_context_length: AtomicU64,
+    /// Requests answered 503 because the token source has failed.
+    pub(crate) rejected_unavailable: AtomicU64,
     pub(crate) ttft: Histogram,
     pub(crate) itl: Histogram,
     pub(crate) e2e: Histogram,
@@ -114,6 +118,8 @@ impl Default for ServerMetrics {
             generation_tokens: AtomicU64::new(0),
             cached_tokens: AtomicU64::new(0),
             finished: Default::default(),
+            rejected_context_length: AtomicU64::new(0),
+            rejected_unavailable: AtomicU64::new(0),
             ttft: Histogram::new(TTFT_BUCKETS),
             itl: Histogram::new(ITL_BUCKETS),
             e2e: Histogram::new(E2E_BUCKETS),
@@ -142,6 +148,7 @@ impl ServerMetrics {
             prefix_cache_queries_tokens: self.prompt_tokens.load(Relaxed),
             prefix_cache_hits_tokens: self.cached_tokens.load(Relaxed),
             preemptions: 0,
+            requests_truncated: 0,
         };
         let s = engine.unwrap_or(own);
         let mut out = String::with_capacity(8192);
@@ -216,6 +223,29 @@ impl ServerMetrics {
             let n = self.finished[i].load(Relaxed);
             let _ = writeln!(out, "{name}{{{label},finished_reason=\"{reason}\"}} {n}");
         }
+        let name = "servebench:requests_rejected_total";
+        let _ = writeln!(
+            out,
+            "# HELP {name} Requests refused before any engine work, by reason (context_length: \
+             prompt, or prompt plus max_tokens, longer than max_model_len; engine_failed: 503 \
+             after an engine worker died)."
+        );
+        let _ = writeln!(out, "# TYPE {name} counter");
+        for (reason, n) in [
+            ("context_length", &self.rejected_context_length),
+            ("engine_failed", &self.rejected_unavailable),
+        ] {
+            let n = n.load(Relaxed);
+            let _ = writeln!(out, "{name}{{{label},reason=\"{reason}\"}} {n}");
+        }
+        let name = "servebench:requests_truncated_total";
+        let _ = writeln!(
+            out,
+            "# HELP {name} Requests the engine ended early because they outgrew the whole KV cache \
+             (finish_reason length before max_tokens)."
+        );
+        let _ = writeln!(out, "# TYPE {name} counter");
+        let _ = writeln!(out, "{name}{{{label}}} {}", s.requests_truncated);
         self.ttft.render(&mut out, "vllm:time_to_first_token_seconds", "Histogram of time to first token in seconds, measured by the server from request arrival.", &label);
         self.itl.render(&mut out, "vllm:inter_token_latency_seconds", "Histogram of inter-token latency in seconds, measured by the server at hand-off to HTTP.", &label);
         self.itl.render(

@@ -18,6 +18,8 @@ pub(crate) struct AppState {
     pub(crate) source: Arc<dyn TokenSource>,
     pub(crate) stats: Option<Arc<dyn EngineStats>>,
     pub(crate) metrics: ServerMetrics,
+    /// Longest request in tokens (prompt plus `max_tokens`), if limited.
+    pub(crate) max_model_len: Option<u32>,
     /// Generation requests received, in arrival order (the index seeds per-request draws).
     requests: AtomicU64,
     /// Distinguishes response ids of different server runs.
@@ -30,6 +32,7 @@ impl AppState {
         tokenizer: Arc<dyn Tokenizer>,
         source: Arc<dyn TokenSource>,
         stats: Option<Arc<dyn EngineStats>>,
+        max_model_len: Option<u32>,
     ) -> Self {
         let id_nonce = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -40,6 +43,7 @@ impl AppState {
             source,
             stats,
             metrics: ServerMetrics::default(),
+            max_model_len,
             requests: AtomicU64::new(0),
             id_nonce,
         }

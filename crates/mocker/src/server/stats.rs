@@ -15,6 +15,8 @@ pub struct StatsSnapshot {
     pub prefix_cache_hits_tokens: u64,
     /// Preemptions, since start.
     pub preemptions: u64,
+    /// Requests ended early because they alone outgrew the whole KV cache, since start.
+    pub requests_truncated: u64,
 }
 
 /// Something that can report engine counters (the simulated engine pool). The server calls

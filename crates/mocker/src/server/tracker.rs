@@ -52,6 +52,11 @@ impl Tracker {
         }
     }
 
+    /// Why the token source has failed, if it has.
+    pub(crate) fn source_failure(&self) -> Option<String> {
+        self.guard.state().source.failure()
+    }
+
     /// Tokens handed to the HTTP layer so far.
     pub(crate) fn sent(&self) -> u32 {
         self.sent

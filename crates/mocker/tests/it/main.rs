@@ -5,9 +5,11 @@
 )]
 
 mod common;
+mod dead_worker;
 mod errors;
 mod faults;
 mod fixed_timing;
+mod limits;
 mod metrics;
 mod non_streaming;
 mod streaming;

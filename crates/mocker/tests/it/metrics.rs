@@ -336,6 +336,7 @@ impl EngineStats for FakeStats {
             prefix_cache_queries_tokens: 1000,
             prefix_cache_hits_tokens: 250,
             preemptions: 1,
+            requests_truncated: 4,
         }
     }
 }
@@ -353,6 +354,12 @@ async fn engine_stats_drive_the_engine_gauges() {
     assert_eq!(value(&fams, "vllm:prefix_cache_queries_total", &m), 1000.0);
     assert_eq!(value(&fams, "vllm:prefix_cache_hits_total", &m), 250.0);
     assert_eq!(value(&fams, "vllm:num_preemptions_total", &m), 1.0);
+    assert_eq!(value(&fams, "servebench:requests_truncated_total", &m), 4.0);
+    let rejected = [("model_name", "test-model"), ("reason", "context_length")];
+    assert_eq!(
+        value(&fams, "servebench:requests_rejected_total", &rejected),
+        0.0
+    );
     server.shutdown().await;
 }
 

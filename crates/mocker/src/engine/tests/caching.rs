@@ -8,7 +8,7 @@ use crate::engine::{EngineConfig, KvEvent, sequence_block_hashes};
 #[test]
 fn a_repeated_prompt_hits_the_cache_for_all_its_full_blocks() {
     let config = EngineConfig {
-        block_size: 16,
+        block_size: bs(16),
         num_gpu_blocks: 1000,
         speedup_ratio: 1.0,
         ..EngineConfig::default()
@@ -35,7 +35,7 @@ fn a_repeated_prompt_hits_the_cache_for_all_its_full_blocks() {
 #[test]
 fn a_shared_prefix_hits_only_its_leading_full_blocks() {
     let mut e = engine(EngineConfig {
-        block_size: 16,
+        block_size: bs(16),
         num_gpu_blocks: 1000,
         ..Default::default()
     });
@@ -54,14 +54,14 @@ fn a_shared_prefix_hits_only_its_leading_full_blocks() {
 #[test]
 fn full_blocks_are_announced_when_computed() {
     let mut e = engine(EngineConfig {
-        block_size: 4,
+        block_size: bs(4),
         num_gpu_blocks: 100,
         ..Default::default()
     });
     let p = prompt(0, 10);
     e.add_request(1, request(p.clone(), 3), Duration::ZERO);
     let out = e.step(Duration::ZERO).clone();
-    let hashes = sequence_block_hashes(&p, 4);
+    let hashes = sequence_block_hashes(&p, bs(4));
     assert_eq!(
         out.kv_events,
         vec![
@@ -85,7 +85,7 @@ fn full_blocks_are_announced_when_computed() {
 #[test]
 fn eviction_is_lru() {
     let mut e = engine(EngineConfig {
-        block_size: 4,
+        block_size: bs(4),
         num_gpu_blocks: 8,
         watermark: 0.0,
         speedup_ratio: 0.0,
@@ -99,7 +99,7 @@ fn eviction_is_lru() {
     assert_eq!(e.metrics().kv_blocks_cached, 6);
     e.add_request(4, request(prompt(1000, 16), 1), Duration::ZERO);
     let out = e.step(Duration::ZERO).clone();
-    let first = sequence_block_hashes(&prompts[0], 4);
+    let first = sequence_block_hashes(&prompts[0], bs(4));
     let removed: Vec<&KvEvent> = out
         .kv_events
         .iter()
@@ -128,7 +128,7 @@ fn eviction_is_lru() {
 #[test]
 fn without_prefix_caching_nothing_is_reused() {
     let mut e = engine(EngineConfig {
-        block_size: 16,
+        block_size: bs(16),
         num_gpu_blocks: 100,
         enable_prefix_caching: false,
         ..EngineConfig::default()

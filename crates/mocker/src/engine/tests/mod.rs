@@ -9,7 +9,12 @@ mod timing_file;
 
 use std::time::Duration;
 
-use super::{Engine, EngineConfig, RequestId};
+use super::{BlockSize, Engine, EngineConfig, RequestId};
+
+/// A block size for tests (non-zero by construction).
+fn bs(tokens: u32) -> BlockSize {
+    BlockSize::new(tokens).unwrap()
+}
 use crate::protocol::{GenerateEvent, GenerateRequest};
 
 /// An event with the virtual time it happened.

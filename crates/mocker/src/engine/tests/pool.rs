@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use crate::engine::{EngineConfig, EnginePool, OUTPUT_VOCAB, PoolConfig, RouterConfig, RouterMode};
 use crate::protocol::{GenerateEvent, TokenSource};
 
-use super::{prefill_poly, prompt, request};
+use super::{bs, prefill_poly, prompt, request};
 
 fn pool(engine: EngineConfig, workers: u32, mode: RouterMode) -> EnginePool {
     let config = PoolConfig {
@@ -35,7 +35,7 @@ fn eventually(mut cond: impl FnMut() -> bool) -> bool {
 async fn pool_delivers_tokens_and_timings() {
     let p = pool(
         EngineConfig {
-            block_size: 16,
+            block_size: bs(16),
             num_gpu_blocks: 1000,
             speedup_ratio: 10.0,
             ..Default::default()
@@ -100,7 +100,7 @@ async fn pool_delivers_tokens_and_timings() {
 async fn dropping_the_receiver_cancels_and_frees_blocks() {
     let p = pool(
         EngineConfig {
-            block_size: 16,
+            block_size: bs(16),
             num_gpu_blocks: 1000,
             speedup_ratio: 20.0,
             ..Default::default()

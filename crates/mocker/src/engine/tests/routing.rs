@@ -7,7 +7,7 @@ use crate::engine::{
     sequence_block_hashes,
 };
 
-use super::{prompt, request};
+use super::{bs, prompt, request};
 
 fn router(mode: RouterMode, workers: usize, block_size: u32) -> Router {
     let config = RouterConfig {
@@ -15,11 +15,11 @@ fn router(mode: RouterMode, workers: usize, block_size: u32) -> Router {
         seed: 7,
         ..RouterConfig::default()
     };
-    Router::new(&config, workers, block_size)
+    Router::new(&config, workers, bs(block_size))
 }
 
 fn stored(tokens: &[u32], block_size: u32) -> Vec<KvEvent> {
-    sequence_block_hashes(tokens, block_size)
+    sequence_block_hashes(tokens, bs(block_size))
         .into_iter()
         .map(|block_hash| KvEvent::Stored { block_hash })
         .collect()
@@ -81,7 +81,7 @@ fn kv_cost_matches_dynamo_formula() {
     r.first_token(0, 1);
     assert_eq!(r.costs(&p)[0].logit, 6.5);
     // Evicting a cached block lowers the overlap.
-    let hashes = sequence_block_hashes(&p, 4);
+    let hashes = sequence_block_hashes(&p, bs(4));
     r.apply_kv_events(
         0,
         &[KvEvent::Removed {
@@ -98,7 +98,7 @@ fn overlap_weight_scales_the_prefill_term() {
         overlap_score_weight: 0.5,
         ..Default::default()
     };
-    let mut r = Router::new(&config, 2, 4);
+    let mut r = Router::new(&config, 2, bs(4));
     let p = prompt(0, 14);
     r.apply_kv_events(0, &stored(&p[..8], 4));
     let costs = r.costs(&p);
@@ -138,7 +138,7 @@ fn softmax_temperature_prefers_lower_cost_in_proportion() {
         seed: 3,
         ..Default::default()
     };
-    let mut r = Router::new(&config, 2, 4);
+    let mut r = Router::new(&config, 2, bs(4));
     let p = prompt(0, 16);
     r.apply_kv_events(0, &stored(&p, 4));
     let mut zero = 0;
@@ -159,7 +159,7 @@ fn softmax_temperature_prefers_lower_cost_in_proportion() {
 fn kv_routing_follows_cached_prefixes_in_a_cluster() {
     let config = PoolConfig {
         engine: EngineConfig {
-            block_size: 16,
+            block_size: bs(16),
             num_gpu_blocks: 1000,
             ..Default::default()
         },

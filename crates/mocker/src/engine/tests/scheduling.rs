@@ -8,7 +8,7 @@ use crate::engine::{EngineConfig, PreemptionMode};
 #[test]
 fn lone_request_ttft_is_prefill_polynomial_and_decode_follows_kv_usage() {
     let mut e = engine(EngineConfig {
-        block_size: 16,
+        block_size: bs(16),
         num_gpu_blocks: 1000,
         speedup_ratio: 2.0,
         ..EngineConfig::default()
@@ -39,7 +39,7 @@ fn lone_request_ttft_is_prefill_polynomial_and_decode_follows_kv_usage() {
 #[test]
 fn decode_speedup_divides_only_decode_and_zero_speedup_means_no_delay() {
     let config = EngineConfig {
-        block_size: 16,
+        block_size: bs(16),
         num_gpu_blocks: 100,
         speedup_ratio: 1.0,
         decode_speedup_ratio: 4.0,
@@ -66,7 +66,7 @@ fn decode_speedup_divides_only_decode_and_zero_speedup_means_no_delay() {
 #[test]
 fn queue_wait_counts_time_before_first_schedule() {
     let mut e = engine(EngineConfig {
-        block_size: 16,
+        block_size: bs(16),
         num_gpu_blocks: 100,
         ..Default::default()
     });
@@ -80,7 +80,7 @@ fn queue_wait_counts_time_before_first_schedule() {
 #[test]
 fn chunked_prefill_splits_a_long_prompt_within_the_token_budget() {
     let mut e = engine(EngineConfig {
-        block_size: 16,
+        block_size: bs(16),
         num_gpu_blocks: 1000,
         max_num_batched_tokens: 64,
         ..EngineConfig::default()
@@ -101,7 +101,7 @@ fn chunked_prefill_splits_a_long_prompt_within_the_token_budget() {
 #[test]
 fn chunked_prefill_shares_the_budget_with_decodes() {
     let mut e = engine(EngineConfig {
-        block_size: 16,
+        block_size: bs(16),
         num_gpu_blocks: 1000,
         max_num_batched_tokens: 64,
         ..EngineConfig::default()
@@ -122,7 +122,7 @@ fn chunked_prefill_shares_the_budget_with_decodes() {
 #[test]
 fn without_chunked_prefill_a_prompt_must_fit_whole() {
     let mut e = engine(EngineConfig {
-        block_size: 16,
+        block_size: bs(16),
         num_gpu_blocks: 1000,
         max_num_batched_tokens: 64,
         enable_chunked_prefill: false,
@@ -148,7 +148,7 @@ fn without_chunked_prefill_a_prompt_must_fit_whole() {
 #[test]
 fn max_num_seqs_caps_the_running_batch() {
     let mut e = engine(EngineConfig {
-        block_size: 16,
+        block_size: bs(16),
         num_gpu_blocks: 1000,
         max_num_seqs: 2,
         ..EngineConfig::default()
@@ -174,7 +174,7 @@ fn max_num_seqs_caps_the_running_batch() {
 fn block_pressure_preempts_and_every_request_recovers() {
     for mode in [PreemptionMode::Lifo, PreemptionMode::Fifo] {
         let mut e = engine(EngineConfig {
-            block_size: 4,
+            block_size: bs(4),
             num_gpu_blocks: 10,
             watermark: 0.0,
             preemption_mode: mode,
@@ -225,7 +225,7 @@ fn block_pressure_preempts_and_every_request_recovers() {
 #[test]
 fn a_request_larger_than_the_cache_ends_instead_of_blocking_the_queue() {
     let mut e = engine(EngineConfig {
-        block_size: 4,
+        block_size: bs(4),
         num_gpu_blocks: 4,
         speedup_ratio: 0.0,
         ..EngineConfig::default()
@@ -242,7 +242,7 @@ fn a_request_larger_than_the_cache_ends_instead_of_blocking_the_queue() {
 #[test]
 fn cancel_releases_blocks_at_once() {
     let mut e = engine(EngineConfig {
-        block_size: 4,
+        block_size: bs(4),
         num_gpu_blocks: 100,
         ..Default::default()
     });

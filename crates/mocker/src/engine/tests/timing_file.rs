@@ -20,7 +20,7 @@ fn steps_follow_the_interpolated_curves() {
             "decode_itl": [[2.0, 4.0], [10.0, 12.0]]}"#,
     );
     let mut e = engine(EngineConfig {
-        block_size: 16,
+        block_size: bs(16),
         num_gpu_blocks: 100,
         speedup_ratio: 2.0,
         timing: TimingModel::FromFile(f.path().to_path_buf()),
