@@ -9,6 +9,8 @@ mod faults;
 mod load;
 mod profile_exports;
 mod protocol;
+mod replay_datasets;
+mod replay_runs;
 mod sse_split;
 mod support;
 mod synthetic_builtin;
