@@ -10,6 +10,7 @@ mod load;
 mod profile_exports;
 mod protocol;
 mod replay_datasets;
+mod replay_prefix_cache;
 mod replay_runs;
 mod sse_split;
 mod support;
