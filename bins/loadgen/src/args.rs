@@ -177,6 +177,10 @@ pub(crate) struct Args {
     #[arg(long, default_value = "builtin", help_heading = "Dataset")]
     pub(crate) tokenizer: String,
 
+    /// Dataset files, trace replay, sampling and sessions.
+    #[command(flatten)]
+    pub(crate) replay: crate::replay_args::ReplayArgs,
+
     // ----- Output -----
     /// SLOs, e.g. "time_to_first_token:100 inter_token_latency:5" (display units).
     #[arg(long, help_heading = "Output")]

@@ -5,9 +5,11 @@ mod args;
 mod compose;
 mod console;
 mod embedded;
+mod replay_args;
 mod run;
 mod signals;
 mod ui;
+mod workload;
 
 use std::process::ExitCode;
 

@@ -6,14 +6,13 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
 use servebench_loadgen_core::profile::{LiveProgress, ProfileConfig, profile};
-use servebench_loadgen_core::prompts::synthesize;
-use servebench_loadgen_core::{CancelHandle, RunConfig};
+use servebench_loadgen_core::{CancelHandle, LoadMode, RunConfig};
 use servebench_metrics::{Goodput, MetricOptions, RunClock};
 use servebench_tokenize::TokenizerSpec;
 
 use crate::args::Args;
 use crate::embedded::EmbeddedEngine;
-use crate::{compose, console, signals, ui};
+use crate::{compose, console, signals, ui, workload};
 
 /// Every request failed.
 const EXIT_ALL_FAILED: u8 = 1;
@@ -59,11 +58,30 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
 
     let streaming = compose::streaming(&args, embedded.is_some());
     let endpoint = compose::endpoint(&args, streaming)?;
-    let data =
-        synthesize(&compose::dataset(&args), &*tokenizer).context("failed to build the dataset")?;
+    let prepare_start = std::time::Instant::now();
+    let data = workload::build(&args, &*tokenizer)?;
+    let prepared_in = prepare_start.elapsed();
     let seed = data.seed;
-    let load = compose::load_mode(&args, seed)?;
-    let stop = compose::stop_condition(&args)?;
+    let fixed_schedule = data.schedule.is_some();
+    let load = match data.schedule {
+        Some(offsets) => LoadMode::OpenLoop {
+            arrivals: Box::new(offsets.into_iter()),
+            max_in_flight: args.concurrency,
+        },
+        None => compose::load_mode(&args, seed)?,
+    };
+    let mut stop = compose::stop_condition(&args)?;
+    if args.request_count.is_none()
+        && args.benchmark_duration.is_none()
+        && let Some(n) = data.default_requests
+    {
+        stop.request_count = Some(n);
+    }
+    if fixed_schedule {
+        // A schedule sends each of its entries once.
+        let entries = data.entries.len() as u64;
+        stop.request_count = Some(stop.request_count.map_or(entries, |n| n.min(entries)));
+    }
     let artifact_dir = compose::artifact_dir(&args, &endpoint);
 
     let clock = RunClock::start();
@@ -72,6 +90,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     run_config.request_timeout = compose::request_timeout(&args)?;
     run_config.warmup_requests = args.warmup_request_count;
     run_config.http2 = args.http2;
+    run_config.sampling = data.sampling;
+    run_config.sampling_seed = seed;
 
     let benchmark_id = format!(
         "{:016x}",
@@ -90,6 +110,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     config.goodput = goodput;
     config.measure_process_cpu = embedded.is_none();
+    config.fixed_schedule = fixed_schedule;
     config.input_config = compose::input_config(
         &args,
         &urls,
@@ -99,14 +120,22 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         tokenizer.name(),
         &artifact_dir,
     );
+    config.input_config["datasets"] = data.echo;
+    if fixed_schedule {
+        config.input_config["phases"][1]["type"] = "fixed_schedule".into();
+    }
     config.run_info = compose::run_info(&benchmark_id, seed);
     config.benchmark_id = benchmark_id;
 
     eprintln!(
-        "loadgen: {} {} requests to {} ({} tokenizer, ISL {} tokens, seed {seed}); exports in {}",
+        "loadgen: {} {} requests to {} ({} tokenizer, {}, seed {seed}); exports in {}",
         match &load {
-            servebench_loadgen_core::LoadMode::Concurrency(n) => format!("concurrency {n}:"),
-            servebench_loadgen_core::LoadMode::OpenLoop { .. } => format!(
+            _ if fixed_schedule => format!(
+                "fixed schedule (speed-up {}):",
+                args.replay.fixed_schedule_speedup
+            ),
+            LoadMode::Concurrency(n) => format!("concurrency {n}:"),
+            LoadMode::OpenLoop { .. } => format!(
                 "request rate {}/s ({:?}):",
                 args.request_rate.unwrap_or_default(),
                 args.request_rate_mode
@@ -116,7 +145,14 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             .map_or_else(|| "timed".to_owned(), |n| n.to_string()),
         urls.join(", "),
         tokenizer.name(),
-        args.isl,
+        match &args.replay.input_file {
+            Some(path) => format!(
+                "dataset {} prepared in {:.3} s",
+                path.display(),
+                prepared_in.as_secs_f64()
+            ),
+            None => format!("ISL {} tokens", args.isl),
+        },
         artifact_dir.display()
     );
 

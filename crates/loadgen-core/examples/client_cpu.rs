@@ -277,12 +277,8 @@ fn main() {
         duration: Some(Duration::from_secs(seconds)),
         grace_period: Duration::from_secs(30),
     };
-    let dataset: Arc<[DatasetEntry]> = vec![DatasetEntry {
-        prompt: "hello".into(),
-        input_tokens: 1,
-        max_output_tokens: Some(tokens as u64),
-    }]
-    .into();
+    let dataset: Arc<[DatasetEntry]> =
+        vec![DatasetEntry::new("hello".into(), 1, Some(tokens as u64))].into();
 
     let runtime = match runtime_kind.as_str() {
         "current" => tokio::runtime::Builder::new_current_thread()

@@ -54,6 +54,12 @@ pub enum Error {
         /// The endpoint kind.
         endpoint: &'static str,
     },
+    /// A multi-turn dataset was given an open-loop load (sessions run under a concurrency).
+    #[error(
+        "multi-turn sessions run under --concurrency (a request rate or fixed schedule is not \
+         supported for them)"
+    )]
+    SessionsNeedConcurrency,
     /// Neither a request count nor a benchmark duration was given.
     #[error("no stop condition: give a request count or a benchmark duration")]
     NoStopCondition,

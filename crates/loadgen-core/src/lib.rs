@@ -38,13 +38,14 @@ mod error;
 pub mod extra_inputs;
 pub mod profile;
 pub mod prompts;
+pub mod replay;
 mod request_body;
 mod response;
 mod runner;
 mod sse;
 
 pub use arrivals::{ArrivalPattern, Arrivals};
-pub use dataset::DatasetEntry;
+pub use dataset::{DatasetEntry, EntryExtras, SessionTurn};
 pub use error::Error;
 pub use extra_inputs::{parse_extra_inputs, parse_header};
 pub use prompts::{PromptSynthesizer, SyntheticConfig, SyntheticDataset, synthesize};

@@ -105,26 +105,37 @@ impl EndpointConfig {
 }
 
 /// The JSON body sent for `entry`.
+///
+/// An entry read from a file may override parts of it: a `payload` is sent verbatim, `messages`
+/// replace the single user message (chat), and the entry's `extra` fields are merged last.
 pub fn build_body(config: &EndpointConfig, entry: &DatasetEntry) -> Value {
+    let extras = entry.extras.as_deref();
+    if let Some(payload) = extras.and_then(|e| e.payload.as_ref()) {
+        return payload.clone();
+    }
+    let prompt = entry.prompt_text();
     let mut body = Map::new();
     body.insert("model".into(), Value::String(config.model.clone()));
     match config.kind {
         EndpointKind::Chat => {
-            let mut message = Map::new();
-            message.insert("role".into(), Value::String("user".into()));
-            message.insert("content".into(), Value::String(entry.prompt.clone()));
-            body.insert(
-                "messages".into(),
-                Value::Array(vec![Value::Object(message)]),
-            );
+            let messages = match extras.and_then(|e| e.messages.as_ref()) {
+                Some(messages) => messages.clone(),
+                None => {
+                    let mut message = Map::new();
+                    message.insert("role".into(), Value::String("user".into()));
+                    message.insert("content".into(), Value::String(prompt.into_owned()));
+                    vec![Value::Object(message)]
+                }
+            };
+            body.insert("messages".into(), Value::Array(messages));
         }
         EndpointKind::Completions => {
-            body.insert("prompt".into(), Value::String(entry.prompt.clone()));
+            body.insert("prompt".into(), Value::String(prompt.into_owned()));
         }
         EndpointKind::Embeddings => {
             body.insert(
                 "input".into(),
-                Value::Array(vec![Value::String(entry.prompt.clone())]),
+                Value::Array(vec![Value::String(prompt.into_owned())]),
             );
         }
     }
@@ -151,6 +162,11 @@ pub fn build_body(config: &EndpointConfig, entry: &DatasetEntry) -> Value {
     for (key, value) in &config.extra_inputs {
         body.insert(key.clone(), value.clone());
     }
+    if let Some(extra) = extras.and_then(|e| e.extra.as_ref()) {
+        for (key, value) in extra {
+            body.insert(key.clone(), value.clone());
+        }
+    }
     Value::Object(body)
 }
 
@@ -169,11 +185,7 @@ mod tests {
     use super::*;
 
     fn entry(max: Option<u64>) -> DatasetEntry {
-        DatasetEntry {
-            prompt: "hi \"there\"".into(),
-            input_tokens: 3,
-            max_output_tokens: max,
-        }
+        DatasetEntry::new("hi \"there\"".into(), 3, max)
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod cpu;
 mod error;
 mod processor;
 mod progress;
+mod replay_lag;
 mod run;
 mod verdict;
 

@@ -47,6 +47,9 @@ pub struct ProfileConfig {
     /// Report the process's CPU time as the client's. Turn off when the process also hosts the
     /// server (the embedded engine), whose CPU would be counted as the client's.
     pub measure_process_cpu: bool,
+    /// The load is a fixed-schedule trace replay: the summary gets AIPerf's
+    /// `replay_sched_lag_p50/p90/p99` and `replay_sched_degraded`.
+    pub fixed_schedule: bool,
 }
 
 impl ProfileConfig {
@@ -71,6 +74,7 @@ impl ProfileConfig {
             run_info: Value::Object(Default::default()),
             thresholds: SaturationThresholds::default(),
             measure_process_cpu: true,
+            fixed_schedule: false,
         }
     }
 }
@@ -180,6 +184,11 @@ pub async fn profile(
     context
         .extra_sections
         .push(("client_health".into(), verdict.details.clone()));
+    if config.fixed_schedule {
+        context
+            .extra_sections
+            .extend(super::replay_lag::sections(&report.health.send_lag.stats()));
+    }
     write_summary_exports(&dir, &summary, &context)?;
     Ok(ProfileOutcome {
         summary,
@@ -191,12 +200,29 @@ pub async fn profile(
     })
 }
 
-/// `inputs.json`: the exact body of every dataset entry, one session per entry.
+/// `inputs.json`: the exact body of every dataset entry, one session per entry, or per
+/// multi-turn session with one payload per turn (as the dataset gives it: the replies a turn
+/// will carry are not known before the run).
 fn write_inputs(config: &ProfileConfig) -> Result<(), ProfileError> {
     let mut inputs = InputsJsonWriter::create(&config.artifact_dir.join(INPUTS_FILE))?;
+    let mut pending: Option<(u64, Vec<Value>)> = None;
     for (i, entry) in config.dataset.iter().enumerate() {
         let payload = build_body(&config.run.endpoint, entry);
-        inputs.write_session(&session_id(i as u64), &[payload])?;
+        let number = entry.session().map_or(i as u64, |s| s.session);
+        match &mut pending {
+            Some((current, payloads)) if *current == number && entry.session().is_some() => {
+                payloads.push(payload);
+            }
+            _ => {
+                if let Some((done, payloads)) = pending.take() {
+                    inputs.write_session(&session_id(done), &payloads)?;
+                }
+                pending = Some((number, vec![payload]));
+            }
+        }
+    }
+    if let Some((done, payloads)) = pending {
+        inputs.write_session(&session_id(done), &payloads)?;
     }
     inputs.finish()?;
     Ok(())

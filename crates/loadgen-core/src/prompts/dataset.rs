@@ -88,11 +88,11 @@ pub fn synthesize(
                 prompt_after_prefix(&synth, prefix, isl, &mut text_rng)
             })?
         };
-        entries.push(DatasetEntry {
+        entries.push(DatasetEntry::new(
             prompt,
-            input_tokens: config.prefix_prompt_length + isl,
+            config.prefix_prompt_length + isl,
             max_output_tokens,
-        });
+        ));
     }
     Ok(SyntheticDataset {
         entries,

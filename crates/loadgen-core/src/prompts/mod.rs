@@ -7,7 +7,7 @@
 //! of an exact length for other generators (trace synthesis, prefix blocks).
 
 mod config;
-mod corpus;
+pub(crate) mod corpus;
 mod cut;
 mod dataset;
 mod error;
@@ -17,5 +17,6 @@ mod synthesizer;
 pub use config::SyntheticConfig;
 pub use dataset::{SyntheticDataset, synthesize};
 pub use error::Error;
+pub(crate) use sampling::index as sampling_index;
 pub use sampling::seeded_rng;
 pub use synthesizer::PromptSynthesizer;

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use servebench_metrics::RunClock;
 
+use crate::replay::SamplingStrategy;
 use crate::request_body::EndpointConfig;
 
 /// How requests are issued.
@@ -103,6 +104,10 @@ pub struct RunConfig {
     pub probe_period: Duration,
     /// Live counters a progress display can read while the run goes on.
     pub progress: Arc<RunProgress>,
+    /// How requests pick dataset entries (sessions, for a multi-turn dataset).
+    pub sampling: SamplingStrategy,
+    /// Seed of the `random` and `shuffle` strategies.
+    pub sampling_seed: u64,
 }
 
 /// Live counters of a run, updated as requests are sent (read them from any thread).
@@ -124,7 +129,7 @@ impl RunProgress {
 
 impl RunConfig {
     /// A configuration with AIPerf-like defaults: 10 requests, 600 s timeout, no warm-up,
-    /// HTTP/1.1, 2 s cancel grace, 10 ms probe period.
+    /// HTTP/1.1, 2 s cancel grace, 10 ms probe period, entries used in order.
     pub fn new(clock: RunClock, urls: Vec<String>, endpoint: EndpointConfig) -> Self {
         Self {
             clock,
@@ -138,6 +143,8 @@ impl RunConfig {
             cancel_grace: Duration::from_secs(2),
             probe_period: Duration::from_millis(10),
             progress: Arc::new(RunProgress::default()),
+            sampling: SamplingStrategy::Sequential,
+            sampling_seed: 0,
         }
     }
 }

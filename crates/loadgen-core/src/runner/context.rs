@@ -14,6 +14,8 @@ use super::health::ClientHealth;
 use super::phase::PhaseRun;
 use crate::client::HttpClient;
 use crate::dataset::DatasetEntry;
+use crate::replay::EntrySampler;
+use crate::request_body::{EndpointConfig, body_bytes};
 
 /// Counts of one phase's records.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -56,13 +58,27 @@ pub(crate) struct RequestSpec {
     pub(crate) phase_seq: u64,
     pub(crate) credit_issued_ns: MonoNs,
     pub(crate) intended_send_ns: Option<MonoNs>,
+    /// A session turn: the entry, its body (with the conversation so far) and where it sits.
+    /// `None`: the sampler picks the entry from `phase_seq` and its prepared body is sent.
+    pub(crate) turn: Option<TurnSpec>,
+}
+
+/// The entry and body of one turn of a session.
+pub(crate) struct TurnSpec {
+    pub(crate) entry: usize,
+    pub(crate) body: Bytes,
+    pub(crate) session_index: u64,
+    pub(crate) turn_index: u32,
 }
 
 /// Shared by all request tasks of a run.
 pub(crate) struct RunContext {
     pub(crate) clock: RunClock,
     client: HttpClient,
-    dataset: Arc<[DatasetEntry]>,
+    pub(crate) dataset: Arc<[DatasetEntry]>,
+    /// For bodies built at send time (block prompts, session turns).
+    pub(crate) endpoint: EndpointConfig,
+    sampler: EntrySampler,
     bodies: Vec<Bytes>,
     requested_output_tokens: Vec<Option<u64>>,
     streaming: bool,
@@ -99,11 +115,15 @@ impl RunContext {
         timeout: Duration,
         sink: Sender<RequestRecord>,
         progress: Arc<RunProgress>,
+        endpoint: EndpointConfig,
+        sampler: EntrySampler,
     ) -> Self {
         Self {
             clock,
             client,
             dataset,
+            endpoint,
+            sampler,
             bodies,
             requested_output_tokens,
             streaming,
@@ -115,18 +135,33 @@ impl RunContext {
         }
     }
 
+    /// The sampled item (entry, or session of a multi-turn dataset) for sequence number `seq`.
+    pub(crate) fn sampler_index(&self, seq: u64) -> usize {
+        self.sampler.index(seq)
+    }
+
     /// Makes one request and returns its record (never fails: failures are in the record).
     pub(crate) async fn execute(&self, phase: &PhaseRun, spec: RequestSpec) -> RequestRecord {
         let index = self.next_index.fetch_add(1, Ordering::Relaxed);
         self.progress.record_start();
-        let entries = self.dataset.len() as u64;
-        let session = usize::try_from(spec.phase_seq % entries).unwrap_or(0);
+        let (session, body, session_index, turn_index) = match spec.turn {
+            Some(turn) => (
+                turn.entry,
+                Some(turn.body),
+                turn.session_index,
+                turn.turn_index,
+            ),
+            None => {
+                let entry = self.sampler.index(spec.phase_seq);
+                (entry, None, entry as u64, 0)
+            }
+        };
         let url_index = u32::try_from(index % self.client.url_count() as u64).unwrap_or(0);
         let mut record = RequestRecord {
             index,
             phase: phase.phase,
-            session_index: session as u64,
-            turn_index: 0,
+            session_index,
+            turn_index,
             url_index,
             credit_issued_ns: spec.credit_issued_ns,
             intended_send_ns: spec.intended_send_ns,
@@ -146,10 +181,26 @@ impl RunContext {
             error: None,
         };
         let deadline = tokio::time::Instant::now() + self.timeout;
+        let body = match body {
+            Some(body) => body,
+            None if self.dataset[session].renders_lazily() => {
+                match body_bytes(&self.endpoint, &self.dataset[session]) {
+                    Ok(body) => body,
+                    Err(e) => {
+                        record.end_ns = self.clock.now_ns();
+                        record.error = Some(RequestError {
+                            kind: ErrorKind::Other,
+                            code: None,
+                            message: format!("failed to serialize the request body: {e}"),
+                        });
+                        return record;
+                    }
+                }
+            }
+            None => self.bodies[session].clone(),
+        };
         let outcome = {
-            let exchange = self
-                .client
-                .exchange(&mut record, self.bodies[session].clone());
+            let exchange = self.client.exchange(&mut record, body);
             tokio::select! {
                 biased;
                 () = exchange => Outcome::Done,

@@ -29,6 +29,7 @@ pub(crate) fn start_closed_loop(context: &Arc<RunContext>, phase: &Arc<PhaseRun>
                     phase_seq,
                     credit_issued_ns: context.clock.now_ns(),
                     intended_send_ns: None,
+                    turn: None,
                 };
                 let record = context.execute(&phase, spec).await;
                 context.deliver(record);
@@ -76,6 +77,7 @@ pub(crate) fn start_open_loop(
                     phase_seq,
                     credit_issued_ns: context.clock.now_ns(),
                     intended_send_ns: Some(context.clock.ns_at(due)),
+                    turn: None,
                 };
                 let guard = phase.tracker.enter();
                 let context = Arc::clone(&context);

@@ -7,6 +7,7 @@ mod health;
 mod issuers;
 mod phase;
 mod run;
+mod sessions;
 
 pub use cancel::CancelHandle;
 pub use config::{LoadMode, RunConfig, RunProgress, StopCondition};

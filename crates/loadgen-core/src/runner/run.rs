@@ -12,9 +12,11 @@ use super::context::{PhaseSummary, RunContext};
 use super::health::{ClientHealth, EventLoopProbe};
 use super::issuers::{start_closed_loop, start_open_loop};
 use super::phase::PhaseRun;
+use super::sessions::{Sessions, start_sessions};
 use crate::client::HttpClient;
 use crate::dataset::DatasetEntry;
 use crate::error::Error;
+use crate::replay::EntrySampler;
 use crate::request_body::body_bytes;
 
 /// What a run did (the per-request measurements went to the sink).
@@ -61,6 +63,10 @@ pub async fn run(
         .iter()
         .enumerate()
         .map(|(index, entry)| {
+            if entry.renders_lazily() {
+                // Built when sent: block prompts are too large to keep rendered.
+                return Ok(bytes::Bytes::new());
+            }
             body_bytes(&config.endpoint, entry).map_err(|source| Error::Body { index, source })
         })
         .collect::<Result<Vec<_>, _>>()?;
@@ -69,6 +75,12 @@ pub async fn run(
         .map(|entry| config.endpoint.requested_output_tokens(entry))
         .collect();
     let clock = config.clock;
+    let sessions = Sessions::of(&dataset);
+    if sessions.is_some() && matches!(load, LoadMode::OpenLoop { .. }) {
+        return Err(Error::SessionsNeedConcurrency);
+    }
+    let sampled = sessions.as_ref().map_or(dataset.len(), |s| s.len());
+    let sampler = EntrySampler::new(config.sampling, sampled, config.sampling_seed);
     let context = Arc::new(RunContext::new(
         clock,
         client,
@@ -79,6 +91,8 @@ pub async fn run(
         config.request_timeout,
         sink,
         Arc::clone(&config.progress),
+        config.endpoint.clone(),
+        sampler,
     ));
     let runtime = tokio::runtime::Handle::current();
     let probe = EventLoopProbe::start(runtime.clone(), config.probe_period)?;
@@ -105,7 +119,10 @@ pub async fn run(
         was_cancelled = true;
     } else {
         match load {
-            LoadMode::Concurrency(n) => start_closed_loop(&context, &profiling, n),
+            LoadMode::Concurrency(n) => match sessions {
+                Some(sessions) => start_sessions(&context, &profiling, n, sessions),
+                None => start_closed_loop(&context, &profiling, n),
+            },
             LoadMode::OpenLoop {
                 arrivals,
                 max_in_flight,
