@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use servebench_loadgen_core::profile::ProfileOutcome;
-use servebench_metrics::{MetricKind, MetricValue, Unit};
+use servebench_metrics::{MetricKind, MetricValue, MissingReason, Unit};
 
 /// The metrics table, errors, client health and where the exports are.
 pub(crate) fn render(outcome: &ProfileOutcome) -> String {
@@ -50,13 +50,28 @@ pub(crate) fn render(outcome: &ProfileOutcome) -> String {
             );
         }
     }
+    let mut reasons: Vec<MissingReason> = Vec::new();
+    for m in &p.missing {
+        if !reasons.contains(&m.reason) {
+            reasons.push(m.reason);
+        }
+    }
+    for reason in reasons {
+        let names: Vec<&str> = p
+            .missing
+            .iter()
+            .filter(|m| m.reason == reason)
+            .map(|m| m.metric.spec().header)
+            .collect();
+        let _ = writeln!(out, "No samples ({reason}): {}", names.join(", "));
+    }
     if !p.error_summary.is_empty() {
         let _ = writeln!(out, "\nErrors:");
         for e in &p.error_summary {
             let code = e.code.map(|c| format!(" {c}")).unwrap_or_default();
             let _ = writeln!(
                 out,
-                "  {:>6} x {:?}{code}: {}",
+                "  {:>6} x {}{code}: {}",
                 e.count, e.kind, e.example_message
             );
         }

@@ -139,6 +139,17 @@ fn a_run_where_every_request_fails_exits_non_zero_and_still_exports() {
     assert_eq!(errors[0]["count"], 3);
     assert_eq!(errors[0]["error_details"]["type"], "connect");
     assert_eq!(jsonl_lines(&dir).len(), 3);
+    // No row disappears silently: the summary says why each table row has no samples.
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("No samples (every request failed): Request Latency"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("No samples (not streaming") && stdout.contains("Time to First Token"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("3 x connect"), "{stdout}");
 }
 
 #[test]

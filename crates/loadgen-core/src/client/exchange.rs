@@ -7,7 +7,7 @@ use hyper::body::Incoming;
 use servebench_metrics::{ErrorKind, MonoNs, RequestError, RequestRecord, RunClock};
 
 use super::connection::{Connector, H1Conn, ReqBody};
-use super::stream::{QUOTE_LIMIT, StreamState, apply_whole_body, quote};
+use super::stream::{QUOTE_LIMIT, StreamState, apply_whole_body, judge_completion, quote};
 use super::target::Target;
 use crate::error::Error;
 use crate::request_body::{EndpointConfig, EndpointKind};
@@ -325,6 +325,7 @@ impl HttpClient {
                             ),
                         });
                     }
+                    judge_completion(record, &target.url, state.finish_reason.as_deref());
                     return true;
                 }
                 Err(e) => {

@@ -192,3 +192,68 @@ async fn https_and_bad_configurations_are_refused_up_front() {
     .await;
     assert!(matches!(result, Err(Error::EmptyDataset)));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_with_zero_content_tokens_is_an_empty_response() {
+    let record = one_fault(Script::Stream {
+        ttft: Duration::from_millis(1),
+        gap: Duration::from_millis(1),
+        tokens: 0,
+    })
+    .await;
+    let error = record.error.unwrap();
+    assert_eq!(error.kind, ErrorKind::EmptyResponse, "{}", error.message);
+    assert!(
+        error.message.contains("16 output tokens were requested")
+            && error.message.contains("\"length\""),
+        "{}",
+        error.message
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finish_reason_abort_or_error_is_an_aborted_response() {
+    for reason in ["abort", "error"] {
+        let sse: &'static str = Box::leak(
+            format!(
+                "data: {{\"choices\":[{{\"delta\":{{\"content\":\"partial\"}},\"finish_reason\":null}}]}}\n\n\
+                 data: {{\"choices\":[{{\"delta\":{{}},\"finish_reason\":\"{reason}\"}}]}}\n\n\
+                 data: [DONE]\n\n"
+            )
+            .into_boxed_str(),
+        );
+        let record = one_fault(Script::RawSse(sse)).await;
+        let error = record.error.unwrap();
+        assert_eq!(error.kind, ErrorKind::Aborted, "{}", error.message);
+        assert!(error.message.contains(reason), "{}", error.message);
+        assert_eq!(
+            record.chunks.len(),
+            1,
+            "the content before the abort is kept"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_non_streamed_empty_completion_is_an_empty_response() {
+    let server = ScriptedServer::start(|seq| {
+        if seq == 0 {
+            Script::Json(r#"{"choices":[{"message":{"content":""},"finish_reason":"length"}]}"#)
+        } else {
+            Script::Json(r#"{"choices":[{"message":{"content":"hello"},"finish_reason":"stop"}]}"#)
+        }
+    })
+    .await;
+    let mut config = config(vec![server.url()], 2);
+    config.endpoint.streaming = false;
+    let (report, records) = run_collect(config, LoadMode::Concurrency(1)).await;
+    assert_eq!(
+        report.profiling.errors.get(&ErrorKind::EmptyResponse),
+        Some(&1)
+    );
+    assert_eq!(
+        records[0].error.as_ref().map(|e| e.kind),
+        Some(ErrorKind::EmptyResponse)
+    );
+    assert!(records[1].is_success(), "{:?}", records[1].error);
+}
