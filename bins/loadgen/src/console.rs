@@ -6,7 +6,7 @@ use servebench_loadgen_core::profile::ProfileOutcome;
 use servebench_metrics::{MetricKind, MetricValue, MissingReason, Unit};
 
 /// The metrics table, errors, client health and where the exports are.
-pub(crate) fn render(outcome: &ProfileOutcome) -> String {
+pub(crate) fn render(outcome: &ProfileOutcome, embedded: bool) -> String {
     let mut out = String::new();
     let p = &outcome.summary.profiling;
     let name_width = p
@@ -94,10 +94,27 @@ pub(crate) fn render(outcome: &ProfileOutcome) -> String {
         health["process_cpu_us_per_content_chunk"]
             .as_f64()
             .map_or_else(
-                || "- (not measured: the embedded engine shares the process)".into(),
+                || if embedded {
+                    "- (not measured: the embedded engine shares the process)".to_owned()
+                } else if health["process_cpu_seconds"].is_null() {
+                    "- (not measured on this system)".to_owned()
+                } else {
+                    "- (no streamed chunks to divide by)".to_owned()
+                },
                 |x| format!("{x:.2} µs per streamed chunk")
             ),
     );
+    for note in &v.notes {
+        let _ = writeln!(out, "Note: {note}");
+    }
+    let rate = &outcome.error_rate;
+    if rate.client_errors > 0 {
+        let _ = writeln!(
+            out,
+            "{} failed requests were the client's own doing (not counted as server failures)",
+            rate.client_errors
+        );
+    }
     if v.saturated {
         let _ = writeln!(
             out,

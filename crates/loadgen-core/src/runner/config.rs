@@ -103,6 +103,9 @@ pub struct RunConfig {
     pub probe_period: Duration,
     /// Live counters a progress display can read while the run goes on.
     pub progress: Arc<RunProgress>,
+    /// Test hook: block the client runtime this long every probe period, so the client is
+    /// genuinely late (tests of the client-saturation verdict). `None` in real runs.
+    pub stall_event_loop: Option<Duration>,
 }
 
 /// Live counters of a run, updated as requests are sent (read them from any thread).
@@ -138,6 +141,7 @@ impl RunConfig {
             cancel_grace: Duration::from_secs(2),
             probe_period: Duration::from_millis(10),
             progress: Arc::new(RunProgress::default()),
+            stall_event_loop: None,
         }
     }
 }

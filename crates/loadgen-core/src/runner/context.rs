@@ -166,8 +166,8 @@ impl RunContext {
             Outcome::TimedOut => (
                 ErrorKind::Timeout,
                 format!(
-                    "no complete response within the request timeout of {:?}",
-                    self.timeout
+                    "no complete response within the request timeout of {} s",
+                    self.timeout.as_secs_f64()
                 ),
             ),
         };

@@ -257,3 +257,26 @@ async fn a_non_streamed_empty_completion_is_an_empty_response() {
     );
     assert!(records[1].is_success(), "{:?}", records[1].error);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn non_http_bytes_are_an_invalid_response_not_a_reset() {
+    use tokio::io::AsyncWriteExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let _ = socket.write_all(b"SSH-2.0-OpenSSH_9.6\r\n").await;
+                tokio::time::sleep(Duration::from_secs(5)).await;
+            });
+        }
+    });
+    let (report, records) = run_collect(config(vec![url], 2), LoadMode::Concurrency(1)).await;
+    assert_eq!(
+        report.profiling.errors.get(&ErrorKind::InvalidResponse),
+        Some(&2),
+        "{records:#?}"
+    );
+    let message = &records[0].error.as_ref().unwrap().message;
+    assert!(message.contains("valid HTTP response"), "{message}");
+}
