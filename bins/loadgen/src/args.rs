@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use clap::{ArgAction, Parser, ValueEnum};
+use servebench_loadgen_core::profile::DEFAULT_MAX_ERROR_RATE_PCT;
 
 /// Benchmark an OpenAI-compatible LLM endpoint (or, with no --url, the embedded simulated engine)
 /// and write AIPerf-compatible exports.
@@ -48,7 +49,12 @@ pub(crate) struct Args {
     pub(crate) no_streaming: bool,
 
     /// Give up on a request after this many seconds.
-    #[arg(long, default_value_t = 600.0, help_heading = "Endpoint")]
+    #[arg(
+        allow_negative_numbers = true,
+        long,
+        default_value_t = 600.0,
+        help_heading = "Endpoint"
+    )]
     pub(crate) request_timeout_seconds: f64,
 
     /// Sent as `Authorization: Bearer <key>`.
@@ -87,7 +93,7 @@ pub(crate) struct Args {
     pub(crate) concurrency: Option<usize>,
 
     /// Open loop: requests per second (fractional allowed), on an absolute schedule.
-    #[arg(long, help_heading = "Load")]
+    #[arg(long, allow_negative_numbers = true, help_heading = "Load")]
     pub(crate) request_rate: Option<f64>,
 
     /// Inter-arrival distribution for --request-rate.
@@ -96,7 +102,12 @@ pub(crate) struct Args {
 
     /// Gamma shape for --request-rate-mode gamma (vLLM's burstiness: 1 = Poisson, larger =
     /// smoother) [default: 1.0].
-    #[arg(long, alias = "vllm-burstiness", help_heading = "Load")]
+    #[arg(
+        allow_negative_numbers = true,
+        long,
+        alias = "vllm-burstiness",
+        help_heading = "Load"
+    )]
     pub(crate) arrival_smoothness: Option<f64>,
 
     /// Stop after this many profiling requests (default 10 when no stop condition is given).
@@ -104,11 +115,16 @@ pub(crate) struct Args {
     pub(crate) request_count: Option<u64>,
 
     /// Stop issuing after this many seconds.
-    #[arg(long, help_heading = "Load")]
+    #[arg(allow_negative_numbers = true, long, help_heading = "Load")]
     pub(crate) benchmark_duration: Option<f64>,
 
     /// Seconds in-flight requests may still complete after --benchmark-duration.
-    #[arg(long, default_value_t = 30.0, help_heading = "Load")]
+    #[arg(
+        allow_negative_numbers = true,
+        long,
+        default_value_t = 30.0,
+        help_heading = "Load"
+    )]
     pub(crate) benchmark_grace_period: f64,
 
     /// Requests sent before measuring (excluded from metrics, exported per record).
@@ -127,6 +143,7 @@ pub(crate) struct Args {
 
     /// Standard deviation of the prompt length.
     #[arg(
+        allow_negative_numbers = true,
         long,
         alias = "synthetic-input-tokens-stddev",
         default_value_t = 0.0,
@@ -140,6 +157,7 @@ pub(crate) struct Args {
 
     /// Standard deviation of the requested output length.
     #[arg(
+        allow_negative_numbers = true,
         long,
         alias = "output-tokens-stddev",
         default_value_t = 0.0,
@@ -190,9 +208,19 @@ pub(crate) struct Args {
     #[arg(long, help_heading = "Output")]
     pub(crate) artifact_dir: Option<PathBuf>,
 
-    /// Exit 0 even when the client itself was too slow to measure accurately.
+    /// Exit 0 even when the client itself was too slow to measure accurately (otherwise exit 3).
+    /// The client counts as saturated when its event-loop lag p99 exceeds both 1 ms and 10 % of
+    /// the TTFT p50 (request latency p50 when not streaming), when open-loop sends fall behind
+    /// schedule, or when requests fail in the client itself (out of open files or local ports).
+    /// Smaller lag is printed as a note.
     #[arg(long, help_heading = "Output")]
     pub(crate) allow_client_saturation: bool,
+
+    /// Exit with status 4 (after writing every export) when more than this percentage of the
+    /// profiling requests failed on the server's side (errors the client caused itself and
+    /// cancelled requests do not count).
+    #[arg(long, value_name = "PCT", default_value_t = DEFAULT_MAX_ERROR_RATE_PCT, allow_negative_numbers = true, help_heading = "Output")]
+    pub(crate) max_error_rate: f64,
 
     /// Progress display: auto (a live line on a terminal, periodic log lines otherwise) or none.
     #[arg(long, value_enum, default_value_t = Ui::Auto, help_heading = "Output")]
@@ -200,7 +228,12 @@ pub(crate) struct Args {
 
     // ----- Embedded engine -----
     /// Speed-up of the embedded simulated engine (used only without --url; 0 = no delays).
-    #[arg(long, default_value_t = 1.0, help_heading = "Embedded engine")]
+    #[arg(
+        long,
+        default_value_t = 1.0,
+        allow_negative_numbers = true,
+        help_heading = "Embedded engine"
+    )]
     pub(crate) mocker_speedup_ratio: f64,
 }
 
@@ -224,6 +257,17 @@ pub(crate) enum RateMode {
     Poisson,
     /// Gamma gaps with shape --arrival-smoothness.
     Gamma,
+}
+
+impl RateMode {
+    /// The flag value (`constant`, `poisson`, `gamma`).
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::Constant => "constant",
+            Self::Poisson => "poisson",
+            Self::Gamma => "gamma",
+        }
+    }
 }
 
 /// Progress display.

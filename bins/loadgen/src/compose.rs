@@ -82,8 +82,9 @@ pub(crate) fn load_mode(args: &Args, seed: u64) -> anyhow::Result<LoadMode> {
         RateMode::Poisson => "poisson",
         RateMode::Gamma => "gamma",
     };
-    let pattern = ArrivalPattern::from_mode(mode, args.arrival_smoothness)?;
-    let arrivals = Arrivals::new(rate, pattern, seed)?;
+    let pattern = ArrivalPattern::from_mode(mode, args.arrival_smoothness)
+        .context("invalid --request-rate-mode / --arrival-smoothness")?;
+    let arrivals = Arrivals::new(rate, pattern, seed).context("invalid --request-rate")?;
     Ok(LoadMode::OpenLoop {
         arrivals: Box::new(arrivals),
         max_in_flight: args.concurrency,

@@ -6,6 +6,7 @@ mod compose;
 mod console;
 mod embedded;
 mod replay_args;
+mod limits;
 mod run;
 mod signals;
 mod ui;

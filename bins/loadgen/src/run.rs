@@ -2,9 +2,9 @@
 
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use servebench_loadgen_core::profile::{LiveProgress, ProfileConfig, profile};
 use servebench_loadgen_core::{CancelHandle, LoadMode, RunConfig};
 use servebench_metrics::{Goodput, MetricOptions, RunClock};
@@ -12,7 +12,11 @@ use servebench_tokenize::TokenizerSpec;
 
 use crate::args::Args;
 use crate::embedded::EmbeddedEngine;
-use crate::{compose, console, signals, ui, workload};
+use crate::{compose, console, limits, signals, ui, workload};
+
+/// Test hook: block the client runtime this many milliseconds every 10 ms (see
+/// `RunConfig::stall_event_loop`), to test the client-saturation exit end to end.
+const STALL_HOOK_VAR: &str = "SERVEBENCH_TEST_STALL_EVENT_LOOP_MS";
 
 /// Every request failed.
 const EXIT_ALL_FAILED: u8 = 1;
@@ -20,10 +24,19 @@ const EXIT_ALL_FAILED: u8 = 1;
 pub(crate) const EXIT_USAGE: u8 = 2;
 /// The client was too slow to measure accurately (see `client_health`).
 const EXIT_CLIENT_SATURATED: u8 = 3;
+/// More requests failed on the server's side than `--max-error-rate` allows.
+const EXIT_ERROR_RATE: u8 = 4;
 /// Interrupted (the exports were written, marked `was_cancelled`).
 const EXIT_INTERRUPTED: u8 = 130;
 
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if !(args.max_error_rate.is_finite() && (0.0..=100.0).contains(&args.max_error_rate)) {
+        bail!("--max-error-rate must be a percentage from 0 to 100");
+    }
+    if !(args.mocker_speedup_ratio.is_finite() && args.mocker_speedup_ratio >= 0.0) {
+        bail!("--mocker-speedup-ratio must be a finite number >= 0 (0 = no delays)");
+    }
+    let open_files = limits::raise_open_files_limit();
     let spec: TokenizerSpec = args.tokenizer.parse().unwrap_or_default();
     let tokenizer = servebench_tokenize::load(&spec).with_context(|| {
         format!(
@@ -70,6 +83,15 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         },
         None => compose::load_mode(&args, seed)?,
     };
+    if !args.http2 {
+        let connections = match &load {
+            LoadMode::Concurrency(n) => Some(*n),
+            LoadMode::OpenLoop { max_in_flight, .. } => *max_in_flight,
+        };
+        if let Some(connections) = connections {
+            limits::check_connections_fit(connections, embedded.is_some(), open_files)?;
+        }
+    }
     let mut stop = compose::stop_condition(&args)?;
     if args.request_count.is_none()
         && args.benchmark_duration.is_none()
@@ -92,6 +114,10 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     run_config.http2 = args.http2;
     run_config.sampling = data.sampling;
     run_config.sampling_seed = seed;
+    run_config.stall_event_loop = std::env::var(STALL_HOOK_VAR)
+        .ok()
+        .and_then(|ms| ms.parse::<u64>().ok())
+        .map(Duration::from_millis);
 
     let benchmark_id = format!(
         "{:016x}",
@@ -136,9 +162,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             ),
             LoadMode::Concurrency(n) => format!("concurrency {n}:"),
             LoadMode::OpenLoop { .. } => format!(
-                "request rate {}/s ({:?}):",
+                "request rate {}/s ({}):",
                 args.request_rate.unwrap_or_default(),
-                args.request_rate_mode
+                args.request_rate_mode.name()
             ),
         },
         stop.request_count
@@ -169,20 +195,35 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         profile(config, load, cancel, live).await
     });
     progress.finish();
+    let embedded_run = embedded.is_some();
     drop(embedded);
     let outcome = outcome?;
 
-    print!("{}", console::render(&outcome));
+    print!("{}", console::render(&outcome, embedded_run));
     if let Some(e) = &outcome.jsonl_error {
         eprintln!("loadgen: warning: profile_export.jsonl is incomplete: {e}");
     }
-    let p = &outcome.report.profiling;
     if outcome.report.was_cancelled {
         return Ok(ExitCode::from(EXIT_INTERRUPTED));
     }
-    if p.records > 0 && p.succeeded == 0 {
-        eprintln!("loadgen: every request failed ({} errors)", p.failed());
-        return Ok(ExitCode::from(EXIT_ALL_FAILED));
+    let rate = &outcome.error_rate;
+    if rate.exceeds(args.max_error_rate) {
+        let top: Vec<String> = rate
+            .server_kinds
+            .iter()
+            .take(5)
+            .map(|(kind, count)| format!("{count} x {kind}"))
+            .collect();
+        eprintln!(
+            "loadgen: exiting with status {EXIT_ERROR_RATE}: {:.1} % of the requests failed on \
+             the server's side ({} of {}), above --max-error-rate {}: {}",
+            rate.server_error_pct(),
+            rate.server_errors,
+            rate.completed.saturating_sub(rate.client_errors),
+            args.max_error_rate,
+            top.join(", ")
+        );
+        return Ok(ExitCode::from(EXIT_ERROR_RATE));
     }
     if outcome.verdict.saturated {
         if args.allow_client_saturation {
@@ -194,6 +235,11 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             );
             return Ok(ExitCode::from(EXIT_CLIENT_SATURATED));
         }
+    }
+    let p = &outcome.report.profiling;
+    if p.records > 0 && p.succeeded == 0 {
+        eprintln!("loadgen: every request failed ({} errors)", p.failed());
+        return Ok(ExitCode::from(EXIT_ALL_FAILED));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -15,6 +15,15 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// The host of a base URL does not resolve to any address.
+    #[error("cannot resolve the host of URL {url:?}")]
+    UnresolvableHost {
+        /// The URL as given.
+        url: String,
+        /// The resolver's error (`None`: it returned no addresses).
+        #[source]
+        source: Option<std::io::Error>,
+    },
     /// An `https://` URL: TLS is not supported by this client.
     #[error(
         "https is not supported (URL {url:?}): use an http:// endpoint or a TLS-terminating proxy"

@@ -53,6 +53,6 @@ pub use request_body::{EndpointConfig, EndpointKind, body_bytes, build_body};
 pub use response::{ChunkTemplate, ResponseChunk};
 pub use runner::{
     CancelHandle, ClientHealth, LagHistogram, LagStats, LoadMode, PhaseSummary, RunConfig,
-    RunProgress, RunReport, StopCondition, run,
+    RunProgress, RunReport, StopCondition, check_endpoint, run,
 };
 pub use sse::{SseEvent, SseParser};

@@ -73,4 +73,6 @@ pub use record::{
     Usage,
 };
 pub use stats::{PERCENTILES, Stats, percentile_sorted};
-pub use summary::{ErrorGroup, MetricResult, MetricValue, PhaseSummary, Summary};
+pub use summary::{
+    ErrorGroup, MetricResult, MetricValue, MissingMetric, MissingReason, PhaseSummary, Summary,
+};

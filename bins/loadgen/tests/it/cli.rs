@@ -127,11 +127,13 @@ fn a_run_where_every_request_fails_exits_non_zero_and_still_exports() {
         "--artifact-dir",
         dir.to_str().unwrap(),
     ]);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    // 100 % server errors is above the default --max-error-rate of 5 %: status 4, after every
+    // export was written, naming the top error kinds.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert!(
+        stderr.contains("--max-error-rate 5") && stderr.contains("3 x connect"),
+        "{stderr}"
     );
     let s = summary(&dir);
     assert_eq!(s["error_request_count"]["avg"], 3.0);
@@ -139,6 +141,17 @@ fn a_run_where_every_request_fails_exits_non_zero_and_still_exports() {
     assert_eq!(errors[0]["count"], 3);
     assert_eq!(errors[0]["error_details"]["type"], "connect");
     assert_eq!(jsonl_lines(&dir).len(), 3);
+    // No row disappears silently: the summary says why each table row has no samples.
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("No samples (every request failed): Request Latency"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("No samples (not streaming") && stdout.contains("Time to First Token"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("3 x connect"), "{stdout}");
 }
 
 #[test]
@@ -210,4 +223,132 @@ fn sigterm_stops_the_run_and_writes_cancelled_exports() {
     let lines = jsonl_lines(&dir);
     assert!(lines.len() >= 3, "{} lines", lines.len());
     assert!(lines.iter().any(|l| l["metadata"]["was_cancelled"] == true));
+}
+
+#[test]
+fn an_error_rate_within_max_error_rate_is_not_exit_4() {
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", dead.local_addr().unwrap());
+    drop(dead);
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("out");
+    let out = run(&[
+        "--url",
+        &url,
+        "--request-count",
+        "2",
+        "--max-error-rate",
+        "100",
+        "--ui",
+        "none",
+        "--allow-client-saturation",
+        "--artifact-dir",
+        dir.to_str().unwrap(),
+    ]);
+    // Allowed by the rate, but nothing succeeded: status 1.
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn a_stalled_client_exits_3_without_allow_client_saturation() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("out");
+    let args = [
+        "--request-count",
+        "20",
+        "--concurrency",
+        "2",
+        "--osl",
+        "8",
+        "--mocker-speedup-ratio",
+        "10",
+        "--ui",
+        "none",
+        "--artifact-dir",
+        dir.to_str().unwrap(),
+    ];
+    // The library's test hook blocks the client runtime 30 ms every 10 ms: a genuinely late
+    // client, whose lag is far above 1 ms and 10 % of the TTFT it measures.
+    let out = loadgen()
+        .args(args)
+        .env("SERVEBENCH_TEST_STALL_EVENT_LOOP_MS", "30")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stdout}\n{stderr}");
+    assert!(stdout.contains("CLIENT SATURATED"), "{stdout}");
+    assert!(stderr.contains("--allow-client-saturation"), "{stderr}");
+    // The exports were written all the same.
+    assert_eq!(summary(&dir)["client_health"]["saturated"], true);
+}
+
+#[test]
+fn flag_values_are_range_checked_before_anything_is_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("out");
+    let dir_arg = dir.to_str().unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["--url", "http://127.0.0.1:9", "--request-rate", "-1"],
+            "--request-rate",
+        ),
+        (&["--mocker-speedup-ratio", "-2"], "--mocker-speedup-ratio"),
+        (
+            &["--url", "http://127.0.0.1:9", "--max-error-rate", "150"],
+            "--max-error-rate",
+        ),
+        (&["--url", "not-a-url"], "not-a-url"),
+        (&["--url", "https://127.0.0.1:9"], "https is not supported"),
+        (
+            &[
+                "--url",
+                "http://127.0.0.1:9",
+                "--concurrency",
+                "100000000000",
+            ],
+            "RLIMIT_NOFILE",
+        ),
+    ];
+    for (flags, expected) in cases {
+        let mut args = flags.to_vec();
+        args.extend(["--ui", "none", "--artifact-dir", dir_arg]);
+        let out = run(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flags:?}: {stderr}");
+        assert!(stderr.contains(expected), "{flags:?}: {stderr}");
+        assert!(
+            !stderr.contains("unexpected argument"),
+            "{flags:?}: {stderr}"
+        );
+        assert!(!stderr.contains("Some("), "{flags:?}: {stderr}");
+        assert!(!dir.exists(), "{flags:?} wrote {}", dir.display());
+    }
+}
+
+#[test]
+fn an_unwritable_artifact_dir_names_the_cause_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("a-file");
+    std::fs::write(&file, "x").unwrap();
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", dead.local_addr().unwrap());
+    drop(dead);
+    let out = run(&[
+        "--url",
+        &url,
+        "--ui",
+        "none",
+        "--artifact-dir",
+        file.join("sub").to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(0), "{stderr}");
+    let cause = "Not a directory (os error 20)";
+    assert_eq!(stderr.matches(cause).count(), 1, "{stderr}");
 }

@@ -7,7 +7,7 @@ use hyper::body::Incoming;
 use servebench_metrics::{ErrorKind, MonoNs, RequestError, RequestRecord, RunClock};
 
 use super::connection::{Connector, H1Conn, ReqBody};
-use super::stream::{QUOTE_LIMIT, StreamState, apply_whole_body, quote};
+use super::stream::{QUOTE_LIMIT, StreamState, apply_whole_body, judge_completion, quote};
 use super::target::Target;
 use crate::error::Error;
 use crate::request_body::{EndpointConfig, EndpointKind};
@@ -118,6 +118,23 @@ impl HttpClient {
         })
     }
 
+    /// Checks that the host of every base URL resolves.
+    pub(crate) async fn resolve_all(&self) -> Result<(), Error> {
+        for target in &self.targets {
+            let unresolvable = |source| Error::UnresolvableHost {
+                url: target.url.clone(),
+                source,
+            };
+            let mut addrs = tokio::net::lookup_host(target.authority.as_str())
+                .await
+                .map_err(|e| unresolvable(Some(e)))?;
+            if addrs.next().is_none() {
+                return Err(unresolvable(None));
+            }
+        }
+        Ok(())
+    }
+
     /// Number of base URLs.
     pub(crate) fn url_count(&self) -> usize {
         self.targets.len()
@@ -149,7 +166,7 @@ impl HttpClient {
         loop {
             let mut conn = match self.connector.checkout_h1(index, target).await {
                 Ok(conn) => conn,
-                Err(message) => return self.fail(record, ErrorKind::Connect, None, message),
+                Err(e) => return self.fail(record, e.kind, None, e.message),
             };
             let request = build_request(target, body.clone(), false);
             record.start_ns = self.clock.now_ns();
@@ -160,6 +177,14 @@ impl HttpClient {
                 Err(_) if conn.reused && !retried => {
                     retried = true;
                     continue;
+                }
+                Err(e) if e.is_parse() => {
+                    let message = format!(
+                        "{} did not answer with a valid HTTP response: {}",
+                        target.url,
+                        describe(&e)
+                    );
+                    return self.fail(record, ErrorKind::InvalidResponse, None, message);
                 }
                 Err(e) => {
                     let message = format!(
@@ -190,7 +215,7 @@ impl HttpClient {
     ) {
         let mut sender = match self.connector.h2_sender(index, target).await {
             Ok(sender) => sender,
-            Err(message) => return self.fail(record, ErrorKind::Connect, None, message),
+            Err(e) => return self.fail(record, e.kind, None, e.message),
         };
         if let Err(e) = sender.ready().await {
             let message = format!(
@@ -325,6 +350,7 @@ impl HttpClient {
                             ),
                         });
                     }
+                    judge_completion(record, &target.url, state.finish_reason.as_deref());
                     return true;
                 }
                 Err(e) => {

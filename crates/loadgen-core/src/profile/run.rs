@@ -7,16 +7,19 @@ use std::time::Instant;
 use serde_json::Value;
 use servebench_metrics::{
     Aggregator, AggregatorConfig, DEFAULT_EXACT_SAMPLE_CAP, ExportContext, Goodput, INPUTS_FILE,
-    InputsJsonWriter, JSONL_FILE, MetricOptions, Summary, session_id, write_summary_exports,
+    InputsJsonWriter, JSONL_FILE, Metric, MetricOptions, Summary, session_id,
+    write_summary_exports,
 };
 use servebench_tokenize::Tokenizer;
 
 use super::error::ProfileError;
+use super::error_rate::ErrorRate;
 use super::progress::LiveProgress;
 use super::verdict::{ClientVerdict, SaturationThresholds, VerdictInput, assess};
 use super::{cpu, processor};
 use crate::{
-    CancelHandle, DatasetEntry, EndpointKind, LoadMode, RunConfig, RunReport, build_body, run,
+    CancelHandle, DatasetEntry, EndpointKind, LoadMode, RunConfig, RunReport, build_body,
+    check_endpoint, run,
 };
 
 /// Everything a benchmark run needs besides its load mode.
@@ -88,6 +91,8 @@ pub struct ProfileOutcome {
     pub report: RunReport,
     /// Whether the client was too late to trust the numbers.
     pub verdict: ClientVerdict,
+    /// The profiling failures split by who caused them.
+    pub error_rate: ErrorRate,
     /// Where the exports were written.
     pub artifact_dir: PathBuf,
     /// Lines written to `profile_export.jsonl`.
@@ -96,7 +101,8 @@ pub struct ProfileOutcome {
     pub jsonl_error: Option<String>,
 }
 
-/// Runs a benchmark and writes every export: `inputs.json` first, `profile_export.jsonl` as each
+/// Runs a benchmark and writes every export. The endpoint is checked first ([`check_endpoint`]):
+/// a URL that cannot work fails before any file is written. Then `inputs.json`, `profile_export.jsonl` as each
 /// request finishes, then `profile_export_aiperf.json` and `.csv`. A cancelled run (see
 /// [`CancelHandle`]) still writes all of them, with `was_cancelled: true`.
 ///
@@ -110,6 +116,8 @@ pub async fn profile(
     cancel: CancelHandle,
     progress: Arc<LiveProgress>,
 ) -> Result<ProfileOutcome, ProfileError> {
+    // Nothing is written for a configuration that cannot work.
+    check_endpoint(&config.run).await?;
     let dir = config.artifact_dir.clone();
     std::fs::create_dir_all(&dir).map_err(|source| ProfileError::ArtifactDir {
         path: dir.clone(),
@@ -166,13 +174,35 @@ pub async fn profile(
     let report = report?;
 
     let summary = processed.aggregator.summary(&clock);
+    let streaming = config.run.endpoint.streams();
+    let reference_latency = if streaming {
+        summary
+            .profiling
+            .stats(Metric::TimeToFirstToken)
+            .map(|s| ("TTFT", s.p50))
+    } else {
+        summary
+            .profiling
+            .stats(Metric::RequestLatency)
+            .map(|s| ("request latency", s.p50))
+    };
+    let client_resource_errors = report
+        .profiling
+        .errors
+        .iter()
+        .filter(|(kind, _)| kind.is_client_side())
+        .map(|(_, count)| count)
+        .sum();
     let verdict = assess(VerdictInput {
         health: &report.health,
         uncapped_open_loop,
         process_cpu: cpu_used,
         wall,
         thresholds: config.thresholds,
+        reference_latency,
+        client_errors: client_resource_errors,
     });
+    let error_rate = ErrorRate::of(&report.profiling, verdict.saturated);
     let mut context = ExportContext::new(config.benchmark_id.clone(), config.input_config.clone());
     context.run_info = config.run_info.clone();
     context.was_cancelled = report.was_cancelled;
@@ -194,6 +224,7 @@ pub async fn profile(
         summary,
         report,
         verdict,
+        error_rate,
         artifact_dir: dir,
         jsonl_lines: processed.jsonl_lines,
         jsonl_error: processed.jsonl_error,

@@ -108,6 +108,9 @@ pub struct RunConfig {
     pub sampling: SamplingStrategy,
     /// Seed of the `random` and `shuffle` strategies.
     pub sampling_seed: u64,
+    /// Test hook: block the client runtime this long every probe period, so the client is
+    /// genuinely late (tests of the client-saturation verdict). `None` in real runs.
+    pub stall_event_loop: Option<Duration>,
 }
 
 /// Live counters of a run, updated as requests are sent (read them from any thread).
@@ -145,6 +148,7 @@ impl RunConfig {
             progress: Arc::new(RunProgress::default()),
             sampling: SamplingStrategy::Sequential,
             sampling_seed: 0,
+            stall_event_loop: None,
         }
     }
 }

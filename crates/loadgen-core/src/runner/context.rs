@@ -189,7 +189,7 @@ impl RunContext {
                     Err(e) => {
                         record.end_ns = self.clock.now_ns();
                         record.error = Some(RequestError {
-                            kind: ErrorKind::Other,
+                            kind: ErrorKind::RequestBody,
                             code: None,
                             message: format!("failed to serialize the request body: {e}"),
                         });
@@ -217,8 +217,8 @@ impl RunContext {
             Outcome::TimedOut => (
                 ErrorKind::Timeout,
                 format!(
-                    "no complete response within the request timeout of {:?}",
-                    self.timeout
+                    "no complete response within the request timeout of {} s",
+                    self.timeout.as_secs_f64()
                 ),
             ),
         };

@@ -210,7 +210,13 @@ pub(crate) struct EventLoopProbe {
 }
 
 impl EventLoopProbe {
-    pub(crate) fn start(runtime: tokio::runtime::Handle, period: Duration) -> Result<Self, Error> {
+    /// Starts the probe; with `stall`, every probe period also blocks the runtime that long (a
+    /// test hook that makes the client genuinely late).
+    pub(crate) fn start(
+        runtime: tokio::runtime::Handle,
+        period: Duration,
+        stall: Option<Duration>,
+    ) -> Result<Self, Error> {
         let stop = Arc::new(AtomicBool::new(false));
         let histogram = Arc::new(Mutex::new(LagHistogram::default()));
         let thread = {
@@ -230,6 +236,9 @@ impl EventLoopProbe {
                                 .unwrap_or_else(PoisonError::into_inner)
                                 .record(u64::try_from(waited.as_nanos()).unwrap_or(u64::MAX));
                         });
+                        if let Some(stall) = stall {
+                            runtime.spawn(async move { std::thread::sleep(stall) });
+                        }
                     }
                 })
                 .map_err(|source| Error::Thread {

@@ -13,4 +13,4 @@ pub use cancel::CancelHandle;
 pub use config::{LoadMode, RunConfig, RunProgress, StopCondition};
 pub use context::PhaseSummary;
 pub use health::{ClientHealth, LagHistogram, LagStats};
-pub use run::{RunReport, run};
+pub use run::{RunReport, check_endpoint, run};

@@ -40,6 +40,17 @@ pub struct RunReport {
     pub health: ClientHealth,
 }
 
+/// Checks what can be checked before anything is sent or written: every base URL (scheme, host,
+/// path), the headers, and that every host resolves.
+///
+/// # Errors
+/// The first URL or header that cannot work.
+pub async fn check_endpoint(config: &RunConfig) -> Result<(), Error> {
+    HttpClient::new(config.clock, &config.urls, &config.endpoint, config.http2)?
+        .resolve_all()
+        .await
+}
+
 /// Runs a benchmark: warm-up (if configured), then the profiling phase under `load`, sending
 /// every finished [`RequestRecord`] to `sink` as it completes.
 ///
@@ -95,7 +106,11 @@ pub async fn run(
         sampler,
     ));
     let runtime = tokio::runtime::Handle::current();
-    let probe = EventLoopProbe::start(runtime.clone(), config.probe_period)?;
+    let probe = EventLoopProbe::start(
+        runtime.clone(),
+        config.probe_period,
+        config.stall_event_loop,
+    )?;
     let run_start_ns = clock.now_ns();
 
     let mut was_cancelled = false;
