@@ -281,6 +281,7 @@ fn main() {
         prompt: "hello".into(),
         input_tokens: 1,
         max_output_tokens: Some(tokens as u64),
+        ..DatasetEntry::default()
     }]
     .into();
 

@@ -92,6 +92,7 @@ pub fn synthesize(
             prompt,
             input_tokens: config.prefix_prompt_length + isl,
             max_output_tokens,
+            ..DatasetEntry::default()
         });
     }
     Ok(SyntheticDataset {

@@ -18,6 +18,7 @@ pub(crate) fn dataset(n: usize) -> Arc<[DatasetEntry]> {
             prompt: format!("prompt number {i}"),
             input_tokens: 3,
             max_output_tokens: Some(16),
+            ..DatasetEntry::default()
         })
         .collect()
 }
