@@ -8,6 +8,7 @@
 mod context_prompts;
 mod faults;
 mod load;
+mod media;
 mod profile_exports;
 mod protocol;
 mod sse_split;
