@@ -198,6 +198,10 @@ pub(crate) struct Args {
     /// Speed-up of the embedded simulated engine (used only without --url; 0 = no delays).
     #[arg(long, default_value_t = 1.0, help_heading = "Embedded engine")]
     pub(crate) mocker_speedup_ratio: f64,
+
+    /// Images and context prompts.
+    #[command(flatten)]
+    pub(crate) media: crate::media_args::MediaArgs,
 }
 
 /// API flavour and its default path.

@@ -5,6 +5,7 @@ mod args;
 mod compose;
 mod console;
 mod embedded;
+mod media_args;
 mod run;
 mod signals;
 mod ui;

@@ -13,7 +13,7 @@ use servebench_tokenize::TokenizerSpec;
 
 use crate::args::Args;
 use crate::embedded::EmbeddedEngine;
-use crate::{compose, console, signals, ui};
+use crate::{compose, console, media_args, signals, ui};
 
 /// Every request failed.
 const EXIT_ALL_FAILED: u8 = 1;
@@ -62,6 +62,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let data =
         synthesize(&compose::dataset(&args), &*tokenizer).context("failed to build the dataset")?;
     let seed = data.seed;
+    let mut entries = data.entries;
+    media_args::augment(&args, &endpoint, &mut entries, &*tokenizer, seed)?;
     let load = compose::load_mode(&args, seed)?;
     let stop = compose::stop_condition(&args)?;
     let artifact_dir = compose::artifact_dir(&args, &endpoint);
@@ -81,7 +83,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     );
     let mut config = ProfileConfig::new(
         run_config,
-        data.entries.into(),
+        entries.into(),
         Arc::clone(&tokenizer),
         artifact_dir.clone(),
     );
@@ -99,6 +101,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         tokenizer.name(),
         &artifact_dir,
     );
+    media_args::echo(&args.media, &mut config.input_config);
     config.run_info = compose::run_info(&benchmark_id, seed);
     config.benchmark_id = benchmark_id;
 
