@@ -235,6 +235,10 @@ pub(crate) struct Args {
         help_heading = "Embedded engine"
     )]
     pub(crate) mocker_speedup_ratio: f64,
+
+    /// Images and context prompts.
+    #[command(flatten)]
+    pub(crate) media: crate::media_args::MediaArgs,
 }
 
 /// API flavour and its default path.

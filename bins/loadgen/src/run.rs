@@ -12,7 +12,7 @@ use servebench_tokenize::TokenizerSpec;
 
 use crate::args::Args;
 use crate::embedded::EmbeddedEngine;
-use crate::{compose, console, limits, signals, ui, workload};
+use crate::{compose, console, limits, media_args, signals, ui, workload};
 
 /// Test hook: block the client runtime this many milliseconds every 10 ms (see
 /// `RunConfig::stall_event_loop`), to test the client-saturation exit end to end.
@@ -76,6 +76,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let prepared_in = prepare_start.elapsed();
     let seed = data.seed;
     let fixed_schedule = data.schedule.is_some();
+    let mut entries = data.entries;
+    media_args::augment(&args, &endpoint, &mut entries, &*tokenizer, seed)?;
     let load = match data.schedule {
         Some(offsets) => LoadMode::OpenLoop {
             arrivals: Box::new(offsets.into_iter()),
@@ -101,7 +103,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     if fixed_schedule {
         // A schedule sends each of its entries once.
-        let entries = data.entries.len() as u64;
+        let entries = entries.len() as u64;
         stop.request_count = Some(stop.request_count.map_or(entries, |n| n.min(entries)));
     }
     let artifact_dir = compose::artifact_dir(&args, &endpoint);
@@ -127,7 +129,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     );
     let mut config = ProfileConfig::new(
         run_config,
-        data.entries.into(),
+        entries.into(),
         Arc::clone(&tokenizer),
         artifact_dir.clone(),
     );
@@ -150,6 +152,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     if fixed_schedule {
         config.input_config["phases"][1]["type"] = "fixed_schedule".into();
     }
+    media_args::echo(&args.media, &mut config.input_config);
     config.run_info = compose::run_info(&benchmark_id, seed);
     config.benchmark_id = benchmark_id;
 

@@ -10,19 +10,31 @@ use crate::replay::BlockPrompt;
 /// One prompt of a dataset: the text sent and what the request asks for.
 ///
 /// Synthetic prompts use the first three fields only; entries read from dataset and trace files
-/// (see [`crate::replay`]) may also carry [`EntryExtras`].
+/// (see [`crate::replay`]) may also carry [`EntryExtras`]; synthetic image and system-prompt
+/// options fill `images`, `system_prompt` and `user_context`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct DatasetEntry {
     /// The prompt text (the user message for chat, the prompt for completions, the input for
     /// embeddings). Empty for a prompt rendered from blocks at send time (see
     /// [`EntryExtras::blocks`]).
     pub prompt: String,
-    /// Length of `prompt` under the run's tokenizer.
+    /// Input length under the run's tokenizer: the tokens of `prompt` plus those of
+    /// `system_prompt` and `user_context` when present (as AIPerf counts ISL).
     pub input_tokens: u64,
     /// Output length to request (`max_tokens`); `None` lets the server decide.
     pub max_output_tokens: Option<u64>,
     /// Content, timing and session details of entries read from files; `None` for a plain prompt.
     pub extras: Option<Arc<EntryExtras>>,
+    /// Images sent with the prompt (chat only): `http(s)://` URLs or `data:image/...;base64,`
+    /// URIs. With images, the user message's content is a list of parts (the text, then one
+    /// `image_url` part per image); without, a plain string.
+    pub images: Vec<String>,
+    /// A system message sent before the user message (chat only): AIPerf's
+    /// `--shared-system-prompt-length` / `--system-prompt`.
+    pub system_prompt: Option<Arc<str>>,
+    /// A user message sent before the prompt (chat only): AIPerf's per-conversation
+    /// `--user-context-prompt-length` context.
+    pub user_context: Option<Arc<str>>,
 }
 
 /// What an entry read from a dataset or trace file may carry besides its prompt text.
@@ -62,7 +74,7 @@ impl DatasetEntry {
             prompt,
             input_tokens,
             max_output_tokens,
-            extras: None,
+            ..Self::default()
         }
     }
 

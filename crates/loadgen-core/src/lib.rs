@@ -36,6 +36,7 @@ mod client;
 mod dataset;
 mod error;
 pub mod extra_inputs;
+pub mod media;
 pub mod profile;
 pub mod prompts;
 pub mod replay;

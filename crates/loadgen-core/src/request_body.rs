@@ -120,12 +120,7 @@ pub fn build_body(config: &EndpointConfig, entry: &DatasetEntry) -> Value {
         EndpointKind::Chat => {
             let messages = match extras.and_then(|e| e.messages.as_ref()) {
                 Some(messages) => messages.clone(),
-                None => {
-                    let mut message = Map::new();
-                    message.insert("role".into(), Value::String("user".into()));
-                    message.insert("content".into(), Value::String(prompt.into_owned()));
-                    vec![Value::Object(message)]
-                }
+                None => chat_messages(entry, prompt.into_owned()),
             };
             body.insert("messages".into(), Value::Array(messages));
         }
@@ -168,6 +163,49 @@ pub fn build_body(config: &EndpointConfig, entry: &DatasetEntry) -> Value {
         }
     }
     Value::Object(body)
+}
+
+/// The chat `messages` of `entry`: its system prompt and user context when present (as AIPerf
+/// sends them: a `system` message, then a `user` message), then the user message. The user
+/// message's content is the prompt as a string, or with images a list of parts as AIPerf sends
+/// them: a `text` part (left out when the prompt is empty), then one
+/// `{"type": "image_url", "image_url": {"url": ...}}` part per image.
+fn chat_messages(entry: &DatasetEntry, prompt: String) -> Vec<Value> {
+    let message = |role: &str, content: Value| {
+        let mut m = Map::new();
+        m.insert("role".into(), Value::String(role.into()));
+        m.insert("content".into(), content);
+        Value::Object(m)
+    };
+    let mut messages = Vec::with_capacity(3);
+    if let Some(system) = &entry.system_prompt {
+        messages.push(message("system", Value::String(system.to_string())));
+    }
+    if let Some(context) = &entry.user_context {
+        messages.push(message("user", Value::String(context.to_string())));
+    }
+    let content = if entry.images.is_empty() {
+        Value::String(prompt)
+    } else {
+        let mut parts = Vec::with_capacity(1 + entry.images.len());
+        if !prompt.is_empty() {
+            let mut text = Map::new();
+            text.insert("type".into(), Value::String("text".into()));
+            text.insert("text".into(), Value::String(prompt));
+            parts.push(Value::Object(text));
+        }
+        for url in &entry.images {
+            let mut image_url = Map::new();
+            image_url.insert("url".into(), Value::String(url.clone()));
+            let mut part = Map::new();
+            part.insert("type".into(), Value::String("image_url".into()));
+            part.insert("image_url".into(), Value::Object(image_url));
+            parts.push(Value::Object(part));
+        }
+        Value::Array(parts)
+    };
+    messages.push(message("user", content));
+    messages
 }
 
 /// The exact bytes sent for `entry` (the serialization of [`build_body`]).
@@ -253,6 +291,62 @@ mod tests {
         assert_eq!(
             build_body(&config, &entry(Some(4))),
             json!({"input": ["hi \"there\""], "model": "e"})
+        );
+    }
+
+    #[test]
+    fn chat_with_images_sends_a_text_part_then_image_url_parts_as_aiperf() {
+        let config = EndpointConfig::new(EndpointKind::Chat, "vlm");
+        let mut e = entry(Some(1));
+        e.images = vec![
+            "http://127.0.0.1:9/a.png".into(),
+            "data:image/jpeg;base64,AAAA".into(),
+        ];
+        assert_eq!(
+            build_body(&config, &e),
+            json!({
+                "messages": [{"role": "user", "content": [
+                    {"type": "text", "text": "hi \"there\""},
+                    {"type": "image_url", "image_url": {"url": "http://127.0.0.1:9/a.png"}},
+                    {"type": "image_url", "image_url": {"url": "data:image/jpeg;base64,AAAA"}}
+                ]}],
+                "model": "vlm",
+                "stream": false,
+                "max_completion_tokens": 1
+            })
+        );
+        // An image-only request (AIPerf's `{"images": [...]}` lines) has no empty text part.
+        e.prompt.clear();
+        assert_eq!(
+            build_body(&config, &e)["messages"][0]["content"],
+            json!([
+                {"type": "image_url", "image_url": {"url": "http://127.0.0.1:9/a.png"}},
+                {"type": "image_url", "image_url": {"url": "data:image/jpeg;base64,AAAA"}}
+            ])
+        );
+    }
+
+    #[test]
+    fn system_prompt_and_user_context_come_before_the_user_message() {
+        let config = EndpointConfig::new(EndpointKind::Chat, "m");
+        let mut e = entry(None);
+        e.system_prompt = Some("be brief".into());
+        e.user_context = Some("I am user 7".into());
+        assert_eq!(
+            build_body(&config, &e)["messages"],
+            json!([
+                {"role": "system", "content": "be brief"},
+                {"role": "user", "content": "I am user 7"},
+                {"role": "user", "content": "hi \"there\""}
+            ])
+        );
+        e.user_context = None;
+        assert_eq!(
+            build_body(&config, &e)["messages"],
+            json!([
+                {"role": "system", "content": "be brief"},
+                {"role": "user", "content": "hi \"there\""}
+            ])
         );
     }
 

@@ -2,3 +2,4 @@
 //! dead port, exports on disk.
 
 mod cli;
+mod media;

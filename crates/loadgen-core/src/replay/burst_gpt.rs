@@ -43,6 +43,7 @@ pub(crate) fn load(
                 timestamp: Some(timestamp),
                 ..EntryExtras::default()
             })),
+            ..DatasetEntry::default()
         });
     }
     Ok(entries)

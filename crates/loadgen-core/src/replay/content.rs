@@ -111,5 +111,6 @@ pub(crate) fn turn_entry(
         input_tokens,
         max_output_tokens: meta.output_length.or(cx.options.default_output_tokens),
         extras: Some(Arc::new(extras)),
+        ..DatasetEntry::default()
     })
 }

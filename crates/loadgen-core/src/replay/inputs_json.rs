@@ -65,6 +65,7 @@ pub(crate) fn load(
                     }),
                     ..EntryExtras::default()
                 })),
+                ..DatasetEntry::default()
             });
         }
     }

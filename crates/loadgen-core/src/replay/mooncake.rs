@@ -97,6 +97,7 @@ pub(crate) fn load(
             input_tokens,
             max_output_tokens: Some(r.output_length),
             extras: Some(Arc::new(extras)),
+            ..DatasetEntry::default()
         });
     }
     Ok(group_sessions(entries))

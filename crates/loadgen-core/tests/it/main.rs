@@ -5,8 +5,10 @@
     reason = "test fixtures and helpers: a panic is the failure report"
 )]
 
+mod context_prompts;
 mod faults;
 mod load;
+mod media;
 mod profile_exports;
 mod protocol;
 mod replay_datasets;
