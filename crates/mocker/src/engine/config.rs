@@ -176,7 +176,7 @@ impl Default for RouterConfig {
 }
 
 /// Several engines behind a router.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PoolConfig {
     /// Settings shared by every worker.
     pub engine: EngineConfig,
@@ -184,6 +184,17 @@ pub struct PoolConfig {
     pub num_workers: u32,
     /// Routing between workers.
     pub router: RouterConfig,
+}
+
+impl Default for PoolConfig {
+    /// One worker with the default engine and router (a valid configuration).
+    fn default() -> Self {
+        Self {
+            engine: EngineConfig::default(),
+            num_workers: 1,
+            router: RouterConfig::default(),
+        }
+    }
 }
 
 fn config_error(field: &'static str, reason: String) -> EngineError {
@@ -278,14 +289,7 @@ mod tests {
 
     #[test]
     fn defaults_are_valid_and_block_size_zero_is_not_a_block_size() {
-        assert!(
-            PoolConfig {
-                num_workers: 1,
-                ..PoolConfig::default()
-            }
-            .validate()
-            .is_ok()
-        );
+        assert!(PoolConfig::default().validate().is_ok());
         assert_eq!(BlockSize::default().get(), 64);
         assert_eq!(BlockSize::new(0), None);
         let err = BlockSize::try_from(0).unwrap_err();
@@ -322,8 +326,11 @@ mod tests {
 
     #[test]
     fn zero_workers_and_bad_router_weights_are_refused() {
-        let pool = PoolConfig::default();
-        assert_eq!(pool.num_workers, 0);
+        assert!(PoolConfig::default().validate().is_ok());
+        let pool = PoolConfig {
+            num_workers: 0,
+            ..PoolConfig::default()
+        };
         assert_eq!(field_of(pool.validate()), "num_workers");
         for bad in [-0.5, f64::NAN, f64::INFINITY] {
             let router = RouterConfig {
