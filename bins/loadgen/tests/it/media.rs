@@ -196,6 +196,15 @@ fn settings_that_cannot_work_are_usage_errors_naming_the_flag() {
             vec!["--system-prompt-file", missing.to_str().unwrap()],
             "--system-prompt-file",
         ),
+        (
+            vec![
+                "--system-prompt-file",
+                missing.to_str().unwrap(),
+                "--shared-system-prompt-length",
+                "8",
+            ],
+            "--system-prompt-file cannot be combined",
+        ),
         (vec!["--image-format", "gif"], "--image-format"),
     ];
     for (args, flag) in cases {
