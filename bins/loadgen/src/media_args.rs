@@ -181,7 +181,7 @@ pub(crate) fn echo(args: &MediaArgs, input_config: &mut Value) {
     else {
         return;
     };
-    if args.image_width_mean > 0.0 && args.image_height_mean > 0.0 {
+    if image_config(args).enabled() {
         dataset.insert(
             "images".into(),
             json!({

@@ -76,9 +76,9 @@ pub enum ImageFormatChoice {
 
 /// Settings of synthetic images, with AIPerf's defaults (images off).
 ///
-/// Images are on when both mean sizes are above 0 (as in AIPerf). Each request then carries
-/// `batch_size` images whose width and height are drawn from normal distributions (rounded,
-/// clipped to 1..=[`MAX_SIDE`]).
+/// Images are on when both mean sizes (and the batch size) are above 0, as in AIPerf. Each
+/// request then carries `batch_size` images whose width and height are drawn from normal
+/// distributions (rounded, clipped to 1..=[`MAX_SIDE`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImageConfig {
     /// Mean width in pixels (`--image-width-mean`); 0 turns images off. Default 0.
@@ -109,9 +109,10 @@ impl Default for ImageConfig {
 }
 
 impl ImageConfig {
-    /// Whether requests carry images: both mean sizes above 0.
+    /// Whether requests carry images: both mean sizes and the batch size above 0 (a batch size of
+    /// 0 turns images off, as in AIPerf).
     pub fn enabled(&self) -> bool {
-        self.width_mean > 0.0 && self.height_mean > 0.0
+        self.width_mean > 0.0 && self.height_mean > 0.0 && self.batch_size > 0
     }
 
     /// Checks ranges and combinations.
@@ -119,8 +120,8 @@ impl ImageConfig {
     /// # Errors
     /// [`MediaError::InvalidConfig`] naming the flag: a negative or non-finite mean or standard
     /// deviation, a mean above [`MAX_SIDE`], only one of the two mean sizes set (a setting that
-    /// would be ignored is rejected rather than silently dropped), a standard deviation without
-    /// its mean, or a batch size of 0 with images on.
+    /// would be ignored is rejected rather than silently dropped), or a standard deviation
+    /// without its mean.
     pub fn validate(&self) -> Result<(), MediaError> {
         let invalid = |field, reason: String| Err(MediaError::InvalidConfig { field, reason });
         for (field, value) in [
@@ -160,9 +161,6 @@ impl ImageConfig {
                 return invalid("--image-height-mean", "needs --image-width-mean > 0".into());
             }
             _ => {}
-        }
-        if self.enabled() && self.batch_size == 0 {
-            return invalid("--image-batch-size", "must be at least 1".into());
         }
         Ok(())
     }
@@ -599,10 +597,6 @@ mod tests {
                 "--image-width-mean",
             ),
             (
-                config(64.0, 64.0, ImageFormatChoice::Png, 0),
-                "--image-batch-size",
-            ),
-            (
                 ImageConfig {
                     width_stddev: -2.0,
                     ..on
@@ -634,9 +628,11 @@ mod tests {
         }
         on.validate().unwrap();
         ImageConfig::default().validate().unwrap();
-        // A zero batch size matters only with images on.
-        config(0.0, 0.0, ImageFormatChoice::Png, 0)
-            .validate()
-            .unwrap();
+        // A batch size of 0 turns images off (AIPerf: no image payloads).
+        let zero_batch = config(64.0, 64.0, ImageFormatChoice::Png, 0);
+        zero_batch.validate().unwrap();
+        assert!(!zero_batch.enabled() && on.enabled());
+        let uris = synthesize_images(&zero_batch, 2, 1).unwrap();
+        assert_eq!(uris, vec![Vec::<String>::new(); 2]);
     }
 }
