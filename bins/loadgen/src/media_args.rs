@@ -103,6 +103,12 @@ pub(crate) fn context_config(args: &MediaArgs) -> anyhow::Result<ContextPromptCo
     let system_prompt = match (&args.system_prompt, &args.system_prompt_file) {
         (Some(text), _) => Some(text.clone()),
         (None, Some(path)) => {
+            if args.shared_system_prompt_length.is_some() {
+                bail!(
+                    "--system-prompt-file cannot be combined with --shared-system-prompt-length \
+                     (both set the system message)"
+                );
+            }
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("--system-prompt-file: cannot read {}", path.display()))?;
             if text.trim().is_empty() {
@@ -175,7 +181,7 @@ pub(crate) fn echo(args: &MediaArgs, input_config: &mut Value) {
     else {
         return;
     };
-    if args.image_width_mean > 0.0 && args.image_height_mean > 0.0 {
+    if image_config(args).enabled() {
         dataset.insert(
             "images".into(),
             json!({

@@ -91,7 +91,15 @@ fn images_and_context_prompts_are_sent_and_counted() {
     assert_eq!(summary["input_sequence_length"]["min"], 100.0);
     assert_eq!(summary["input_sequence_length"]["max"], 100.0);
     // The embedded engine counted the two images per request as image tokens.
-    assert_eq!(summary["usage_prompt_tokens"]["min"], 100.0 + 2.0 * 576.0);
+    let per_image = f64::from(servebench_mocker::ServerConfig::default().tokens_per_image);
+    assert_eq!(
+        summary["usage_prompt_tokens"]["min"],
+        100.0 + 2.0 * per_image
+    );
+    assert_eq!(
+        summary["usage_prompt_tokens"]["max"],
+        100.0 + 2.0 * per_image
+    );
     let dataset = &summary["input_config"]["datasets"][0];
     assert_eq!(dataset["images"]["batch_size"], 2);
     assert_eq!(dataset["images"]["format"], "jpeg");
@@ -195,6 +203,15 @@ fn settings_that_cannot_work_are_usage_errors_naming_the_flag() {
         (
             vec!["--system-prompt-file", missing.to_str().unwrap()],
             "--system-prompt-file",
+        ),
+        (
+            vec![
+                "--system-prompt-file",
+                missing.to_str().unwrap(),
+                "--shared-system-prompt-length",
+                "8",
+            ],
+            "--system-prompt-file cannot be combined",
         ),
         (vec!["--image-format", "gif"], "--image-format"),
     ];

@@ -76,9 +76,9 @@ pub enum ImageFormatChoice {
 
 /// Settings of synthetic images, with AIPerf's defaults (images off).
 ///
-/// Images are on when both mean sizes are above 0 (as in AIPerf). Each request then carries
-/// `batch_size` images whose width and height are drawn from normal distributions (rounded,
-/// clipped to 1..=[`MAX_SIDE`]).
+/// Images are on when both mean sizes (and the batch size) are above 0, as in AIPerf. Each
+/// request then carries `batch_size` images whose width and height are drawn from normal
+/// distributions (rounded, clipped to 1..=[`MAX_SIDE`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImageConfig {
     /// Mean width in pixels (`--image-width-mean`); 0 turns images off. Default 0.
@@ -109,9 +109,10 @@ impl Default for ImageConfig {
 }
 
 impl ImageConfig {
-    /// Whether requests carry images: both mean sizes above 0.
+    /// Whether requests carry images: both mean sizes and the batch size above 0 (a batch size of
+    /// 0 turns images off, as in AIPerf).
     pub fn enabled(&self) -> bool {
-        self.width_mean > 0.0 && self.height_mean > 0.0
+        self.width_mean > 0.0 && self.height_mean > 0.0 && self.batch_size > 0
     }
 
     /// Checks ranges and combinations.
@@ -119,8 +120,8 @@ impl ImageConfig {
     /// # Errors
     /// [`MediaError::InvalidConfig`] naming the flag: a negative or non-finite mean or standard
     /// deviation, a mean above [`MAX_SIDE`], only one of the two mean sizes set (a setting that
-    /// would be ignored is rejected rather than silently dropped), a standard deviation without
-    /// its mean, or a batch size of 0 with images on.
+    /// would be ignored is rejected rather than silently dropped), or a standard deviation
+    /// without its mean.
     pub fn validate(&self) -> Result<(), MediaError> {
         let invalid = |field, reason: String| Err(MediaError::InvalidConfig { field, reason });
         for (field, value) in [
@@ -161,9 +162,6 @@ impl ImageConfig {
             }
             _ => {}
         }
-        if self.enabled() && self.batch_size == 0 {
-            return invalid("--image-batch-size", "must be at least 1".into());
-        }
         Ok(())
     }
 }
@@ -199,34 +197,54 @@ pub fn render_pattern(width: u32, height: u32, rng: &mut StdRng) -> Vec<u8> {
     let (w, h) = (width.max(1) as usize, height.max(1) as usize);
     let mut color = || -> [u8; 3] { [rng.random(), rng.random(), rng.random()] };
     let (from, to) = (color(), color());
-    let mut pixels = vec![0u8; w * h * 3];
     let horizontal: bool = rng.random();
     let span = if horizontal { w } else { h }.saturating_sub(1).max(1) as u32;
-    // One gradient line, then copied: across x (each row alike) or down y (each row one colour).
     let shade = |i: usize| -> [u8; 3] {
-        let t = i as u32;
+        let t = (i as u32).min(span);
         std::array::from_fn(|c| {
             let (a, b) = (u32::from(from[c]), u32::from(to[c]));
-            ((a * (span - t.min(span)) + b * t.min(span)) / span) as u8
+            ((a * (span - t) + b * t) / span) as u8
         })
     };
-    for (y, row) in pixels.chunks_exact_mut(w * 3).enumerate() {
-        for (x, px) in row.chunks_exact_mut(3).enumerate() {
-            px.copy_from_slice(&shade(if horizontal { x } else { y }));
+    let mut pixels = vec![0u8; w * h * 3];
+    let row_bytes = w * 3;
+    if horizontal {
+        // The colour changes across x: draw the first row, then copy it down.
+        for (x, px) in pixels[..row_bytes].chunks_exact_mut(3).enumerate() {
+            px.copy_from_slice(&shade(x));
+        }
+        for y in 1..h {
+            pixels.copy_within(..row_bytes, y * row_bytes);
+        }
+    } else {
+        for (y, row) in pixels.chunks_exact_mut(row_bytes).enumerate() {
+            fill(row, shade(y));
         }
     }
     let rectangles = rng.random_range(2..=6);
     for _ in 0..rectangles {
         let (x0, x1) = ordered(rng.random_range(0..w), rng.random_range(0..w));
         let (y0, y1) = ordered(rng.random_range(0..h), rng.random_range(0..h));
-        let fill = [rng.random(), rng.random(), rng.random()];
-        for row in pixels.chunks_exact_mut(w * 3).take(y1 + 1).skip(y0) {
-            for px in row[x0 * 3..(x1 + 1) * 3].chunks_exact_mut(3) {
-                px.copy_from_slice(&fill);
-            }
+        let colour = [rng.random(), rng.random(), rng.random()];
+        for row in pixels.chunks_exact_mut(row_bytes).take(y1 + 1).skip(y0) {
+            fill(&mut row[x0 * 3..(x1 + 1) * 3], colour);
         }
     }
     pixels
+}
+
+/// Fills `run` (a whole number of RGB pixels) with `colour`, doubling the copied span each step.
+fn fill(run: &mut [u8], colour: [u8; 3]) {
+    if run.len() < 3 {
+        return;
+    }
+    run[..3].copy_from_slice(&colour);
+    let mut done = 3;
+    while done < run.len() {
+        let n = done.min(run.len() - done);
+        run.copy_within(..n, done);
+        done += n;
+    }
 }
 
 fn ordered(a: usize, b: usize) -> (usize, usize) {
@@ -579,10 +597,6 @@ mod tests {
                 "--image-width-mean",
             ),
             (
-                config(64.0, 64.0, ImageFormatChoice::Png, 0),
-                "--image-batch-size",
-            ),
-            (
                 ImageConfig {
                     width_stddev: -2.0,
                     ..on
@@ -614,9 +628,11 @@ mod tests {
         }
         on.validate().unwrap();
         ImageConfig::default().validate().unwrap();
-        // A zero batch size matters only with images on.
-        config(0.0, 0.0, ImageFormatChoice::Png, 0)
-            .validate()
-            .unwrap();
+        // A batch size of 0 turns images off (AIPerf: no image payloads).
+        let zero_batch = config(64.0, 64.0, ImageFormatChoice::Png, 0);
+        zero_batch.validate().unwrap();
+        assert!(!zero_batch.enabled() && on.enabled());
+        let uris = synthesize_images(&zero_batch, 2, 1).unwrap();
+        assert_eq!(uris, vec![Vec::<String>::new(); 2]);
     }
 }
