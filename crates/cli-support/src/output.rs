@@ -188,10 +188,11 @@ impl OutputFile {
         let path = self.path.clone();
         let write_error = |source| OutputError::Write { path, source };
         if let Some(out) = self.out.take() {
-            let file = out
-                .into_inner()
+            // No fsync: the rename makes the file complete or absent for every reader while the
+            // machine runs (a power loss may still lose it); fsync would cost the large trace
+            // outputs a second pass over their pages.
+            out.into_inner()
                 .map_err(|e| write_error.clone()(e.into_error()))?;
-            file.sync_all().map_err(write_error.clone())?;
         }
         // Rename under the registry lock, so an interrupt either removed the temp file first
         // (the rename fails) or sees it committed.
