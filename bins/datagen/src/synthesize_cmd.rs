@@ -113,11 +113,12 @@ pub(crate) fn run(args: &SynthesizeArgs) -> Result<()> {
             "the default output path (give --output-file)",
         ),
     };
+    // Watched before the output exists: on an interrupt the unfinished output is removed and
+    // the tool exits (there is nothing to save).
+    signals::watch("datagen", FirstInterrupt::Exit).context("cannot watch for interrupts")?;
     let mut file = OutputFile::create(&output, &[&input])
         .context(flag)
         .status(exit::USAGE)?;
-    // Nothing to save on an interrupt: the unfinished output is removed and the tool exits.
-    signals::watch("datagen", FirstInterrupt::Exit).context("cannot watch for interrupts")?;
 
     let mut out = std::io::stdout().lock();
     writeln!(out, "learning from dataset...")?;

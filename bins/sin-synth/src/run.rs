@@ -32,11 +32,12 @@ pub(crate) fn run(parsed: Parsed) -> anyhow::Result<()> {
         Some(seed) => StdRng::seed_from_u64(seed),
         None => rand::make_rng(),
     };
+    // Watched before the output exists: on an interrupt the unfinished output is removed and
+    // the tool exits (there is nothing to save).
+    signals::watch("sin-synth", FirstInterrupt::Exit).context("cannot watch for interrupts")?;
     let out = OutputFile::create(&output, &[])
         .context("--output-file")
         .status(exit::USAGE)?;
-    // Nothing to save on an interrupt: the unfinished output is removed and the tool exits.
-    signals::watch("sin-synth", FirstInterrupt::Exit).context("cannot watch for interrupts")?;
     let mut writer = MooncakeWriter::new(out, output.display().to_string(), JsonStyle::Python);
     let bar = progress::items(cfg.intervals(), "intervals");
     let summary = cfg
