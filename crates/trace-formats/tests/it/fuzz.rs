@@ -2,8 +2,9 @@
 //! with bytes flipped, cut or spliced in. No panic, no endless stream (a reader yields at most one
 //! item per line, plus one), and every error names the source and a line inside the input.
 //!
-//! CI runs [`DEFAULT_CASES`] cases per target; a long run:
-//! `PROPTEST_CASES=200000 cargo nextest run -p servebench-trace-formats -E 'test(fuzz::)'`.
+//! CI runs [`DEFAULT_CASES`] cases per target, and nextest's slow-timeout ends a hung one. A long
+//! run (about 10 minutes per target on a 2-core machine; `cargo test` has no time limit):
+//! `PROPTEST_CASES=2000000 cargo test --release -p servebench-trace-formats --test it -- fuzz:: --test-threads 1`.
 
 use proptest::prelude::*;
 use servebench_trace_formats::{
