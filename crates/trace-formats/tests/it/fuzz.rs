@@ -3,8 +3,9 @@
 //! item per line, plus one), and every error names the source and a line inside the input.
 //!
 //! CI runs [`DEFAULT_CASES`] cases per target, and nextest's slow-timeout ends a hung one. A long
-//! run (about 10 minutes per target on a 2-core machine; `cargo test` has no time limit):
-//! `PROPTEST_CASES=2000000 cargo test --release -p servebench-trace-formats --test it -- fuzz:: --test-threads 1`.
+//! run, in the test profile so overflow checks stay on (5 to 13 minutes per target on a 2-core
+//! machine; `cargo test` has no time limit):
+//! `PROPTEST_CASES=2000000 cargo test -p servebench-trace-formats --test it -- fuzz:: --test-threads 1`.
 
 use proptest::prelude::*;
 use servebench_trace_formats::{
