@@ -17,6 +17,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     signals::watch("burstgpt-convert", FirstInterrupt::Exit)
         .context("cannot watch for interrupts")?;
     let options = args.options();
+    options.validate().map_err(crate::status::of_trace_error)?;
     let output = args.output_path();
     let input_len = std::fs::metadata(&args.input_file)
         .with_context(|| format!("failed to read {}", args.input_file.display()))
