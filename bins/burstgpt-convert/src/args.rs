@@ -16,7 +16,13 @@ use servebench_workload::BurstGptConvertOptions;
 /// one rolling hasher. The random generator is a bit-exact port of CPython's Mersenne Twister,
 /// so the output is byte-identical to Dynamo's convert.py for the same input and flags.
 #[derive(Debug, Parser)]
-#[command(name = "burstgpt-convert", version, about, long_about)]
+#[command(
+    name = "burstgpt-convert",
+    version,
+    about,
+    long_about,
+    allow_negative_numbers = true
+)]
 pub(crate) struct Args {
     /// Path to the input BurstGPT CSV file.
     #[arg(long)]

@@ -12,7 +12,12 @@ use crate::report::{print_pipeline, write_report};
 
 /// Runs the conversion the flags ask for.
 pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
+    // Watched before any output exists: on an interrupt the unfinished output is removed and
+    // the tool exits (there is nothing to save).
+    signals::watch("burstgpt-convert", FirstInterrupt::Exit)
+        .context("cannot watch for interrupts")?;
     let options = args.options();
+    options.validate().map_err(crate::status::of_trace_error)?;
     let output = args.output_path();
     let input_len = std::fs::metadata(&args.input_file)
         .with_context(|| format!("failed to read {}", args.input_file.display()))
@@ -31,9 +36,6 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     let mut out = OutputFile::create(&output, &[&args.input_file])
         .context(flag)
         .status(exit::USAGE)?;
-    // Nothing to save on an interrupt: the unfinished output is removed and the tool exits.
-    signals::watch("burstgpt-convert", FirstInterrupt::Exit)
-        .context("cannot watch for interrupts")?;
     println!("Reading {}", args.input_file.display());
     let mut progress = Progress::new(input_len);
     let result = convert_burstgpt(

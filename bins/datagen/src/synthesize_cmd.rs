@@ -12,6 +12,7 @@ use servebench_workload::synthesize::{
 use servebench_workload::{RequestFilters, Synthesizer, SynthesizerConfig, SyntheticRequest};
 
 use servebench_cli_support::exit::{self, Failure, WithStatus};
+use servebench_cli_support::flags::{flag, settings_to_flags};
 use servebench_cli_support::output::{MaxRowsArg, OutputFile, check_rows};
 use servebench_cli_support::progress;
 use servebench_cli_support::signals::{self, FirstInterrupt};
@@ -112,11 +113,12 @@ pub(crate) fn run(args: &SynthesizeArgs) -> Result<()> {
             "the default output path (give --output-file)",
         ),
     };
+    // Watched before the output exists: on an interrupt the unfinished output is removed and
+    // the tool exits (there is nothing to save).
+    signals::watch("datagen", FirstInterrupt::Exit).context("cannot watch for interrupts")?;
     let mut file = OutputFile::create(&output, &[&input])
         .context(flag)
         .status(exit::USAGE)?;
-    // Nothing to save on an interrupt: the unfinished output is removed and the tool exits.
-    signals::watch("datagen", FirstInterrupt::Exit).context("cannot watch for interrupts")?;
 
     let mut out = std::io::stdout().lock();
     writeln!(out, "learning from dataset...")?;
@@ -217,34 +219,16 @@ fn flag_error(error: SynthesizeError) -> anyhow::Error {
     match &error {
         SynthesizeError::InvalidConfig { name, reason } => Failure::new(
             exit::USAGE,
-            anyhow::anyhow!("invalid {}: {}", flag(name), flags_in(reason)),
+            anyhow::anyhow!("invalid {}: {}", flag(name), settings_to_flags(reason)),
         )
         .into(),
         SynthesizeError::FiltersRejectEverything { .. } => Failure::new(
             exit::USAGE,
-            anyhow::anyhow!("{}", flags_in(&error.to_string())),
+            anyhow::anyhow!("{}", settings_to_flags(&error.to_string())),
         )
         .into(),
         _ => error.into(),
     }
-}
-
-fn flag(setting: &str) -> String {
-    format!("--{}", setting.replace('_', "-"))
-}
-
-/// `text` with each backticked setting name (`` `max_isl` ``) written as its flag.
-fn flags_in(text: &str) -> String {
-    text.split('`')
-        .enumerate()
-        .map(|(i, part)| {
-            if i % 2 == 1 {
-                flag(part)
-            } else {
-                part.to_owned()
-            }
-        })
-        .collect()
 }
 
 fn name_parts(args: &SynthesizeArgs) -> OutputNameParts {

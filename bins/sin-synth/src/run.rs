@@ -4,6 +4,7 @@ use anyhow::Context;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use servebench_cli_support::exit::{self, Failure, WithStatus};
+use servebench_cli_support::flags::{flag, settings_to_flags};
 use servebench_cli_support::output::{OutputFile, check_rows};
 use servebench_cli_support::progress;
 use servebench_cli_support::signals::{self, FirstInterrupt};
@@ -31,11 +32,12 @@ pub(crate) fn run(parsed: Parsed) -> anyhow::Result<()> {
         Some(seed) => StdRng::seed_from_u64(seed),
         None => rand::make_rng(),
     };
+    // Watched before the output exists: on an interrupt the unfinished output is removed and
+    // the tool exits (there is nothing to save).
+    signals::watch("sin-synth", FirstInterrupt::Exit).context("cannot watch for interrupts")?;
     let out = OutputFile::create(&output, &[])
         .context("--output-file")
         .status(exit::USAGE)?;
-    // Nothing to save on an interrupt: the unfinished output is removed and the tool exits.
-    signals::watch("sin-synth", FirstInterrupt::Exit).context("cannot watch for interrupts")?;
     let mut writer = MooncakeWriter::new(out, output.display().to_string(), JsonStyle::Python);
     let bar = progress::items(cfg.intervals(), "intervals");
     let summary = cfg
@@ -66,54 +68,10 @@ fn flag_error(error: Error) -> anyhow::Error {
     match error {
         Error::InvalidOption { name, message } => Failure::new(
             exit::USAGE,
-            anyhow::anyhow!(
-                "invalid --{}: {}",
-                name.replace('_', "-"),
-                flags_in(&message)
-            ),
+            anyhow::anyhow!("invalid {}: {}", flag(name), settings_to_flags(&message)),
         )
         .into(),
         Error::Write { .. } => Failure::new(exit::OUTPUT_FAILED, error).into(),
         other => other.into(),
-    }
-}
-
-/// `message` with each backticked setting name (`` `request_rate_max` ``) written as its flag.
-fn flags_in(message: &str) -> String {
-    let mut out = String::new();
-    for (i, part) in message.split('`').enumerate() {
-        if i % 2 == 1
-            && !part.is_empty()
-            && part
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-        {
-            out.push_str("--");
-            out.push_str(&part.replace('_', "-"));
-        } else {
-            if i % 2 == 1 {
-                out.push('`');
-            }
-            out.push_str(part);
-            if i % 2 == 1 {
-                out.push('`');
-            }
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backticked_settings_become_flags() {
-        assert_eq!(
-            flags_in("must not exceed `request_rate_max` (8 > 5)"),
-            "must not exceed --request-rate-max (8 > 5)"
-        );
-        assert_eq!(flags_in("no names here"), "no names here");
-        assert_eq!(flags_in("keep `Odd Text`"), "keep `Odd Text`");
     }
 }

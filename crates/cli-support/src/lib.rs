@@ -1,7 +1,8 @@
 //! One start-up for every servebench binary (internal, not published): the exit-code table
 //! ([`exit`]), output files that never destroy an input nor leave a partial file under the
 //! final name ([`output`]), the interrupt waiter ([`signals`]), progress bars ([`progress`]) and
-//! the `tracing` set-up with `--log-level` / `-v` ([`logging`]).
+//! the `tracing` set-up with `--log-level` / `-v` ([`logging`]), and library setting names shown
+//! as flags ([`flags`]).
 //!
 //! A binary's `main` is then start-up and exit code only:
 //!
@@ -18,6 +19,7 @@
 //! ```
 
 pub mod exit;
+pub mod flags;
 pub mod logging;
 pub mod output;
 pub mod progress;

@@ -138,25 +138,51 @@ pub fn remove_pending() -> MutexGuard<'static, Vec<(u64, PathBuf)>> {
 /// [`Self::commit`] and removed if dropped before. Buffered; implements [`Write`].
 #[derive(Debug)]
 pub struct OutputFile {
+    /// The path as given (for messages).
     path: PathBuf,
+    /// What the temporary file is renamed to; `None` when writing in place (not a regular file).
+    target: Option<PathBuf>,
     temp: PathBuf,
     id: u64,
     out: Option<BufWriter<File>>,
 }
 
 impl OutputFile {
-    /// Checks `path` against `inputs` ([`check_not_input`]) and creates the temporary file.
+    /// Checks `path` against `inputs` ([`check_not_input`]) and creates the temporary file
+    /// beside the file it will replace (for a symlink, beside the link's target). An existing
+    /// path that is not a regular file (a terminal, `/dev/null`, a pipe) is written in place:
+    /// there is nothing to replace, and renaming over a device would destroy it.
     pub fn create(path: &Path, inputs: &[&Path]) -> Result<Self, OutputError> {
         check_not_input(path, inputs)?;
-        let name = path.file_name().ok_or_else(|| OutputError::Create {
+        let create_error = |source| OutputError::Create {
             path: path.to_owned(),
-            source: io::Error::new(io::ErrorKind::InvalidInput, "the path names no file"),
-        })?;
+            source,
+        };
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+            let file = OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map_err(create_error)?;
+            return Ok(Self {
+                path: path.to_owned(),
+                target: None,
+                temp: PathBuf::new(),
+                id,
+                out: Some(BufWriter::with_capacity(1 << 16, file)),
+            });
+        }
+        let target = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
+        let name = target.file_name().ok_or_else(|| {
+            create_error(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "the path names no file",
+            ))
+        })?;
         let mut temp_name = std::ffi::OsString::from(".");
         temp_name.push(name);
         temp_name.push(format!(".{}.{id}.tmp", std::process::id()));
-        let temp = path.with_file_name(temp_name);
+        let temp = target.with_file_name(temp_name);
         // Registered before it exists, so an interrupt between the two cannot miss it.
         pending().push((id, temp.clone()));
         let file = OpenOptions::new()
@@ -165,13 +191,11 @@ impl OutputFile {
             .open(&temp)
             .map_err(|source| {
                 unregister(id);
-                OutputError::Create {
-                    path: path.to_owned(),
-                    source,
-                }
+                create_error(source)
             })?;
         Ok(Self {
             path: path.to_owned(),
+            target: Some(target),
             temp,
             id,
             out: Some(BufWriter::with_capacity(1 << 16, file)),
@@ -188,11 +212,15 @@ impl OutputFile {
         let path = self.path.clone();
         let write_error = |source| OutputError::Write { path, source };
         if let Some(out) = self.out.take() {
-            let file = out
-                .into_inner()
+            // No fsync: the rename makes the file complete or absent for every reader while the
+            // machine runs (a power loss may still lose it); fsync would cost the large trace
+            // outputs a second pass over their pages.
+            out.into_inner()
                 .map_err(|e| write_error.clone()(e.into_error()))?;
-            file.sync_all().map_err(write_error.clone())?;
         }
+        let Some(target) = &self.target else {
+            return Ok(()); // written in place
+        };
         // Rename under the registry lock, so an interrupt either removed the temp file first
         // (the rename fails) or sees it committed.
         let mut guard = pending();
@@ -202,7 +230,7 @@ impl OutputFile {
                 "interrupted before the file was complete",
             )));
         }
-        std::fs::rename(&self.temp, &self.path).map_err(write_error)?;
+        std::fs::rename(&self.temp, target).map_err(write_error)?;
         guard.retain(|(id, _)| *id != self.id);
         Ok(())
     }
@@ -341,6 +369,53 @@ mod tests {
         out.commit().unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"new contents");
         assert_eq!(leftovers(dir.path()), ["out.jsonl"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlinked_output_replaces_the_target_and_keeps_the_link() {
+        let _serial = serial();
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("real.jsonl");
+        std::fs::write(&target, b"old").unwrap();
+        let link = dir.path().join("link.jsonl");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let mut out = OutputFile::create(&link, &[]).unwrap();
+        out.write_all(b"new").unwrap();
+        out.commit().unwrap();
+        assert!(std::fs::symlink_metadata(&link).unwrap().is_symlink());
+        assert_eq!(std::fs::read(&target).unwrap(), b"new");
+        assert_eq!(leftovers(dir.path()), ["link.jsonl", "real.jsonl"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_pipe_is_written_in_place_not_replaced() {
+        use std::io::Read;
+        use std::os::unix::fs::FileTypeExt;
+        let _serial = serial();
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pipe");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let reader_path = fifo.clone();
+        let reader = std::thread::spawn(move || {
+            let mut text = String::new();
+            File::open(reader_path)
+                .unwrap()
+                .read_to_string(&mut text)
+                .unwrap();
+            text
+        });
+        let mut out = OutputFile::create(&fifo, &[]).unwrap();
+        out.write_all(b"through the pipe").unwrap();
+        out.commit().unwrap();
+        assert_eq!(reader.join().unwrap(), "through the pipe");
+        assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+        assert_eq!(leftovers(dir.path()), ["pipe"]);
     }
 
     #[test]

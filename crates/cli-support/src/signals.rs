@@ -61,7 +61,7 @@ fn action(first: &FirstInterrupt, count: u32) -> Action {
     }
 }
 
-/// Starts the waiter thread for `tool`.
+/// Starts the waiter thread for `tool` (once per process: each call adds a waiter).
 pub fn watch(tool: &'static str, first: FirstInterrupt) -> std::io::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -95,7 +95,7 @@ fn on_interrupt(tool: &str, first: &FirstInterrupt, count: u32) {
             if count > 1 {
                 eprintln!("{tool}: interrupted twice: exiting");
             } else {
-                eprintln!("\n{tool}: interrupted: no output was written");
+                eprintln!("\n{tool}: interrupted: unfinished outputs removed");
             }
             std::process::exit(i32::from(INTERRUPTED));
         }

@@ -133,8 +133,9 @@ pub enum Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Read { path, source } => write!(f, "failed to read {path}: {source}"),
-            Self::Write { path, source } => write!(f, "failed to write {path}: {source}"),
+            // The I/O cause is the source, printed after this by `{:#}`, not repeated here.
+            Self::Read { path, .. } => write!(f, "failed to read {path}"),
+            Self::Write { path, .. } => write!(f, "failed to write {path}"),
             Self::Record(e) => e.fmt(f),
             Self::InvalidOption { name, message } => {
                 write!(f, "invalid option `{name}`: {message}")
@@ -283,6 +284,21 @@ mod tests {
         assert_eq!(e.to_string(), "t.jsonl:7: field `hash_ids`: empty");
         let e = FieldProblem::whole_record(RecordErrorKind::InvalidJson, "bad").at("t.jsonl", 2);
         assert_eq!(e.to_string(), "t.jsonl:2: bad");
+    }
+
+    #[test]
+    fn io_errors_name_the_path_and_carry_the_cause_once() {
+        use std::error::Error as _;
+        let e = Error::read("t.jsonl", io::Error::from(io::ErrorKind::NotFound));
+        assert_eq!(e.to_string(), "failed to read t.jsonl");
+        let cause = e.source().map(ToString::to_string).unwrap_or_default();
+        assert_eq!(cause, io::Error::from(io::ErrorKind::NotFound).to_string());
+        let e = Error::write("o.jsonl", io::Error::other("disk full"));
+        assert_eq!(e.to_string(), "failed to write o.jsonl");
+        assert_eq!(
+            e.source().map(ToString::to_string).as_deref(),
+            Some("disk full")
+        );
     }
 
     #[test]

@@ -6,6 +6,25 @@
 //! Everything here is synchronous and streaming: readers yield one record at a time and report a
 //! malformed line with its file, line number and field. Converters, synthesizers and analyses
 //! built on these formats live in `servebench-workload`.
+//!
+//! Read and write one Mooncake line:
+//!
+//! ```
+//! use servebench_trace_formats::{
+//!     JsonStyle, MooncakeReader, MooncakeRecord, MooncakeWriter, ReadOptions,
+//! };
+//!
+//! let line = "{\"timestamp\": 0, \"input_length\": 600, \"output_length\": 5, \"hash_ids\": [0, 1]}\n";
+//! let records: Vec<MooncakeRecord> =
+//!     MooncakeReader::new(line.as_bytes(), "trace.jsonl", ReadOptions::default())
+//!         .collect::<Result<_, _>>()?;
+//! assert_eq!(records[0].hash_ids, [0, 1]);
+//!
+//! let mut writer = MooncakeWriter::new(Vec::new(), "out.jsonl", JsonStyle::Python);
+//! writer.write(&records[0])?;
+//! assert_eq!(writer.finish()?, line.as_bytes());
+//! # Ok::<(), servebench_trace_formats::Error>(())
+//! ```
 #![deny(missing_docs)]
 
 mod aiperf;

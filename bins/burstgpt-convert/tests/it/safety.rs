@@ -106,3 +106,21 @@ fn non_utf8_bytes_are_reported_with_file_and_line() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(files(dir.path()), ["bin.csv"]);
 }
+
+#[test]
+fn bad_values_name_the_flag_and_write_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("in.csv"), CSV).expect("write");
+    for (flag, value) in [
+        ("--speed-ratio", "0"),
+        ("--speed-ratio", "-2"),
+        ("--block-size", "0"),
+    ] {
+        let out = convert(dir.path(), &["--input-file", "in.csv", flag, value]);
+        assert_eq!(out.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(&format!("invalid {flag}: ")), "{stderr}");
+        assert!(!stderr.contains('_'), "internal name in {stderr}");
+        assert_eq!(files(dir.path()), ["in.csv"]);
+    }
+}

@@ -97,6 +97,19 @@ fn absurd_row_counts_are_refused_before_writing_unless_allowed() {
 #[cfg(unix)]
 #[test]
 fn sigint_leaves_no_partial_file_and_exits_130() {
+    interrupted_run_leaves_nothing("-INT");
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_leaves_no_partial_file_and_exits_130() {
+    interrupted_run_leaves_nothing("-TERM");
+}
+
+/// Starts a long generation, sends `signal` once the temporary output has data, and checks the
+/// exit status and that no file is left.
+#[cfg(unix)]
+fn interrupted_run_leaves_nothing(signal: &str) {
     let dir = tempfile::tempdir().expect("tempdir");
     // About 40M rows: far more than can be written before the interrupt arrives.
     let mut child = Command::new(env!("CARGO_BIN_EXE_sin-synth"))
@@ -138,7 +151,7 @@ fn sigint_leaves_no_partial_file_and_exits_130() {
         std::thread::sleep(Duration::from_millis(20));
     }
     let kill = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([signal, &child.id().to_string()])
         .status()
         .expect("kill runs");
     assert!(kill.success());
@@ -149,7 +162,7 @@ fn sigint_leaves_no_partial_file_and_exits_130() {
         }
         if Instant::now() > deadline {
             let _ = child.kill();
-            panic!("sin-synth did not stop after SIGINT");
+            panic!("sin-synth did not stop after {signal}");
         }
         std::thread::sleep(Duration::from_millis(20));
     };

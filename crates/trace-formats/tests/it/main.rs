@@ -4,6 +4,7 @@
     reason = "test helpers outside #[test] functions unwrap like the tests do"
 )]
 
+mod fuzz;
 mod malformed;
 mod non_utf8;
 mod real_traces;

@@ -82,7 +82,8 @@ impl Default for BurstGptConvertOptions {
 }
 
 impl BurstGptConvertOptions {
-    fn validate(&self) -> Result<(), Error> {
+    /// Checks every value's range (also done by [`convert_burstgpt`]); errors name the setting.
+    pub fn validate(&self) -> Result<(), Error> {
         if !(self.speed_ratio > 0.0 && self.speed_ratio.is_finite()) {
             return Err(Error::invalid_option(
                 "speed_ratio",
