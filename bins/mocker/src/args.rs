@@ -56,6 +56,16 @@ pub(crate) struct Args {
     /// block-size; with --timing-model fixed, no limit].
     #[arg(long, help_heading = "Server")]
     pub(crate) max_model_len: Option<u32>,
+    /// Largest accepted request body in bytes; larger ones get HTTP 413.
+    #[arg(long, default_value_t = 64 << 20, value_parser = clap::value_parser!(u64).range(1..), help_heading = "Server")]
+    pub(crate) max_body_bytes: u64,
+    /// Seconds a client may take to send a request's headers; then the connection is closed.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..), help_heading = "Server")]
+    pub(crate) header_read_timeout_secs: u64,
+    /// Seconds a client may take to send a request's body; then it gets HTTP 408 and the
+    /// connection is closed.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..), help_heading = "Server")]
+    pub(crate) body_read_timeout_secs: u64,
     /// Seed of stop lengths, fault decisions and the router's random choices.
     #[arg(long, default_value_t = 0, help_heading = "Server")]
     pub(crate) seed: u64,
@@ -246,6 +256,9 @@ impl Args {
             mean_output_tokens: self.mean_output_tokens,
             seed: self.seed,
             max_model_len: self.max_model_len,
+            max_body_bytes: usize::try_from(self.max_body_bytes).unwrap_or(usize::MAX),
+            header_read_timeout: Duration::from_secs(self.header_read_timeout_secs),
+            body_read_timeout: Duration::from_secs(self.body_read_timeout_secs),
             faults: FaultConfig {
                 http_500_rate: self.fault_500_rate,
                 http_429_rate: self.fault_429_rate,

@@ -122,6 +122,7 @@ pub(crate) fn pool_config(args: &Args) -> PoolConfig {
 #[cfg(test)]
 mod tests {
     use clap::Parser;
+    use servebench_mocker::ServerConfig;
 
     use super::*;
 
@@ -261,6 +262,12 @@ mod tests {
             "64",
             "--max-model-len",
             "100",
+            "--max-body-bytes",
+            "2048",
+            "--header-read-timeout-secs",
+            "3",
+            "--body-read-timeout-secs",
+            "4",
         ]);
         let c = args.server_config();
         assert_eq!(
@@ -275,6 +282,23 @@ mod tests {
         assert_eq!(c.faults.stall, Duration::from_millis(50));
         assert_eq!(c.tokens_per_image, 64);
         assert_eq!(c.max_model_len, Some(100));
+        assert_eq!(c.max_body_bytes, 2048);
+        assert_eq!(c.header_read_timeout, Duration::from_secs(3));
+        assert_eq!(c.body_read_timeout, Duration::from_secs(4));
+        let defaults = parse(&[]).server_config();
+        let library = ServerConfig::default();
+        assert_eq!(
+            (
+                defaults.max_body_bytes,
+                defaults.header_read_timeout,
+                defaults.body_read_timeout
+            ),
+            (
+                library.max_body_bytes,
+                library.header_read_timeout,
+                library.body_read_timeout
+            )
+        );
         assert_eq!(parse(&[]).server_config().max_model_len, None);
         assert_eq!(
             parse(&["--model-path", "dir"]).tokenizer,

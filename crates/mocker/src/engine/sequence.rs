@@ -9,8 +9,9 @@ use super::kv_cache::BlockKey;
 /// Identifies a request within an engine (the pool assigns them).
 pub type RequestId = u64;
 
-/// Size of the id range emitted tokens are drawn from: the builtin tokenizer's words with a leading
-/// space (`servebench_tokenize::BuiltinTokenizer`, ids `0..8192`), so each decodes to one word.
+/// Size of the id range emitted tokens are drawn from (`0..8192`). The server renders id `i` as
+/// its output word `i` (modulo the number of words its tokenizer offers): with the built-in
+/// tokenizer exactly its token `i`, a word with a leading space.
 pub const OUTPUT_VOCAB: u32 = 8192;
 
 /// The `index`-th generated token of the request with `seed` (deterministic, spread over the

@@ -279,6 +279,7 @@ impl SseStream {
 pub(crate) async fn collect(
     mut rx: UnboundedReceiver<GenerateEvent>,
     tracker: &mut Tracker,
+    render: &Renderer,
 ) -> (Vec<u8>, &'static str, Usage, super::render::Timings) {
     let mut text = Vec::new();
     loop {
@@ -286,7 +287,7 @@ pub(crate) async fn collect(
         let now = Instant::now();
         match event {
             Some(GenerateEvent::Token { token_id }) => {
-                text.extend_from_slice(super::render::token_text(token_id));
+                text.extend_from_slice(render.token_text(token_id));
                 tracker.tokens(now, 1);
             }
             Some(GenerateEvent::Finished { reason, timings }) => {

@@ -37,8 +37,14 @@ pub struct ServerConfig {
     /// of one worker (`num_gpu_blocks × block_size`). A prompt longer than this, or an explicit
     /// `max_tokens` that does not fit after the prompt, is answered 400 before any engine work.
     pub max_model_len: Option<u32>,
-    /// Largest accepted request body (64 MiB, room for base64 images).
+    /// Largest accepted request body (64 MiB, room for base64 images); larger ones get 413.
     pub max_body_bytes: usize,
+    /// How long a client may take to send a request's headers (10 s); then the connection is
+    /// closed without a response.
+    pub header_read_timeout: Duration,
+    /// How long a client may take to send a request's body once its headers arrived (30 s);
+    /// then it gets 408 and the connection is closed.
+    pub body_read_timeout: Duration,
     /// How long a graceful shutdown waits for open streams before closing them (5 s).
     pub shutdown_grace: Duration,
 }
@@ -57,6 +63,8 @@ impl Default for ServerConfig {
             faults: FaultConfig::default(),
             max_model_len: None,
             max_body_bytes: 64 << 20,
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(5),
         }
     }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
-use http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+use http::header::{CACHE_CONTROL, CONNECTION, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
@@ -101,6 +101,14 @@ pub(crate) fn error_response(e: &ApiError) -> Response<ResponseBody> {
         r.headers_mut()
             .insert(RETRY_AFTER, HeaderValue::from_static("1"));
     }
+    if matches!(
+        e.status,
+        StatusCode::REQUEST_TIMEOUT | StatusCode::PAYLOAD_TOO_LARGE
+    ) {
+        // The rest of the body is never read: the connection cannot carry another request.
+        r.headers_mut()
+            .insert(CONNECTION, HeaderValue::from_static("close"));
+    }
     r
 }
 
@@ -146,7 +154,12 @@ async fn generate(
     req: Request<Incoming>,
     arrived: Instant,
 ) -> Result<Response<ResponseBody>, ApiError> {
-    let body = read_body(req, state.config.max_body_bytes).await?;
+    let body = read_body(
+        req,
+        state.config.max_body_bytes,
+        state.config.body_read_timeout,
+    )
+    .await?;
     let parsed = parse(endpoint, &body)?;
     if let Some(cause) = state.source.failure() {
         state
@@ -199,7 +212,7 @@ async fn generate(
         .model
         .clone()
         .unwrap_or_else(|| state.config.model_name.clone());
-    let render = Renderer::new(endpoint, id, unix_now(), model);
+    let render = Renderer::new(endpoint, id, unix_now(), model, Arc::clone(&state.vocab));
     let mut tracker = Tracker::new(
         InFlight::new(state),
         arrived,
@@ -226,7 +239,7 @@ async fn generate(
         h.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
         return Ok(with_ids(response, &id, prompt_len));
     }
-    let (text, finish, usage, timings) = collect(rx, &mut tracker).await;
+    let (text, finish, usage, timings) = collect(rx, &mut tracker, &render).await;
     if finish == "abort"
         && let Some(cause) = state.source.failure()
     {
@@ -290,8 +303,23 @@ fn check_context_length(
     Ok(())
 }
 
-async fn read_body(req: Request<Incoming>, limit: usize) -> Result<Bytes, ApiError> {
-    match Limited::new(req.into_body(), limit).collect().await {
+async fn read_body(
+    req: Request<Incoming>,
+    limit: usize,
+    timeout: std::time::Duration,
+) -> Result<Bytes, ApiError> {
+    let collect = Limited::new(req.into_body(), limit).collect();
+    let Ok(collected) = tokio::time::timeout(timeout, collect).await else {
+        return Err(ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "invalid_request_error",
+            format!(
+                "request body not received within {} s",
+                timeout.as_secs_f64()
+            ),
+        ));
+    };
+    match collected {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,

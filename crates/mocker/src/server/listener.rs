@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
@@ -17,6 +17,7 @@ use super::error::ServerError;
 use super::handler::handle;
 use super::state::AppState;
 use super::stats::EngineStats;
+use super::vocab::OutputVocab;
 use crate::protocol::TokenSource;
 
 /// Starts the OpenAI-compatible server on the current tokio runtime and returns once it listens.
@@ -35,8 +36,8 @@ use crate::protocol::TokenSource;
 /// `length` when the limit was hit, `stop` otherwise (`abort` if the source gave up).
 ///
 /// Streaming responses: the chat role chunk together with the first token, one chunk per
-/// token whose text is exactly one built-in vocabulary word, a final chunk with an empty delta,
-/// `finish_reason` and a `servebench` object, the usage chunk (`choices: []`) when
+/// token whose text is exactly one word of the configured tokenizer (see below), a final chunk
+/// with an empty delta, `finish_reason` and a `servebench` object, the usage chunk (`choices: []`) when
 /// `stream_options.include_usage` is true, then `data: [DONE]`. Non-streaming bodies carry
 /// `usage` (with `prompt_tokens_details.cached_tokens`) and the same `servebench` object.
 ///
@@ -47,6 +48,14 @@ use crate::protocol::TokenSource;
 /// (`x-servebench-cached-tokens`), `prompt_tokens` (`x-servebench-prompt-tokens`, also on
 /// streams), `worker_id` (`x-servebench-worker-id`). Every generation response also has
 /// `x-servebench-request-id`, equal to the body's `id`.
+///
+/// Output text: each generated token is a word of the configured tokenizer (a token that decodes
+/// to a space and ASCII letters and re-encodes to itself, also when concatenated), so a client
+/// that re-tokenizes the output with the same tokenizer counts exactly `completion_tokens`.
+///
+/// Hostile clients: headers not complete within [`ServerConfig::header_read_timeout`] close the
+/// connection; a body not complete within [`ServerConfig::body_read_timeout`] gets 408 and the
+/// connection closes; a body over [`ServerConfig::max_body_bytes`] gets 413.
 ///
 /// Limits: a prompt longer than the context limit ([`ServerConfig::max_model_len`], by default
 /// the source's [`TokenSource::max_context_tokens`]), or a prompt plus `max_tokens` past it, gets
@@ -66,6 +75,23 @@ pub async fn spawn(
     stats: Option<Arc<dyn EngineStats>>,
 ) -> Result<RunningServer, ServerError> {
     config.faults.validate()?;
+    for (field, value) in [
+        ("header_read_timeout", config.header_read_timeout),
+        ("body_read_timeout", config.body_read_timeout),
+    ] {
+        if value.is_zero() {
+            return Err(ServerError::Config {
+                field,
+                reason: "must be longer than 0".into(),
+            });
+        }
+    }
+    if config.max_body_bytes == 0 {
+        return Err(ServerError::Config {
+            field: "max_body_bytes",
+            reason: "must be at least 1".into(),
+        });
+    }
     if !config.mean_output_tokens.is_finite() || config.mean_output_tokens < 1.0 {
         return Err(ServerError::Config {
             field: "mean_output_tokens",
@@ -85,7 +111,7 @@ pub async fn spawn(
     let tokenizer = servebench_tokenize::load(&config.tokenizer)?;
     // Build the vocabulary tables now rather than inside the first request's TTFT.
     let _ = tokenizer.encode("warm up");
-    let _ = super::render::token_text(0);
+    let vocab = Arc::new(OutputVocab::build(&*tokenizer)?);
     let listener = TcpListener::bind((config.host.as_str(), config.port))
         .await
         .map_err(|source| ServerError::Bind {
@@ -99,15 +125,17 @@ pub async fn spawn(
         source,
     })?;
     let grace = config.shutdown_grace;
+    let header_timeout = config.header_read_timeout;
     let state = Arc::new(AppState::new(
         config,
         tokenizer,
         source,
         stats,
         max_model_len,
+        vocab,
     ));
     let (stop, stop_rx) = watch::channel(false);
-    let task = tokio::spawn(accept_loop(listener, state, stop_rx, grace));
+    let task = tokio::spawn(accept_loop(listener, state, stop_rx, grace, header_timeout));
     tracing::info!(%addr, "mocker server listening");
     Ok(RunningServer {
         addr,
@@ -176,10 +204,15 @@ async fn accept_loop(
     state: Arc<AppState>,
     mut stop: watch::Receiver<bool>,
     grace: std::time::Duration,
+    header_timeout: std::time::Duration,
 ) {
     let graceful = GracefulShutdown::new();
     let (abort, abort_rx) = watch::channel(false);
-    let builder = auto::Builder::new(TokioExecutor::new());
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout);
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {

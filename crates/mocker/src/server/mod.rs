@@ -16,6 +16,7 @@ mod sampling;
 mod state;
 mod stats;
 mod tracker;
+mod vocab;
 
 pub use config::{FaultConfig, ServerConfig};
 pub use error::ServerError;

@@ -2,38 +2,20 @@
 //!
 //! Everything that stays the same within a request (id, created, model, the JSON around the
 //! token text) is rendered once; a token chunk is then three slice copies, with the token text
-//! taken from a table of pre-escaped built-in vocabulary words.
+//! taken from the server's table of pre-escaped output words (`super::vocab`).
 
-use std::sync::OnceLock;
+use std::sync::Arc;
 use std::time::Duration;
-
-use servebench_tokenize::{BuiltinTokenizer, Tokenizer};
 
 use super::json;
 use super::request::Endpoint;
+use super::vocab::OutputVocab;
 
 const CHAT_TOKEN_SUFFIX: &[u8] = br#""},"logprobs":null,"finish_reason":null}]}"#;
 const TEXT_TOKEN_SUFFIX: &[u8] = br#"","logprobs":null,"finish_reason":null}]}"#;
 const EVENT_END: &[u8] = b"\n\n";
 /// The stream terminator.
 pub(crate) const DONE: &[u8] = b"data: [DONE]\n\n";
-
-/// JSON-escaped text of a generated token id: the built-in word `id mod 8192` with its leading
-/// space (the fixed source and the engine emit ids in that range).
-pub(crate) fn token_text(id: u32) -> &'static [u8] {
-    static TABLE: OnceLock<Vec<Box<[u8]>>> = OnceLock::new();
-    let table = TABLE.get_or_init(|| {
-        let tok = BuiltinTokenizer::new();
-        (0..tok.word_count())
-            .map(|i| {
-                let mut out = Vec::new();
-                json::escape_into(&mut out, &tok.decode(&[i]));
-                out.into_boxed_slice()
-            })
-            .collect()
-    });
-    &table[id as usize % table.len()]
-}
 
 /// Token counts of a finished request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,18 +44,26 @@ pub(crate) struct Renderer {
     id: String,
     created: u64,
     model: String,
+    vocab: Arc<OutputVocab>,
     /// `data: {...,"choices":[{"index":0,"delta":{"content":"` (or `"text":"`).
     token_prefix: Vec<u8>,
 }
 
 impl Renderer {
     /// A renderer for a response with this id, creation time (Unix seconds) and model.
-    pub(crate) fn new(endpoint: Endpoint, id: String, created: u64, model: String) -> Self {
+    pub(crate) fn new(
+        endpoint: Endpoint,
+        id: String,
+        created: u64,
+        model: String,
+        vocab: Arc<OutputVocab>,
+    ) -> Self {
         let mut r = Self {
             endpoint,
             id,
             created,
             model,
+            vocab,
             token_prefix: Vec::new(),
         };
         let mut prefix = b"data: ".to_vec();
@@ -84,6 +74,11 @@ impl Renderer {
         });
         r.token_prefix = prefix;
         r
+    }
+
+    /// The JSON-escaped text of generated token `id`.
+    pub(crate) fn token_text(&self, id: u32) -> &[u8] {
+        self.vocab.text(id)
     }
 
     /// The response id.
@@ -126,7 +121,7 @@ impl Renderer {
     #[inline]
     pub(crate) fn token_chunk(&self, out: &mut Vec<u8>, token_id: u32) {
         out.extend_from_slice(&self.token_prefix);
-        out.extend_from_slice(token_text(token_id));
+        out.extend_from_slice(self.vocab.text(token_id));
         out.extend_from_slice(match self.endpoint {
             Endpoint::Chat => CHAT_TOKEN_SUFFIX,
             Endpoint::Completion => TEXT_TOKEN_SUFFIX,
@@ -137,7 +132,7 @@ impl Renderer {
     /// An injected fault: the token's chunk cut off after its text (invalid JSON).
     pub(crate) fn malformed_chunk(&self, out: &mut Vec<u8>, token_id: u32) {
         out.extend_from_slice(&self.token_prefix);
-        out.extend_from_slice(token_text(token_id));
+        out.extend_from_slice(self.vocab.text(token_id));
         out.extend_from_slice(b"\"");
         out.extend_from_slice(EVENT_END);
     }
@@ -241,7 +236,13 @@ fn servebench_object(out: &mut Vec<u8>, t: &Timings) {
 mod tests {
     use serde_json::Value;
 
+    use servebench_tokenize::{BuiltinTokenizer, Tokenizer};
+
     use super::*;
+
+    fn vocab() -> Arc<OutputVocab> {
+        Arc::new(OutputVocab::build(&BuiltinTokenizer::new()).unwrap())
+    }
 
     fn events(bytes: &[u8]) -> Vec<Value> {
         let text = std::str::from_utf8(bytes).unwrap();
@@ -263,7 +264,13 @@ mod tests {
 
     #[test]
     fn chat_chunks_are_valid_json_with_escaped_model() {
-        let r = Renderer::new(Endpoint::Chat, "chatcmpl-1".into(), 5, "m\"1".into());
+        let r = Renderer::new(
+            Endpoint::Chat,
+            "chatcmpl-1".into(),
+            5,
+            "m\"1".into(),
+            vocab(),
+        );
         let mut out = Vec::new();
         r.role_chunk(&mut out);
         r.token_chunk(&mut out, 0);
@@ -293,17 +300,14 @@ mod tests {
     }
 
     #[test]
-    fn every_vocabulary_word_is_one_builtin_token() {
-        let tok = BuiltinTokenizer::new();
-        for id in (0..tok.word_count()).step_by(13) {
-            let text = std::str::from_utf8(token_text(id)).unwrap();
-            assert_eq!(tok.encode(text), vec![id]);
-        }
-    }
-
-    #[test]
     fn malformed_chunk_is_invalid_json() {
-        let r = Renderer::new(Endpoint::Completion, "cmpl-1".into(), 5, "m".into());
+        let r = Renderer::new(
+            Endpoint::Completion,
+            "cmpl-1".into(),
+            5,
+            "m".into(),
+            vocab(),
+        );
         let mut out = Vec::new();
         r.malformed_chunk(&mut out, 1);
         let s = std::str::from_utf8(&out).unwrap();
@@ -322,7 +326,7 @@ mod tests {
             (Endpoint::Chat, "chat.completion"),
             (Endpoint::Completion, "text_completion"),
         ] {
-            let r = Renderer::new(endpoint, "x".into(), 5, "m".into());
+            let r = Renderer::new(endpoint, "x".into(), 5, "m".into(), vocab());
             let mut out = Vec::new();
             r.full_body(&mut out, b" a\\n", "stop", &usage, &timings());
             let v: Value = serde_json::from_slice(&out).unwrap();

@@ -9,6 +9,7 @@ use servebench_tokenize::Tokenizer;
 use super::config::ServerConfig;
 use super::metrics::ServerMetrics;
 use super::stats::EngineStats;
+use super::vocab::OutputVocab;
 use crate::protocol::TokenSource;
 
 /// Shared by all connections of one server.
@@ -20,6 +21,8 @@ pub(crate) struct AppState {
     pub(crate) metrics: ServerMetrics,
     /// Longest request in tokens (prompt plus `max_tokens`), if limited.
     pub(crate) max_model_len: Option<u32>,
+    /// The words generated tokens are rendered as.
+    pub(crate) vocab: Arc<OutputVocab>,
     /// Generation requests received, in arrival order (the index seeds per-request draws).
     requests: AtomicU64,
     /// Distinguishes response ids of different server runs.
@@ -33,6 +36,7 @@ impl AppState {
         source: Arc<dyn TokenSource>,
         stats: Option<Arc<dyn EngineStats>>,
         max_model_len: Option<u32>,
+        vocab: Arc<OutputVocab>,
     ) -> Self {
         let id_nonce = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -44,6 +48,7 @@ impl AppState {
             stats,
             metrics: ServerMetrics::default(),
             max_model_len,
+            vocab,
             requests: AtomicU64::new(0),
             id_nonce,
         }
