@@ -39,8 +39,7 @@ pub(crate) fn endpoint(args: &Args, streaming: bool) -> anyhow::Result<EndpointC
     config.use_legacy_max_tokens = args.use_legacy_max_tokens;
     config.pin_output_length = args.ignore_eos;
     config.extra_inputs = parse_extra_inputs(&args.extra_inputs)?;
-    config.extra_headers = args
-        .headers
+    config.extra_headers = crate::aiperf_compat::expand_headers(&args.headers)?
         .iter()
         .map(|h| {
             let (name, value) = parse_header(h)?;
@@ -97,9 +96,16 @@ pub(crate) fn stop_condition(args: &Args) -> anyhow::Result<StopCondition> {
         Some(d) => Some(Duration::from_secs_f64(d)),
         None => None,
     };
-    if !(args.benchmark_grace_period.is_finite() && args.benchmark_grace_period >= 0.0) {
-        bail!("--benchmark-grace-period must be >= 0 seconds");
+    let grace = args.benchmark_grace_period;
+    if grace.is_nan() || grace < 0.0 {
+        bail!("--benchmark-grace-period must be >= 0 seconds (or inf)");
     }
+    // `inf` (AIPerf: wait for every in-flight response): ten years stands for forever.
+    let grace_period = if grace.is_finite() {
+        Duration::from_secs_f64(grace)
+    } else {
+        Duration::from_secs(10 * 365 * 24 * 3600)
+    };
     let request_count = match (args.request_count, duration) {
         (Some(0), _) => bail!("--request-count must be at least 1"),
         (None, None) => Some(DEFAULT_REQUEST_COUNT),
@@ -108,7 +114,7 @@ pub(crate) fn stop_condition(args: &Args) -> anyhow::Result<StopCondition> {
     Ok(StopCondition {
         request_count,
         duration,
-        grace_period: Duration::from_secs_f64(args.benchmark_grace_period),
+        grace_period,
     })
 }
 

@@ -7,13 +7,14 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::Context;
 use servebench_loadgen_core::profile::{LiveProgress, ProfileConfig, profile};
 use servebench_loadgen_core::prompts::synthesize;
+use servebench_loadgen_core::server_metrics::Collector;
 use servebench_loadgen_core::{CancelHandle, RunConfig};
 use servebench_metrics::{Goodput, MetricOptions, RunClock};
-use servebench_tokenize::TokenizerSpec;
+use servebench_tokenize::{LoadOptions, TokenizerSpec};
 
 use crate::args::Args;
 use crate::embedded::EmbeddedEngine;
-use crate::{compose, console, signals, ui};
+use crate::{compose, console, server_metrics, signals, tokenizer_choice, ui};
 
 /// Every request failed.
 const EXIT_ALL_FAILED: u8 = 1;
@@ -25,14 +26,21 @@ const EXIT_CLIENT_SATURATED: u8 = 3;
 const EXIT_INTERRUPTED: u8 = 130;
 
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let spec: TokenizerSpec = args.tokenizer.parse().unwrap_or_default();
-    let tokenizer = servebench_tokenize::load(&spec).with_context(|| {
-        format!(
-            "failed to load tokenizer {spec} (servebench works offline: give `builtin` or the \
-             path of a local tokenizer.json or of the directory holding it; hub ids are not \
-             downloaded)"
-        )
-    })?;
+    for notice in args.ignored.notices() {
+        eprintln!("{notice}");
+    }
+    let load_options = LoadOptions {
+        revision: args.tokenizer_revision.clone(),
+        ..LoadOptions::default()
+    };
+    let chosen = tokenizer_choice::choose(args.tokenizer.as_deref(), &args.model, &load_options)?;
+    // servebench's own default model name needs no remark about placeholders.
+    if let Some(notice) = &chosen.notice
+        && !(args.tokenizer.is_none() && args.model == "servebench-mock")
+    {
+        eprintln!("{notice}");
+    }
+    let tokenizer = Arc::clone(&chosen.tokenizer);
     let goodput = args
         .goodput
         .as_deref()
@@ -41,7 +49,11 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         .context("invalid --goodput")?;
 
     let embedded = if args.urls.is_empty() {
-        let engine = EmbeddedEngine::start(args.mocker_speedup_ratio, &args.model, spec.clone())?;
+        let engine = EmbeddedEngine::start(
+            args.mocker_speedup_ratio,
+            &args.model,
+            TokenizerSpec::shared(Arc::clone(&tokenizer)),
+        )?;
         eprintln!(
             "loadgen: no --url: benchmarking the embedded simulated engine at {} (Dynamo mocker \
              timing, speed-up {})",
@@ -59,8 +71,14 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
 
     let streaming = compose::streaming(&args, embedded.is_some());
     let endpoint = compose::endpoint(&args, streaming)?;
-    let data =
+    let mut data =
         synthesize(&compose::dataset(&args), &*tokenizer).context("failed to build the dataset")?;
+    if args.apply_chat_template
+        && let Some(notice) = tokenizer_choice::apply_chat_template(&chosen, &mut data.entries)
+            .context("--apply-chat-template")?
+    {
+        eprintln!("{notice}");
+    }
     let seed = data.seed;
     let load = compose::load_mode(&args, seed)?;
     let stop = compose::stop_condition(&args)?;
@@ -128,15 +146,28 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("failed to build the client runtime")?;
-    let outcome = runtime.block_on(async {
+    let scrape = server_metrics::plan(&args, &urls)?;
+    let (outcome, scraped) = runtime.block_on(async {
         signals::watch(cancel.clone());
-        profile(config, load, cancel, live).await
+        let collector = match scrape {
+            Some((urls, every)) => Some(Collector::start(urls, every).await),
+            None => None,
+        };
+        let outcome = profile(config, load, cancel, live).await;
+        let scraped = match collector {
+            Some(c) => Some(c.finish().await),
+            None => None,
+        };
+        (outcome, scraped)
     });
     progress.finish();
     drop(embedded);
     let outcome = outcome?;
 
     print!("{}", console::render(&outcome));
+    if let Some(scraped) = &scraped {
+        server_metrics::report(scraped, &artifact_dir);
+    }
     if let Some(e) = &outcome.jsonl_error {
         eprintln!("loadgen: warning: profile_export.jsonl is incomplete: {e}");
     }

@@ -41,6 +41,7 @@ pub mod prompts;
 mod request_body;
 mod response;
 mod runner;
+pub mod server_metrics;
 mod sse;
 
 pub use arrivals::{ArrivalPattern, Arrivals};
