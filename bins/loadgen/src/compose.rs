@@ -33,9 +33,23 @@ pub(crate) fn endpoint(args: &Args, streaming: bool) -> anyhow::Result<EndpointC
         CliEndpoint::Completions => EndpointKind::Completions,
         CliEndpoint::Embeddings => EndpointKind::Embeddings,
     };
+    if args.model.contains(',') {
+        bail!(
+            "--model-names {:?}: several models in one run are not supported yet (run loadgen \
+             once per model)",
+            args.model
+        );
+    }
     let mut config = EndpointConfig::new(kind, args.model.clone());
     config.streaming = streaming;
-    config.path = args.endpoint_path.clone();
+    // AIPerf accepts `v1/chat/completions` as well as `/v1/chat/completions`.
+    config.path = args.endpoint_path.as_ref().map(|p| {
+        if p.starts_with('/') {
+            p.clone()
+        } else {
+            format!("/{p}")
+        }
+    });
     config.use_legacy_max_tokens = args.use_legacy_max_tokens;
     config.pin_output_length = args.ignore_eos;
     config.extra_inputs = parse_extra_inputs(&args.extra_inputs)?;
