@@ -125,6 +125,11 @@ pub(crate) struct Args {
     #[arg(long, default_value_t = 0, help_heading = "Load")]
     pub(crate) warmup_request_count: u64,
 
+    /// Seconds of warm-up (closed loop, excluded from metrics); with --warmup-request-count the
+    /// first limit reached ends it.
+    #[arg(long, allow_negative_numbers = true, help_heading = "Load")]
+    pub(crate) warmup_duration: Option<f64>,
+
     // ----- Dataset -----
     /// Mean prompt length in tokens.
     #[arg(

@@ -89,6 +89,12 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     run_config.stop = stop;
     run_config.request_timeout = compose::request_timeout(&args)?;
     run_config.warmup_requests = args.warmup_request_count;
+    run_config.warmup_duration = match args.warmup_duration {
+        Some(d) if !(d.is_finite() && d > 0.0) => {
+            anyhow::bail!("--warmup-duration must be > 0 seconds")
+        }
+        d => d.map(std::time::Duration::from_secs_f64),
+    };
     run_config.http2 = args.http2;
 
     let benchmark_id = format!(

@@ -284,3 +284,56 @@ fn a_model_list_is_refused_not_sent_as_one_name() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("--model-names \"a,b\""), "{stderr}");
 }
+
+#[test]
+fn warmup_duration_issues_warmup_requests_for_that_long_then_profiles() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("out");
+    let out = loadgen()
+        .args([
+            "--warmup-duration",
+            "0.3",
+            "--request-count",
+            "3",
+            "--osl",
+            "5",
+            "--ui",
+            "none",
+            "--allow-client-saturation",
+            "--no-server-metrics",
+            "--artifact-dir",
+            dir.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(dir.join("profile_export.jsonl")).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let phase = |p: &str| {
+        lines
+            .iter()
+            .filter(|l| l["metadata"]["benchmark_phase"] == p)
+            .map(|l| l["metadata"]["request_start_ns"].as_u64().unwrap())
+            .collect::<Vec<_>>()
+    };
+    let (warm, prof) = (phase("warmup"), phase("profiling"));
+    assert_eq!(prof.len(), 3);
+    // Each simulated request takes tens of milliseconds, so 0.3 s holds several; none is sent
+    // after the duration, and profiling starts after the last warm-up request.
+    assert!(warm.len() >= 2, "{} warm-up requests", warm.len());
+    let (first, last) = (warm.iter().min().unwrap(), warm.iter().max().unwrap());
+    assert!(
+        last - first <= 300_000_000,
+        "warm-up sends span {} ns",
+        last - first
+    );
+    assert!(prof.iter().min().unwrap() > last);
+    assert_eq!(summary(&dir)["request_count"]["avg"], 3.0);
+}

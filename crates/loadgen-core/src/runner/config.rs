@@ -94,6 +94,10 @@ pub struct RunConfig {
     pub stop: StopCondition,
     /// Requests sent before profiling (recorded with `Phase::Warmup`), in closed loop.
     pub warmup_requests: u64,
+    /// Stop issuing warm-up requests after this long (AIPerf `--warmup-duration`); with
+    /// `warmup_requests` also set, the first limit reached ends the warm-up. Requests in flight
+    /// then finish (they count as warm-up) before profiling starts.
+    pub warmup_duration: Option<Duration>,
     /// Virtual users of the warm-up; `None`: the closed-loop concurrency, or the open-loop
     /// in-flight cap, or 1.
     pub warmup_concurrency: Option<usize>,
@@ -134,6 +138,7 @@ impl RunConfig {
             request_timeout: Duration::from_secs(600),
             stop: StopCondition::requests(10),
             warmup_requests: 0,
+            warmup_duration: None,
             warmup_concurrency: None,
             cancel_grace: Duration::from_secs(2),
             probe_period: Duration::from_millis(10),

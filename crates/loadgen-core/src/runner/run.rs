@@ -85,15 +85,23 @@ pub async fn run(
     let run_start_ns = clock.now_ns();
 
     let mut was_cancelled = false;
-    if config.warmup_requests > 0 {
+    if config.warmup_requests > 0 || config.warmup_duration.is_some() {
         let warmup = Arc::new(PhaseRun::new(
             Phase::Warmup,
-            Some(config.warmup_requests),
+            (config.warmup_requests > 0).then_some(config.warmup_requests),
             &clock,
         ));
         start_closed_loop(&context, &warmup, users.warmup);
-        was_cancelled =
-            supervise(&warmup, None, Duration::ZERO, &cancel, config.cancel_grace).await;
+        // In-flight warm-up requests finish after a duration stop (no grace limit but the
+        // request timeout), so profiling starts on an idle server.
+        was_cancelled = supervise(
+            &warmup,
+            config.warmup_duration,
+            config.request_timeout,
+            &cancel,
+            config.cancel_grace,
+        )
+        .await;
     }
 
     let profiling = Arc::new(PhaseRun::new(
