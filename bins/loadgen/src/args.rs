@@ -16,7 +16,8 @@ pub(crate) struct Args {
     #[arg(short = 'u', long = "url", help_heading = "Endpoint")]
     pub(crate) urls: Vec<String>,
 
-    /// Model name sent in every request.
+    /// Model name sent in every request; several, comma-separated, are used by
+    /// --model-selection-strategy.
     #[arg(
         short = 'm',
         long = "model",
@@ -129,6 +130,16 @@ pub(crate) struct Args {
     /// first limit reached ends it.
     #[arg(long, allow_negative_numbers = true, help_heading = "Load")]
     pub(crate) warmup_duration: Option<f64>,
+
+    /// Percentage of requests the client cancels on purpose (recorded as cancelled, error code
+    /// 499, as AIPerf).
+    #[arg(long, allow_negative_numbers = true, help_heading = "Load")]
+    pub(crate) request_cancellation_rate: Option<f64>,
+
+    /// Seconds after sending that a request chosen by --request-cancellation-rate is cancelled
+    /// [default: 0].
+    #[arg(long, allow_negative_numbers = true, help_heading = "Load")]
+    pub(crate) request_cancellation_delay: Option<f64>,
 
     // ----- Dataset -----
     /// Mean prompt length in tokens.

@@ -33,7 +33,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         revision: args.tokenizer_revision.clone(),
         ..LoadOptions::default()
     };
-    let chosen = tokenizer_choice::choose(args.tokenizer.as_deref(), &args.model, &load_options)?;
+    let model = compose::first_model(&args);
+    let chosen = tokenizer_choice::choose(args.tokenizer.as_deref(), &model, &load_options)?;
     // servebench's own default model name needs no remark about placeholders.
     if let Some(notice) = &chosen.notice
         && !(args.tokenizer.is_none() && args.model == "servebench-mock")
@@ -51,7 +52,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let embedded = if args.urls.is_empty() {
         let engine = EmbeddedEngine::start(
             args.mocker_speedup_ratio,
-            &args.model,
+            &model,
             TokenizerSpec::shared(Arc::clone(&tokenizer)),
         )?;
         eprintln!(
@@ -96,6 +97,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         d => d.map(std::time::Duration::from_secs_f64),
     };
     run_config.http2 = args.http2;
+    run_config.models = compose::model_choice(&args, seed);
+    run_config.cancellation = compose::cancellation(&args, seed)?;
 
     let benchmark_id = format!(
         "{:016x}",

@@ -52,7 +52,7 @@ pub use prompts::{PromptSynthesizer, SyntheticConfig, SyntheticDataset, synthesi
 pub use request_body::{EndpointConfig, EndpointKind, body_bytes, build_body};
 pub use response::{ChunkTemplate, ResponseChunk};
 pub use runner::{
-    CancelHandle, ClientHealth, LagHistogram, LagStats, LoadMode, PhaseSummary, RunConfig,
-    RunProgress, RunReport, StopCondition, run,
+    CancelHandle, ClientHealth, LagHistogram, LagStats, LoadMode, ModelChoice, ModelStrategy,
+    PhaseSummary, RequestCancellation, RunConfig, RunProgress, RunReport, StopCondition, run,
 };
 pub use sse::{SseEvent, SseParser};

@@ -272,20 +272,6 @@ fn apply_chat_template_counts_the_templated_prompt() {
 }
 
 #[test]
-fn a_model_list_is_refused_not_sent_as_one_name() {
-    let tmp = tempfile::tempdir().unwrap();
-    let out = run_line(
-        "--model-names a,b --url http://127.0.0.1:9 --request-count 1 --artifact-dir {dir}",
-        "unused",
-        &tmp.path().join("a"),
-        tmp.path(),
-    );
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("--model-names \"a,b\""), "{stderr}");
-}
-
-#[test]
 fn warmup_duration_issues_warmup_requests_for_that_long_then_profiles() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("out");

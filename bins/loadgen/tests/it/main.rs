@@ -2,5 +2,6 @@
 //! dead port, exports on disk.
 
 mod aiperf_command_lines;
+mod behaviours;
 mod cli;
 mod server_metrics;

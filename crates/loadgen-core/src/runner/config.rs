@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use servebench_metrics::RunClock;
 
+use super::variation::{ModelChoice, RequestCancellation};
 use crate::request_body::EndpointConfig;
 
 /// How requests are issued.
@@ -107,6 +108,10 @@ pub struct RunConfig {
     pub probe_period: Duration,
     /// Live counters a progress display can read while the run goes on.
     pub progress: Arc<RunProgress>,
+    /// Several models, one named per request (`None`: every body names `endpoint.model`).
+    pub models: Option<ModelChoice>,
+    /// Requests the client cancels on purpose.
+    pub cancellation: Option<RequestCancellation>,
 }
 
 /// Live counters of a run, updated as requests are sent (read them from any thread).
@@ -143,6 +148,8 @@ impl RunConfig {
             cancel_grace: Duration::from_secs(2),
             probe_period: Duration::from_millis(10),
             progress: Arc::new(RunProgress::default()),
+            models: None,
+            cancellation: None,
         }
     }
 }

@@ -12,6 +12,7 @@ use servebench_metrics::{ErrorKind, MonoNs, Phase, RequestError, RequestRecord, 
 use super::config::RunProgress;
 use super::health::ClientHealth;
 use super::phase::PhaseRun;
+use super::variation::{ModelChoice, RequestCancellation};
 use crate::client::HttpClient;
 use crate::dataset::DatasetEntry;
 
@@ -63,7 +64,8 @@ pub(crate) struct RunContext {
     pub(crate) clock: RunClock,
     client: HttpClient,
     dataset: Arc<[DatasetEntry]>,
-    bodies: Vec<Bytes>,
+    /// `bodies[model][entry]`.
+    bodies: Vec<Vec<Bytes>>,
     requested_output_tokens: Vec<Option<u64>>,
     streaming: bool,
     timeout: Duration,
@@ -71,6 +73,10 @@ pub(crate) struct RunContext {
     progress: Arc<RunProgress>,
     next_index: AtomicU64,
     pub(crate) tally: Mutex<Tally>,
+    /// Several models: which one (which row of `bodies`) a request names.
+    pub(crate) models: Option<ModelChoice>,
+    /// Requests cancelled on purpose.
+    pub(crate) cancellation: Option<RequestCancellation>,
 }
 
 /// Upper bound of the chunks reserved per record (`chunk_capacity`): ~72 KiB of `ContentChunk`s,
@@ -82,6 +88,7 @@ enum Outcome {
     Done,
     Aborted,
     TimedOut,
+    CancelledOnPurpose,
 }
 
 impl RunContext {
@@ -93,7 +100,7 @@ impl RunContext {
         clock: RunClock,
         client: HttpClient,
         dataset: Arc<[DatasetEntry]>,
-        bodies: Vec<Bytes>,
+        bodies: Vec<Vec<Bytes>>,
         requested_output_tokens: Vec<Option<u64>>,
         streaming: bool,
         timeout: Duration,
@@ -112,6 +119,8 @@ impl RunContext {
             progress,
             next_index: AtomicU64::new(0),
             tally: Mutex::new(Tally::default()),
+            models: None,
+            cancellation: None,
         }
     }
 
@@ -145,16 +154,22 @@ impl RunContext {
             server_timing: None,
             error: None,
         };
-        let deadline = tokio::time::Instant::now() + self.timeout;
+        let now = tokio::time::Instant::now();
+        let deadline = now + self.timeout;
+        let model = self.models.as_ref().map_or(0, |m| m.pick(index));
+        let cancel_at = self
+            .cancellation
+            .filter(|c| c.cancels(index))
+            .map(|c| now + c.delay);
         let outcome = {
-            let exchange = self
-                .client
-                .exchange(&mut record, self.bodies[session].clone());
+            let body = self.bodies[model.min(self.bodies.len() - 1)][session].clone();
+            let exchange = self.client.exchange(&mut record, body);
             tokio::select! {
                 biased;
                 () = exchange => Outcome::Done,
                 () = phase.abort.raised() => Outcome::Aborted,
                 () = tokio::time::sleep_until(deadline) => Outcome::TimedOut,
+                () = sleep_until_some(cancel_at) => Outcome::CancelledOnPurpose,
             }
         };
         let (kind, message) = match outcome {
@@ -163,6 +178,15 @@ impl RunContext {
                 ErrorKind::Cancelled,
                 format!("cancelled in flight: {}", phase.abort_reason()),
             ),
+            Outcome::CancelledOnPurpose => {
+                record.end_ns = self.clock.now_ns();
+                record.error = Some(RequestError {
+                    kind: ErrorKind::Cancelled,
+                    code: Some(499),
+                    message: "cancelled by the client (--request-cancellation-rate)".to_owned(),
+                });
+                return record;
+            }
             Outcome::TimedOut => (
                 ErrorKind::Timeout,
                 format!(
@@ -204,5 +228,12 @@ impl RunContext {
         if self.sink.send(record).is_err() {
             tally.undelivered += 1;
         }
+    }
+}
+
+async fn sleep_until_some(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
 }

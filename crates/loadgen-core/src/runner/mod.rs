@@ -7,9 +7,11 @@ mod health;
 mod issuers;
 mod phase;
 mod run;
+mod variation;
 
 pub use cancel::CancelHandle;
 pub use config::{LoadMode, RunConfig, RunProgress, StopCondition};
 pub use context::PhaseSummary;
 pub use health::{ClientHealth, LagHistogram, LagStats};
 pub use run::{RunReport, run};
+pub use variation::{ModelChoice, ModelStrategy, RequestCancellation};

@@ -57,11 +57,29 @@ pub async fn run(
 ) -> Result<RunReport, Error> {
     let users = validate(&config, &dataset, &load)?;
     let client = HttpClient::new(config.clock, &config.urls, &config.endpoint, config.http2)?;
-    let bodies = dataset
+    // One body per dataset entry, for each model a request may name.
+    let endpoints: Vec<_> = match &config.models {
+        Some(choice) if !choice.models.is_empty() => choice
+            .models
+            .iter()
+            .map(|model| {
+                let mut endpoint = config.endpoint.clone();
+                endpoint.model.clone_from(model);
+                endpoint
+            })
+            .collect(),
+        _ => vec![config.endpoint.clone()],
+    };
+    let bodies = endpoints
         .iter()
-        .enumerate()
-        .map(|(index, entry)| {
-            body_bytes(&config.endpoint, entry).map_err(|source| Error::Body { index, source })
+        .map(|endpoint| {
+            dataset
+                .iter()
+                .enumerate()
+                .map(|(index, entry)| {
+                    body_bytes(endpoint, entry).map_err(|source| Error::Body { index, source })
+                })
+                .collect::<Result<Vec<_>, _>>()
         })
         .collect::<Result<Vec<_>, _>>()?;
     let requested = dataset
@@ -69,7 +87,7 @@ pub async fn run(
         .map(|entry| config.endpoint.requested_output_tokens(entry))
         .collect();
     let clock = config.clock;
-    let context = Arc::new(RunContext::new(
+    let mut context = RunContext::new(
         clock,
         client,
         dataset,
@@ -79,7 +97,11 @@ pub async fn run(
         config.request_timeout,
         sink,
         Arc::clone(&config.progress),
-    ));
+    );
+    context.models = config.models.clone().filter(|m| !m.models.is_empty());
+    context.cancellation = config.cancellation;
+    let context = Arc::new(context);
+
     let runtime = tokio::runtime::Handle::current();
     let probe = EventLoopProbe::start(runtime.clone(), config.probe_period)?;
     let run_start_ns = clock.now_ns();
