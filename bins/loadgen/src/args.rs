@@ -17,7 +17,8 @@ pub(crate) struct Args {
     #[arg(short = 'u', long = "url", help_heading = "Endpoint")]
     pub(crate) urls: Vec<String>,
 
-    /// Model name sent in every request.
+    /// Model name sent in every request; several, comma-separated, are used by
+    /// --model-selection-strategy.
     #[arg(
         short = 'm',
         long = "model",
@@ -26,6 +27,10 @@ pub(crate) struct Args {
         help_heading = "Endpoint"
     )]
     pub(crate) model: String,
+
+    /// With several comma-separated --model-names: how each request picks one.
+    #[arg(long, value_enum, default_value_t = ModelSelection::RoundRobin, help_heading = "Endpoint")]
+    pub(crate) model_selection_strategy: ModelSelection,
 
     /// API flavour.
     #[arg(long, value_enum, default_value_t = EndpointKind::Chat, help_heading = "Endpoint")]
@@ -61,7 +66,7 @@ pub(crate) struct Args {
     #[arg(long, help_heading = "Endpoint")]
     pub(crate) api_key: Option<String>,
 
-    /// Extra HTTP header `Name:Value`; repeatable.
+    /// Extra HTTP header `Name:Value`, or a JSON object of headers (AIPerf); repeatable.
     #[arg(short = 'H', long = "header", help_heading = "Endpoint")]
     pub(crate) headers: Vec<String>,
 
@@ -118,11 +123,12 @@ pub(crate) struct Args {
     #[arg(allow_negative_numbers = true, long, help_heading = "Load")]
     pub(crate) benchmark_duration: Option<f64>,
 
-    /// Seconds in-flight requests may still complete after --benchmark-duration.
+    /// Seconds in-flight requests may still complete after --benchmark-duration (`inf`: wait
+    /// for all).
     #[arg(
-        allow_negative_numbers = true,
         long,
         default_value_t = 30.0,
+        allow_negative_numbers = true,
         help_heading = "Load"
     )]
     pub(crate) benchmark_grace_period: f64,
@@ -131,11 +137,27 @@ pub(crate) struct Args {
     #[arg(long, default_value_t = 0, help_heading = "Load")]
     pub(crate) warmup_request_count: u64,
 
+    /// Seconds of warm-up (closed loop, excluded from metrics); with --warmup-request-count the
+    /// first limit reached ends it.
+    #[arg(long, allow_negative_numbers = true, help_heading = "Load")]
+    pub(crate) warmup_duration: Option<f64>,
+
+    /// Percentage of requests the client cancels on purpose (recorded as cancelled, error code
+    /// 499, as AIPerf).
+    #[arg(long, allow_negative_numbers = true, help_heading = "Load")]
+    pub(crate) request_cancellation_rate: Option<f64>,
+
+    /// Seconds after sending that a request chosen by --request-cancellation-rate is cancelled
+    /// [default: 0].
+    #[arg(long, allow_negative_numbers = true, help_heading = "Load")]
+    pub(crate) request_cancellation_delay: Option<f64>,
+
     // ----- Dataset -----
     /// Mean prompt length in tokens.
     #[arg(
         long,
-        alias = "synthetic-input-tokens-mean",
+        visible_alias = "synthetic-input-tokens-mean",
+        alias = "prompt-input-tokens-mean",
         default_value_t = 550,
         help_heading = "Dataset"
     )]
@@ -145,21 +167,28 @@ pub(crate) struct Args {
     #[arg(
         allow_negative_numbers = true,
         long,
-        alias = "synthetic-input-tokens-stddev",
+        visible_alias = "synthetic-input-tokens-stddev",
+        alias = "prompt-input-tokens-stddev",
         default_value_t = 0.0,
         help_heading = "Dataset"
     )]
     pub(crate) isl_stddev: f64,
 
     /// Mean requested output length in tokens (unset: the server decides).
-    #[arg(long, alias = "output-tokens-mean", help_heading = "Dataset")]
+    #[arg(
+        long,
+        visible_alias = "output-tokens-mean",
+        alias = "prompt-output-tokens-mean",
+        help_heading = "Dataset"
+    )]
     pub(crate) osl: Option<u64>,
 
     /// Standard deviation of the requested output length.
     #[arg(
         allow_negative_numbers = true,
         long,
-        alias = "output-tokens-stddev",
+        visible_alias = "output-tokens-stddev",
+        alias = "prompt-output-tokens-stddev",
         default_value_t = 0.0,
         help_heading = "Dataset"
     )]
@@ -187,13 +216,26 @@ pub(crate) struct Args {
     )]
     pub(crate) num_prefix_prompts: usize,
 
-    /// Length of each shared prefix in tokens (included in the ISL).
+    /// Length of each shared prefix in tokens, added on top of the synthetic prompt length (the
+    /// ISL of a request is this plus --isl, as in AIPerf).
     #[arg(long, default_value_t = 0, help_heading = "Dataset")]
     pub(crate) prefix_prompt_length: u64,
 
-    /// `builtin` (offline, no download) or a path to a Hugging Face tokenizer.json (or its dir).
-    #[arg(long, default_value = "builtin", help_heading = "Dataset")]
-    pub(crate) tokenizer: String,
+    /// `builtin`, a Hugging Face tokenizer.json or its directory, or a model id (ORG/NAME)
+    /// found offline in the local Hugging Face cache (HF_HUB_CACHE, HF_HOME/hub or
+    /// ~/.cache/huggingface/hub; nothing is downloaded). Default: the model name tried the same
+    /// way, else builtin.
+    #[arg(long, help_heading = "Dataset")]
+    pub(crate) tokenizer: Option<String>,
+
+    /// Branch, tag or commit of a model id given as tokenizer.
+    #[arg(long, default_value = "main", help_heading = "Dataset")]
+    pub(crate) tokenizer_revision: String,
+
+    /// Count input lengths over the prompt the server renders with the model's chat template
+    /// (from tokenizer_config.json beside tokenizer.json).
+    #[arg(long, help_heading = "Dataset")]
+    pub(crate) apply_chat_template: bool,
 
     /// Dataset files, trace replay, sampling and sessions.
     #[command(flatten)]
@@ -205,7 +247,7 @@ pub(crate) struct Args {
     pub(crate) goodput: Option<String>,
 
     /// Where exports go. Default: artifacts/<model>-openai-<endpoint>-<stimulus>/ as AIPerf.
-    #[arg(long, help_heading = "Output")]
+    #[arg(long, alias = "output-artifact-dir", help_heading = "Output")]
     pub(crate) artifact_dir: Option<PathBuf>,
 
     /// Exit 0 even when the client itself was too slow to measure accurately (otherwise exit 3).
@@ -223,8 +265,34 @@ pub(crate) struct Args {
     pub(crate) max_error_rate: f64,
 
     /// Progress display: auto (a live line on a terminal, periodic log lines otherwise) or none.
-    #[arg(long, value_enum, default_value_t = Ui::Auto, help_heading = "Output")]
+    #[arg(long, alias = "ui-type", value_enum, default_value_t = Ui::Auto, help_heading = "Output")]
     pub(crate) ui: Ui,
+
+    /// Log level of loadgen's own diagnostics.
+    #[arg(long, value_enum, help_heading = "Output")]
+    pub(crate) log_level: Option<LogLevel>,
+
+    /// More diagnostics: -v debug, -vv trace (as AIPerf).
+    #[arg(short = 'v', long = "verbose", action = ArgAction::Count, help_heading = "Output")]
+    pub(crate) verbose: u8,
+
+    // ----- Server metrics -----
+    /// Prometheus endpoints to scrape at the start, periodically and at the end (default: each
+    /// --url's /metrics, as AIPerf); repeatable.
+    #[arg(long = "server-metrics-url", help_heading = "Server metrics")]
+    pub(crate) server_metrics_urls: Vec<String>,
+
+    /// Do not scrape server metrics.
+    #[arg(long, help_heading = "Server metrics")]
+    pub(crate) no_server_metrics: bool,
+
+    /// Seconds between server-metrics scrapes.
+    #[arg(long, default_value_t = 1.0, help_heading = "Server metrics")]
+    pub(crate) server_metrics_interval: f64,
+
+    /// AIPerf flags that do not apply to servebench (accepted, each reported by a notice).
+    #[command(flatten)]
+    pub(crate) ignored: crate::aiperf_compat::IgnoredFlags,
 
     // ----- Embedded engine -----
     /// Speed-up of the embedded simulated engine (used only without --url; 0 = no delays).
@@ -274,10 +342,59 @@ impl RateMode {
     }
 }
 
+/// How a request picks a model among several --model-names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ModelSelection {
+    /// In turn.
+    RoundRobin,
+    /// Uniformly at random (seeded by --random-seed).
+    Random,
+}
+
+/// Log levels (AIPerf's names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum LogLevel {
+    /// Everything.
+    #[value(alias = "TRACE")]
+    Trace,
+    /// Debugging detail.
+    #[value(alias = "DEBUG")]
+    Debug,
+    /// Progress.
+    #[value(alias = "INFO")]
+    Info,
+    /// Problems (default).
+    #[value(alias = "WARNING", alias = "warn")]
+    Warning,
+    /// Errors only.
+    #[value(alias = "ERROR", alias = "critical", alias = "CRITICAL")]
+    Error,
+}
+
+impl Args {
+    /// The tracing level from --log-level and -v/-vv (the more verbose wins).
+    pub(crate) fn log_filter(&self) -> tracing::Level {
+        let from_flag = match self.log_level {
+            Some(LogLevel::Trace) => tracing::Level::TRACE,
+            Some(LogLevel::Debug) => tracing::Level::DEBUG,
+            Some(LogLevel::Info) => tracing::Level::INFO,
+            Some(LogLevel::Error) => tracing::Level::ERROR,
+            Some(LogLevel::Warning) | None => tracing::Level::WARN,
+        };
+        let from_v = match self.verbose {
+            0 => tracing::Level::WARN,
+            1 => tracing::Level::DEBUG,
+            _ => tracing::Level::TRACE,
+        };
+        from_flag.max(from_v)
+    }
+}
+
 /// Progress display.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum Ui {
-    /// Live line on a TTY, log lines otherwise.
+    /// Live line on a TTY, log lines otherwise (AIPerf's `dashboard` maps here).
+    #[value(alias = "dashboard")]
     Auto,
     /// Simple periodic log lines.
     Simple,

@@ -9,10 +9,11 @@ use servebench_loadgen_core::arrivals::{ArrivalPattern, Arrivals};
 use servebench_loadgen_core::profile::default_artifact_dir;
 use servebench_loadgen_core::prompts::SyntheticConfig;
 use servebench_loadgen_core::{
-    EndpointConfig, EndpointKind, LoadMode, StopCondition, parse_extra_inputs, parse_header,
+    EndpointConfig, EndpointKind, LoadMode, ModelChoice, ModelStrategy, RequestCancellation,
+    StopCondition, parse_extra_inputs, parse_header,
 };
 
-use crate::args::{Args, EndpointKind as CliEndpoint, RateMode};
+use crate::args::{Args, EndpointKind as CliEndpoint, ModelSelection, RateMode};
 
 /// AIPerf's cap when no stop condition is given.
 const DEFAULT_REQUEST_COUNT: u64 = 10;
@@ -33,14 +34,20 @@ pub(crate) fn endpoint(args: &Args, streaming: bool) -> anyhow::Result<EndpointC
         CliEndpoint::Completions => EndpointKind::Completions,
         CliEndpoint::Embeddings => EndpointKind::Embeddings,
     };
-    let mut config = EndpointConfig::new(kind, args.model.clone());
+    let mut config = EndpointConfig::new(kind, first_model(args));
     config.streaming = streaming;
-    config.path = args.endpoint_path.clone();
+    // AIPerf accepts `v1/chat/completions` as well as `/v1/chat/completions`.
+    config.path = args.endpoint_path.as_ref().map(|p| {
+        if p.starts_with('/') {
+            p.clone()
+        } else {
+            format!("/{p}")
+        }
+    });
     config.use_legacy_max_tokens = args.use_legacy_max_tokens;
     config.pin_output_length = args.ignore_eos;
     config.extra_inputs = parse_extra_inputs(&args.extra_inputs)?;
-    config.extra_headers = args
-        .headers
+    config.extra_headers = crate::aiperf_compat::expand_headers(&args.headers)?
         .iter()
         .map(|h| {
             let (name, value) = parse_header(h)?;
@@ -53,6 +60,59 @@ pub(crate) fn endpoint(args: &Args, streaming: bool) -> anyhow::Result<EndpointC
         .collect::<anyhow::Result<_>>()?;
     config.api_key = args.api_key.clone();
     Ok(config)
+}
+
+/// `--model-names a,b`: the names, in order (empty pieces dropped).
+pub(crate) fn model_names(args: &Args) -> Vec<String> {
+    args.model
+        .split(',')
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The first model (the one every body names unless several are given).
+pub(crate) fn first_model(args: &Args) -> String {
+    model_names(args)
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| args.model.clone())
+}
+
+/// Several models: which one each request names (`None` for one model).
+pub(crate) fn model_choice(args: &Args, seed: u64) -> Option<ModelChoice> {
+    let models = model_names(args);
+    (models.len() > 1).then_some(ModelChoice {
+        models,
+        strategy: match args.model_selection_strategy {
+            ModelSelection::RoundRobin => ModelStrategy::RoundRobin,
+            ModelSelection::Random => ModelStrategy::Random,
+        },
+        seed,
+    })
+}
+
+/// `--request-cancellation-rate` (percent) and `--request-cancellation-delay` (seconds).
+pub(crate) fn cancellation(args: &Args, seed: u64) -> anyhow::Result<Option<RequestCancellation>> {
+    let Some(rate) = args.request_cancellation_rate else {
+        if args.request_cancellation_delay.is_some() {
+            bail!("--request-cancellation-delay needs --request-cancellation-rate");
+        }
+        return Ok(None);
+    };
+    if !(0.0..=100.0).contains(&rate) {
+        bail!("--request-cancellation-rate must be a percentage in 0..=100, got {rate}");
+    }
+    let delay = args.request_cancellation_delay.unwrap_or(0.0);
+    if !(delay.is_finite() && delay >= 0.0) {
+        bail!("--request-cancellation-delay must be >= 0 seconds, got {delay}");
+    }
+    Ok(Some(RequestCancellation {
+        fraction: rate / 100.0,
+        delay: Duration::from_secs_f64(delay),
+        seed,
+    }))
 }
 
 /// The synthetic dataset's settings.
@@ -98,9 +158,16 @@ pub(crate) fn stop_condition(args: &Args) -> anyhow::Result<StopCondition> {
         Some(d) => Some(Duration::from_secs_f64(d)),
         None => None,
     };
-    if !(args.benchmark_grace_period.is_finite() && args.benchmark_grace_period >= 0.0) {
-        bail!("--benchmark-grace-period must be >= 0 seconds");
+    let grace = args.benchmark_grace_period;
+    if grace.is_nan() || grace < 0.0 {
+        bail!("--benchmark-grace-period must be >= 0 seconds (or inf)");
     }
+    // `inf` (AIPerf: wait for every in-flight response): ten years stands for forever.
+    let grace_period = if grace.is_finite() {
+        Duration::from_secs_f64(grace)
+    } else {
+        Duration::from_secs(10 * 365 * 24 * 3600)
+    };
     let request_count = match (args.request_count, duration) {
         (Some(0), _) => bail!("--request-count must be at least 1"),
         (None, None) => Some(DEFAULT_REQUEST_COUNT),
@@ -109,7 +176,7 @@ pub(crate) fn stop_condition(args: &Args) -> anyhow::Result<StopCondition> {
     Ok(StopCondition {
         request_count,
         duration,
-        grace_period: Duration::from_secs_f64(args.benchmark_grace_period),
+        grace_period,
     })
 }
 
@@ -130,7 +197,7 @@ pub(crate) fn artifact_dir(args: &Args, endpoint: &EndpointConfig) -> PathBuf {
             Some(_) => args.concurrency,
         };
         default_artifact_dir(
-            &args.model,
+            &first_model(args),
             endpoint.kind.name(),
             concurrency,
             args.request_rate,
@@ -149,7 +216,13 @@ pub(crate) fn input_config(
     artifact_dir: &std::path::Path,
 ) -> Value {
     json!({
-        "models": {"items": [{"name": args.model}]},
+        "models": {
+            "items": model_names(args).iter().map(|m| json!({"name": m})).collect::<Vec<_>>(),
+            "strategy": match args.model_selection_strategy {
+                ModelSelection::RoundRobin => "round_robin",
+                ModelSelection::Random => "random",
+            },
+        },
         "endpoint": {
             "urls": urls,
             "type": endpoint.kind.name(),

@@ -1,6 +1,7 @@
 //! `loadgen`: benchmark an OpenAI-compatible endpoint, or with no `--url` the embedded simulated
 //! engine, and write AIPerf-compatible exports. Thin glue over servebench's crates.
 
+mod aiperf_compat;
 mod args;
 mod compose;
 mod console;
@@ -9,7 +10,9 @@ mod limits;
 mod media_args;
 mod replay_args;
 mod run;
+mod server_metrics;
 mod signals;
+mod tokenizer_choice;
 mod ui;
 mod workload;
 
@@ -21,7 +24,7 @@ fn main() -> ExitCode {
     let args = args::Args::parse();
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_max_level(tracing::Level::WARN)
+        .with_max_level(args.log_filter())
         .init();
     match run::run(args) {
         Ok(code) => code,

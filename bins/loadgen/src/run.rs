@@ -6,13 +6,16 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
 use servebench_loadgen_core::profile::{LiveProgress, ProfileConfig, profile};
+use servebench_loadgen_core::server_metrics::Collector;
 use servebench_loadgen_core::{CancelHandle, LoadMode, RunConfig};
 use servebench_metrics::{Goodput, MetricOptions, RunClock};
-use servebench_tokenize::TokenizerSpec;
+use servebench_tokenize::{LoadOptions, TokenizerSpec};
 
 use crate::args::Args;
 use crate::embedded::EmbeddedEngine;
-use crate::{compose, console, limits, media_args, signals, ui, workload};
+use crate::{
+    compose, console, limits, media_args, server_metrics, signals, tokenizer_choice, ui, workload,
+};
 
 /// Test hook: block the client runtime this many milliseconds every 10 ms (see
 /// `RunConfig::stall_event_loop`), to test the client-saturation exit end to end.
@@ -37,14 +40,22 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         bail!("--mocker-speedup-ratio must be a finite number >= 0 (0 = no delays)");
     }
     let open_files = limits::raise_open_files_limit();
-    let spec: TokenizerSpec = args.tokenizer.parse().unwrap_or_default();
-    let tokenizer = servebench_tokenize::load(&spec).with_context(|| {
-        format!(
-            "failed to load tokenizer {spec} (servebench works offline: give `builtin` or the \
-             path of a local tokenizer.json or of the directory holding it; hub ids are not \
-             downloaded)"
-        )
-    })?;
+    for notice in args.ignored.notices() {
+        eprintln!("{notice}");
+    }
+    let load_options = LoadOptions {
+        revision: args.tokenizer_revision.clone(),
+        ..LoadOptions::default()
+    };
+    let model = compose::first_model(&args);
+    let chosen = tokenizer_choice::choose(args.tokenizer.as_deref(), &model, &load_options)?;
+    // servebench's own default model name needs no remark about placeholders.
+    if let Some(notice) = &chosen.notice
+        && !(args.tokenizer.is_none() && args.model == "servebench-mock")
+    {
+        eprintln!("{notice}");
+    }
+    let tokenizer = Arc::clone(&chosen.tokenizer);
     let goodput = args
         .goodput
         .as_deref()
@@ -53,7 +64,11 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         .context("invalid --goodput")?;
 
     let embedded = if args.urls.is_empty() {
-        let engine = EmbeddedEngine::start(args.mocker_speedup_ratio, &args.model, spec.clone())?;
+        let engine = EmbeddedEngine::start(
+            args.mocker_speedup_ratio,
+            &model,
+            TokenizerSpec::shared(Arc::clone(&tokenizer)),
+        )?;
         eprintln!(
             "loadgen: no --url: benchmarking the embedded simulated engine at {} (Dynamo mocker \
              timing, speed-up {})",
@@ -72,7 +87,13 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let streaming = compose::streaming(&args, embedded.is_some());
     let endpoint = compose::endpoint(&args, streaming)?;
     let prepare_start = std::time::Instant::now();
-    let data = workload::build(&args, &*tokenizer)?;
+    let mut data = workload::build(&args, &*tokenizer)?;
+    if args.apply_chat_template
+        && let Some(notice) = tokenizer_choice::apply_chat_template(&chosen, &mut data.entries)
+            .context("--apply-chat-template")?
+    {
+        eprintln!("{notice}");
+    }
     let prepared_in = prepare_start.elapsed();
     let seed = data.seed;
     let fixed_schedule = data.schedule.is_some();
@@ -113,6 +134,12 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     run_config.stop = stop;
     run_config.request_timeout = compose::request_timeout(&args)?;
     run_config.warmup_requests = args.warmup_request_count;
+    run_config.warmup_duration = match args.warmup_duration {
+        Some(d) if !(d.is_finite() && d > 0.0) => {
+            anyhow::bail!("--warmup-duration must be > 0 seconds")
+        }
+        d => d.map(std::time::Duration::from_secs_f64),
+    };
     run_config.http2 = args.http2;
     run_config.sampling = data.sampling;
     run_config.sampling_seed = seed;
@@ -120,6 +147,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         .ok()
         .and_then(|ms| ms.parse::<u64>().ok())
         .map(Duration::from_millis);
+    run_config.models = compose::model_choice(&args, seed);
+    run_config.cancellation = compose::cancellation(&args, seed)?;
 
     let benchmark_id = format!(
         "{:016x}",
@@ -193,9 +222,19 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("failed to build the client runtime")?;
-    let outcome = runtime.block_on(async {
+    let scrape = server_metrics::plan(&args, &urls)?;
+    let (outcome, scraped) = runtime.block_on(async {
         signals::watch(cancel.clone());
-        profile(config, load, cancel, live).await
+        let collector = match scrape {
+            Some((urls, every)) => Some(Collector::start(urls, every).await),
+            None => None,
+        };
+        let outcome = profile(config, load, cancel, live).await;
+        let scraped = match collector {
+            Some(c) => Some(c.finish().await),
+            None => None,
+        };
+        (outcome, scraped)
     });
     progress.finish();
     let embedded_run = embedded.is_some();
@@ -203,6 +242,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let outcome = outcome?;
 
     print!("{}", console::render(&outcome, embedded_run));
+    if let Some(scraped) = &scraped {
+        server_metrics::report(scraped, &artifact_dir);
+    }
     if let Some(e) = &outcome.jsonl_error {
         eprintln!("loadgen: warning: profile_export.jsonl is incomplete: {e}");
     }

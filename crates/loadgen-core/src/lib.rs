@@ -43,6 +43,7 @@ pub mod replay;
 mod request_body;
 mod response;
 mod runner;
+pub mod server_metrics;
 mod sse;
 
 pub use arrivals::{ArrivalPattern, Arrivals};
@@ -53,7 +54,8 @@ pub use prompts::{PromptSynthesizer, SyntheticConfig, SyntheticDataset, synthesi
 pub use request_body::{EndpointConfig, EndpointKind, body_bytes, build_body};
 pub use response::{ChunkTemplate, ResponseChunk};
 pub use runner::{
-    CancelHandle, ClientHealth, LagHistogram, LagStats, LoadMode, PhaseSummary, RunConfig,
-    RunProgress, RunReport, StopCondition, check_endpoint, run,
+    CancelHandle, ClientHealth, LagHistogram, LagStats, LoadMode, ModelChoice, ModelStrategy,
+    PhaseSummary, RequestCancellation, RunConfig, RunProgress, RunReport, StopCondition,
+    check_endpoint, run,
 };
 pub use sse::{SseEvent, SseParser};

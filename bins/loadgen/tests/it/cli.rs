@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-fn loadgen() -> Command {
+pub(crate) fn loadgen() -> Command {
     Command::new(env!("CARGO_BIN_EXE_loadgen"))
 }
 
@@ -12,7 +12,7 @@ fn run(args: &[&str]) -> Output {
     loadgen().args(args).output().expect("run loadgen")
 }
 
-fn summary(dir: &Path) -> Value {
+pub(crate) fn summary(dir: &Path) -> Value {
     let text =
         std::fs::read_to_string(dir.join("profile_export_aiperf.json")).expect("summary json");
     serde_json::from_str(&text).expect("valid json")

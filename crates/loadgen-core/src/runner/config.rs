@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use servebench_metrics::RunClock;
 
+use super::variation::{ModelChoice, RequestCancellation};
 use crate::replay::SamplingStrategy;
 use crate::request_body::EndpointConfig;
 
@@ -95,6 +96,10 @@ pub struct RunConfig {
     pub stop: StopCondition,
     /// Requests sent before profiling (recorded with `Phase::Warmup`), in closed loop.
     pub warmup_requests: u64,
+    /// Stop issuing warm-up requests after this long (AIPerf `--warmup-duration`); with
+    /// `warmup_requests` also set, the first limit reached ends the warm-up. Requests in flight
+    /// then finish (they count as warm-up) before profiling starts.
+    pub warmup_duration: Option<Duration>,
     /// Virtual users of the warm-up; `None`: the closed-loop concurrency, or the open-loop
     /// in-flight cap, or 1.
     pub warmup_concurrency: Option<usize>,
@@ -111,6 +116,10 @@ pub struct RunConfig {
     /// Test hook: block the client runtime this long every probe period, so the client is
     /// genuinely late (tests of the client-saturation verdict). `None` in real runs.
     pub stall_event_loop: Option<Duration>,
+    /// Several models, one named per request (`None`: every body names `endpoint.model`).
+    pub models: Option<ModelChoice>,
+    /// Requests the client cancels on purpose.
+    pub cancellation: Option<RequestCancellation>,
 }
 
 /// Live counters of a run, updated as requests are sent (read them from any thread).
@@ -142,6 +151,7 @@ impl RunConfig {
             request_timeout: Duration::from_secs(600),
             stop: StopCondition::requests(10),
             warmup_requests: 0,
+            warmup_duration: None,
             warmup_concurrency: None,
             cancel_grace: Duration::from_secs(2),
             probe_period: Duration::from_millis(10),
@@ -149,6 +159,8 @@ impl RunConfig {
             sampling: SamplingStrategy::Sequential,
             sampling_seed: 0,
             stall_event_loop: None,
+            models: None,
+            cancellation: None,
         }
     }
 }

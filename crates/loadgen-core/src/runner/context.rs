@@ -12,6 +12,7 @@ use servebench_metrics::{ErrorKind, MonoNs, Phase, RequestError, RequestRecord, 
 use super::config::RunProgress;
 use super::health::ClientHealth;
 use super::phase::PhaseRun;
+use super::variation::{ModelChoice, RequestCancellation};
 use crate::client::HttpClient;
 use crate::dataset::DatasetEntry;
 use crate::replay::EntrySampler;
@@ -79,7 +80,8 @@ pub(crate) struct RunContext {
     /// For bodies built at send time (block prompts, session turns).
     pub(crate) endpoint: EndpointConfig,
     sampler: EntrySampler,
-    bodies: Vec<Bytes>,
+    /// `bodies[model][entry]` (empty for entries rendered at send time).
+    bodies: Vec<Vec<Bytes>>,
     requested_output_tokens: Vec<Option<u64>>,
     streaming: bool,
     timeout: Duration,
@@ -87,6 +89,10 @@ pub(crate) struct RunContext {
     progress: Arc<RunProgress>,
     next_index: AtomicU64,
     pub(crate) tally: Mutex<Tally>,
+    /// Several models: which one (which row of `bodies`) a request names.
+    pub(crate) models: Option<ModelChoice>,
+    /// Requests cancelled on purpose.
+    pub(crate) cancellation: Option<RequestCancellation>,
 }
 
 /// Upper bound of the chunks reserved per record (`chunk_capacity`): ~72 KiB of `ContentChunk`s,
@@ -98,6 +104,7 @@ enum Outcome {
     Done,
     Aborted,
     TimedOut,
+    CancelledOnPurpose,
 }
 
 impl RunContext {
@@ -109,7 +116,7 @@ impl RunContext {
         clock: RunClock,
         client: HttpClient,
         dataset: Arc<[DatasetEntry]>,
-        bodies: Vec<Bytes>,
+        bodies: Vec<Vec<Bytes>>,
         requested_output_tokens: Vec<Option<u64>>,
         streaming: bool,
         timeout: Duration,
@@ -132,6 +139,20 @@ impl RunContext {
             progress,
             next_index: AtomicU64::new(0),
             tally: Mutex::new(Tally::default()),
+            models: None,
+            cancellation: None,
+        }
+    }
+
+    /// The body of an entry rendered at send time (a block prompt), naming request model `model`.
+    fn lazy_body(&self, model: usize, entry: usize) -> Result<Bytes, serde_json::Error> {
+        match self.models.as_ref().and_then(|m| m.models.get(model)) {
+            Some(name) => {
+                let mut endpoint = self.endpoint.clone();
+                endpoint.model.clone_from(name);
+                body_bytes(&endpoint, &self.dataset[entry])
+            }
+            None => body_bytes(&self.endpoint, &self.dataset[entry]),
         }
     }
 
@@ -180,11 +201,17 @@ impl RunContext {
             server_timing: None,
             error: None,
         };
-        let deadline = tokio::time::Instant::now() + self.timeout;
+        let now = tokio::time::Instant::now();
+        let deadline = now + self.timeout;
+        let model = self.models.as_ref().map_or(0, |m| m.pick(index));
+        let cancel_at = self
+            .cancellation
+            .filter(|c| c.cancels(index))
+            .map(|c| now + c.delay);
         let body = match body {
             Some(body) => body,
             None if self.dataset[session].renders_lazily() => {
-                match body_bytes(&self.endpoint, &self.dataset[session]) {
+                match self.lazy_body(model, session) {
                     Ok(body) => body,
                     Err(e) => {
                         record.end_ns = self.clock.now_ns();
@@ -197,7 +224,7 @@ impl RunContext {
                     }
                 }
             }
-            None => self.bodies[session].clone(),
+            None => self.bodies[model.min(self.bodies.len() - 1)][session].clone(),
         };
         let outcome = {
             let exchange = self.client.exchange(&mut record, body);
@@ -206,6 +233,7 @@ impl RunContext {
                 () = exchange => Outcome::Done,
                 () = phase.abort.raised() => Outcome::Aborted,
                 () = tokio::time::sleep_until(deadline) => Outcome::TimedOut,
+                () = sleep_until_some(cancel_at) => Outcome::CancelledOnPurpose,
             }
         };
         let (kind, message) = match outcome {
@@ -214,6 +242,15 @@ impl RunContext {
                 ErrorKind::Cancelled,
                 format!("cancelled in flight: {}", phase.abort_reason()),
             ),
+            Outcome::CancelledOnPurpose => {
+                record.end_ns = self.clock.now_ns();
+                record.error = Some(RequestError {
+                    kind: ErrorKind::Cancelled,
+                    code: Some(499),
+                    message: "cancelled by the client (--request-cancellation-rate)".to_owned(),
+                });
+                return record;
+            }
             Outcome::TimedOut => (
                 ErrorKind::Timeout,
                 format!(
@@ -255,5 +292,12 @@ impl RunContext {
         if self.sink.send(record).is_err() {
             tally.undelivered += 1;
         }
+    }
+}
+
+async fn sleep_until_some(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
 }

@@ -8,9 +8,11 @@ mod issuers;
 mod phase;
 mod run;
 mod sessions;
+mod variation;
 
 pub use cancel::CancelHandle;
 pub use config::{LoadMode, RunConfig, RunProgress, StopCondition};
 pub use context::PhaseSummary;
 pub use health::{ClientHealth, LagHistogram, LagStats};
 pub use run::{RunReport, check_endpoint, run};
+pub use variation::{ModelChoice, ModelStrategy, RequestCancellation};

@@ -70,15 +70,33 @@ pub async fn run(
 ) -> Result<RunReport, Error> {
     let users = validate(&config, &dataset, &load)?;
     let client = HttpClient::new(config.clock, &config.urls, &config.endpoint, config.http2)?;
-    let bodies = dataset
+    // One body per dataset entry, for each model a request may name.
+    let endpoints: Vec<_> = match &config.models {
+        Some(choice) if !choice.models.is_empty() => choice
+            .models
+            .iter()
+            .map(|model| {
+                let mut endpoint = config.endpoint.clone();
+                endpoint.model.clone_from(model);
+                endpoint
+            })
+            .collect(),
+        _ => vec![config.endpoint.clone()],
+    };
+    let bodies = endpoints
         .iter()
-        .enumerate()
-        .map(|(index, entry)| {
-            if entry.renders_lazily() {
-                // Built when sent: block prompts are too large to keep rendered.
-                return Ok(bytes::Bytes::new());
-            }
-            body_bytes(&config.endpoint, entry).map_err(|source| Error::Body { index, source })
+        .map(|endpoint| {
+            dataset
+                .iter()
+                .enumerate()
+                .map(|(index, entry)| {
+                    if entry.renders_lazily() {
+                        // Built when sent: block prompts are too large to keep rendered.
+                        return Ok(bytes::Bytes::new());
+                    }
+                    body_bytes(endpoint, entry).map_err(|source| Error::Body { index, source })
+                })
+                .collect::<Result<Vec<_>, _>>()
         })
         .collect::<Result<Vec<_>, _>>()?;
     let requested = dataset
@@ -92,7 +110,7 @@ pub async fn run(
     }
     let sampled = sessions.as_ref().map_or(dataset.len(), |s| s.len());
     let sampler = EntrySampler::new(config.sampling, sampled, config.sampling_seed);
-    let context = Arc::new(RunContext::new(
+    let mut context = RunContext::new(
         clock,
         client,
         dataset,
@@ -104,7 +122,11 @@ pub async fn run(
         Arc::clone(&config.progress),
         config.endpoint.clone(),
         sampler,
-    ));
+    );
+    context.models = config.models.clone().filter(|m| !m.models.is_empty());
+    context.cancellation = config.cancellation;
+    let context = Arc::new(context);
+
     let runtime = tokio::runtime::Handle::current();
     let probe = EventLoopProbe::start(
         runtime.clone(),
@@ -114,15 +136,23 @@ pub async fn run(
     let run_start_ns = clock.now_ns();
 
     let mut was_cancelled = false;
-    if config.warmup_requests > 0 {
+    if config.warmup_requests > 0 || config.warmup_duration.is_some() {
         let warmup = Arc::new(PhaseRun::new(
             Phase::Warmup,
-            Some(config.warmup_requests),
+            (config.warmup_requests > 0).then_some(config.warmup_requests),
             &clock,
         ));
         start_closed_loop(&context, &warmup, users.warmup);
-        was_cancelled =
-            supervise(&warmup, None, Duration::ZERO, &cancel, config.cancel_grace).await;
+        // In-flight warm-up requests finish after a duration stop (no grace limit but the
+        // request timeout), so profiling starts on an idle server.
+        was_cancelled = supervise(
+            &warmup,
+            config.warmup_duration,
+            config.request_timeout,
+            &cancel,
+            config.cancel_grace,
+        )
+        .await;
     }
 
     let profiling = Arc::new(PhaseRun::new(

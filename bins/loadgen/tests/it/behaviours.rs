@@ -1,0 +1,225 @@
+//! AIPerf flags with behaviour: several models, request cancellation.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+
+use serde_json::Value;
+
+use super::cli::{loadgen, summary};
+
+/// A chat server on 127.0.0.1 that records the `model` of every request body and answers each
+/// with a small non-streamed completion (HTTP/1.1 keep-alive).
+fn recording_server() -> (String, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let record = Arc::clone(&seen);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let record = Arc::clone(&record);
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+                let mut writer = stream;
+                loop {
+                    let mut length = 0usize;
+                    let mut line = String::new();
+                    let mut first = true;
+                    loop {
+                        line.clear();
+                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        if line == "\r\n" && !first {
+                            break;
+                        }
+                        first = false;
+                        let lower = line.to_ascii_lowercase();
+                        if let Some(v) = lower.strip_prefix("content-length:") {
+                            length = v.trim().parse().unwrap_or(0);
+                        }
+                    }
+                    let mut body = vec![0; length];
+                    if reader.read_exact(&mut body).is_err() {
+                        return;
+                    }
+                    let json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                    let model = json["model"].as_str().unwrap_or("").to_owned();
+                    record.lock().expect("lock").push(model.clone());
+                    let reply = serde_json::json!({
+                        "id": "x", "object": "chat.completion", "model": model,
+                        "choices": [{"index": 0, "finish_reason": "stop",
+                                     "message": {"role": "assistant", "content": "ok"}}],
+                    })
+                    .to_string();
+                    let head = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+                        reply.len()
+                    );
+                    if writer.write_all(head.as_bytes()).is_err()
+                        || writer.write_all(reply.as_bytes()).is_err()
+                    {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (url, seen)
+}
+
+fn run_against(url: &str, extra: &[&str], dir: &std::path::Path) {
+    let mut args = vec![
+        "--url",
+        url,
+        "--concurrency",
+        "1",
+        "--isl",
+        "8",
+        "--ui",
+        "none",
+        "--no-server-metrics",
+        "--allow-client-saturation",
+        "--artifact-dir",
+    ];
+    args.push(dir.to_str().expect("utf-8"));
+    args.extend_from_slice(extra);
+    let out = loadgen().args(&args).output().expect("run loadgen");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn model_names_round_robin_names_each_model_in_turn() {
+    let (url, seen) = recording_server();
+    let tmp = tempfile::tempdir().unwrap();
+    run_against(
+        &url,
+        &["--model-names", "alpha,beta,gamma", "--request-count", "6"],
+        tmp.path(),
+    );
+    assert_eq!(
+        *seen.lock().unwrap(),
+        ["alpha", "beta", "gamma", "alpha", "beta", "gamma"]
+    );
+    let s = summary(tmp.path());
+    assert_eq!(s["input_config"]["models"]["items"][1]["name"], "beta");
+}
+
+#[test]
+fn model_names_random_uses_every_model_and_repeats_with_the_seed() {
+    let mut runs = Vec::new();
+    for _ in 0..2 {
+        let (url, seen) = recording_server();
+        let tmp = tempfile::tempdir().unwrap();
+        run_against(
+            &url,
+            &[
+                "--model-names",
+                "a,b",
+                "--model-selection-strategy",
+                "random",
+                "--request-count",
+                "40",
+                "--random-seed",
+                "5",
+            ],
+            tmp.path(),
+        );
+        runs.push(seen.lock().unwrap().clone());
+    }
+    assert_eq!(runs[0], runs[1], "same seed, same picks");
+    let a = runs[0].iter().filter(|m| *m == "a").count();
+    assert!((8..=32).contains(&a), "{a} of 40 named a: {:?}", runs[0]);
+    assert!(runs[0].iter().all(|m| m == "a" || m == "b"));
+    assert_ne!(runs[0][..10], ["a"; 10], "not round-robin or constant");
+}
+
+#[test]
+fn cancelled_requests_are_recorded_as_aiperf_does() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("out");
+    // 200 output tokens at the simulated engine's real speed take far longer than 50 ms.
+    let out = loadgen()
+        .args([
+            "--request-count",
+            "4",
+            "--concurrency",
+            "2",
+            "--osl",
+            "200",
+            "--ignore-eos",
+            "--request-cancellation-rate",
+            "100",
+            "--request-cancellation-delay",
+            "0.05",
+            "--ui",
+            "none",
+            "--no-server-metrics",
+            "--allow-client-saturation",
+            "--artifact-dir",
+            dir.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    // Every request failed (cancelled): exit status 1 as for any all-failed run.
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(dir.join("profile_export.jsonl")).unwrap();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 4);
+    for l in &lines {
+        assert_eq!(l["metadata"]["was_cancelled"], true, "{l}");
+        assert!(
+            l["metadata"]["cancellation_time_ns"].as_u64().is_some(),
+            "{l}"
+        );
+        assert_eq!(l["error"]["code"], 499, "{l}");
+        let span = l["metadata"]["request_end_ns"].as_u64().unwrap()
+            - l["metadata"]["request_start_ns"].as_u64().unwrap();
+        assert!(
+            span >= 50_000_000,
+            "cancelled after {span} ns, before the delay"
+        );
+    }
+}
+
+#[test]
+fn a_cancellation_rate_cancels_that_share() {
+    let (url, _seen) = recording_server();
+    let tmp = tempfile::tempdir().unwrap();
+    // The recording server answers at once, so only a zero delay can cancel; 50% of 200.
+    run_against(
+        &url,
+        &[
+            "--request-count",
+            "200",
+            "--request-cancellation-rate",
+            "50",
+            "--request-cancellation-delay",
+            "0",
+            "--random-seed",
+            "3",
+        ],
+        tmp.path(),
+    );
+    let text = std::fs::read_to_string(tmp.path().join("profile_export.jsonl")).unwrap();
+    let cancelled = text
+        .lines()
+        .filter(|l| l.contains("\"was_cancelled\":true"))
+        .count();
+    assert!(
+        (70..=130).contains(&cancelled),
+        "{cancelled} of 200 cancelled"
+    );
+}
