@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use servebench_loadgen_core::arrivals::{ArrivalPattern, Arrivals};
 use servebench_loadgen_core::profile::default_artifact_dir;
 use servebench_loadgen_core::prompts::SyntheticConfig;
+use servebench_loadgen_core::redact::{redact_command_line, redact_header_item};
 use servebench_loadgen_core::{
     EndpointConfig, EndpointKind, LoadMode, StopCondition, parse_extra_inputs, parse_header,
 };
@@ -46,7 +47,9 @@ pub(crate) fn endpoint(args: &Args, streaming: bool) -> anyhow::Result<EndpointC
             let (name, value) = parse_header(h)?;
             let value = value
                 .to_str()
-                .with_context(|| format!("header {h:?} has a non-ASCII value"))?
+                .with_context(|| {
+                    format!("header {:?} has a non-ASCII value", redact_header_item(h))
+                })?
                 .to_owned();
             Ok((name.as_str().to_owned(), value))
         })
@@ -191,7 +194,7 @@ pub(crate) fn input_config(
 
 /// `run_info`.
 pub(crate) fn run_info(benchmark_id: &str, seed: u64) -> Value {
-    let cli: Vec<String> = std::env::args().collect();
+    let cli = redact_command_line(std::env::args());
     json!({
         "benchmark_id": benchmark_id,
         "random_seed": seed,

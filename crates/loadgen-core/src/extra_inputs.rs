@@ -19,7 +19,7 @@ pub enum Error {
     /// A `--header` value is not `Name: value` with a valid name and value.
     #[error("invalid --header {item:?}: {reason}")]
     Header {
-        /// The value as given.
+        /// The value as given, a secret header's value redacted.
         item: String,
         /// What is wrong with it.
         reason: String,
@@ -126,7 +126,7 @@ fn infer_value(s: &str) -> Value {
 /// characters not allowed in HTTP headers (such as a newline).
 pub fn parse_header(item: &str) -> Result<(HeaderName, HeaderValue), Error> {
     let fail = |reason: String| Error::Header {
-        item: item.to_owned(),
+        item: crate::redact::redact_header_item(item),
         reason,
     };
     let (name, value) = item
@@ -252,13 +252,15 @@ mod tests {
 
     #[test]
     fn bad_headers_name_the_value() {
-        for bad in [
-            "NoColon",
-            ": value",
-            "Bad Name: x",
-            "X-A: line\nbreak",
-            "Ünï: x",
-        ] {
+        // Without a colon the name is unknown and the item may be a bare secret: not echoed.
+        let err = parse_header("Bearer sk-NoColon").unwrap_err().to_string();
+        assert!(
+            err.contains("<redacted>") && !err.contains("sk-NoColon"),
+            "{err}"
+        );
+        let err = parse_header("X-Api-Key: a\nb").unwrap_err().to_string();
+        assert!(err.contains("X-Api-Key") && !err.contains("a\nb"), "{err}");
+        for bad in [": value", "Bad Name: x", "X-A: line\nbreak", "Ünï: x"] {
             let err = parse_header(bad).unwrap_err();
             assert!(err.to_string().contains(&format!("{bad:?}")), "{err}");
         }

@@ -352,3 +352,81 @@ fn an_unwritable_artifact_dir_names_the_cause_once() {
     let cause = "Not a directory (os error 20)";
     assert_eq!(stderr.matches(cause).count(), 1, "{stderr}");
 }
+
+#[test]
+fn secrets_never_reach_a_written_file_or_the_console() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("out");
+    let secrets = [
+        "SECRET-api-1",
+        "SECRET-token-2",
+        "SECRET-bearer-3",
+        "SECRET-cookie-4",
+    ];
+    let out = run(&[
+        "--api-key",
+        secrets[0],
+        "-H",
+        &format!("X-Token: {}", secrets[1]),
+        "--header",
+        &format!("Authorization: Bearer {}", secrets[2]),
+        &format!("--header=Cookie:{}", secrets[3]),
+        "-H",
+        "X-Trace: visible-7",
+        "--request-count",
+        "2",
+        "--osl",
+        "4",
+        "--mocker-speedup-ratio",
+        "50",
+        "--ui",
+        "none",
+        "--allow-client-saturation",
+        "--artifact-dir",
+        dir.to_str().unwrap(),
+    ]);
+    let mut texts = vec![
+        ("stdout".to_owned(), out.stdout.clone()),
+        ("stderr".to_owned(), out.stderr.clone()),
+    ];
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut files = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        texts.push((path.display().to_string(), std::fs::read(&path).unwrap()));
+        files += 1;
+    }
+    assert_eq!(files, 4, "inputs, jsonl, json and csv exports");
+    for (name, bytes) in &texts {
+        let text = String::from_utf8_lossy(bytes);
+        for secret in secrets {
+            assert!(!text.contains(secret), "{name} contains {secret}");
+        }
+    }
+    // The header names (and harmless values) are kept; the secrets' places say so.
+    let cli = summary(&dir)["run_info"]["cli_command"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(cli.contains("X-Token: <redacted>"), "{cli}");
+    assert!(cli.contains("--api-key <redacted>"), "{cli}");
+    assert!(cli.contains("X-Trace: visible-7"), "{cli}");
+
+    // A malformed secret header is refused without echoing its value.
+    let out = run(&[
+        "--url",
+        "http://127.0.0.1:9",
+        "-H",
+        "X-Api-Key: bad\u{1}SECRET-5",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("X-Api-Key") && !stderr.contains("SECRET-5"),
+        "{stderr}"
+    );
+}
