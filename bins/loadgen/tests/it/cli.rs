@@ -152,6 +152,8 @@ fn a_run_where_every_request_fails_exits_non_zero_and_still_exports() {
         "{stdout}"
     );
     assert!(stdout.contains("3 x connect"), "{stdout}");
+    // With --url the embedded engine is not in the process; the CPU note must not blame it.
+    assert!(!stdout.contains("embedded engine"), "{stdout}");
 }
 
 #[test]
@@ -172,6 +174,18 @@ fn bad_flags_are_usage_errors_naming_the_flag() {
 #[cfg(unix)]
 #[test]
 fn sigterm_stops_the_run_and_writes_cancelled_exports() {
+    interrupt_writes_cancelled_exports("-TERM");
+}
+
+/// Ctrl-C itself (SIGINT, what a terminal sends), not only SIGTERM.
+#[cfg(unix)]
+#[test]
+fn sigint_stops_the_run_and_writes_cancelled_exports() {
+    interrupt_writes_cancelled_exports("-INT");
+}
+
+#[cfg(unix)]
+fn interrupt_writes_cancelled_exports(signal: &str) {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("out");
     let child = loadgen()
@@ -205,9 +219,9 @@ fn sigterm_stops_the_run_and_writes_cancelled_exports() {
         std::thread::sleep(Duration::from_millis(50));
     }
     let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args([signal, &child.id().to_string()])
         .status()
-        .expect("send SIGTERM");
+        .expect("send the signal");
     assert!(killed.success());
     let out = child.wait_with_output().expect("loadgen exits");
     assert_eq!(

@@ -42,7 +42,12 @@ impl Target {
                     url: url.to_owned(),
                 });
             }
-            other => return Err(invalid(format!("unsupported scheme {other:?}"))),
+            other => {
+                return Err(invalid(format!(
+                    "unsupported scheme \"{}\" (only http:// is supported)",
+                    other.unwrap_or_default()
+                )));
+            }
         }
         let host = uri.host().ok_or_else(|| invalid("no host".into()))?;
         let port = uri.port_u16().unwrap_or(80);
@@ -150,10 +155,13 @@ mod tests {
             Target::parse("https://api.example.test", &chat()),
             Err(Error::HttpsUnsupported { .. })
         ));
-        assert!(matches!(
-            Target::parse("ftp://x", &chat()),
-            Err(Error::InvalidUrl { .. })
-        ));
+        let ftp = Target::parse("ftp://x", &chat()).unwrap_err();
+        assert!(matches!(ftp, Error::InvalidUrl { .. }));
+        let message = ftp.to_string();
+        assert!(
+            message.contains("unsupported scheme \"ftp\"") && !message.contains("Some("),
+            "{message}"
+        );
     }
 
     #[test]
