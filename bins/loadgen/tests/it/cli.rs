@@ -186,7 +186,7 @@ fn sigint_stops_the_run_and_writes_cancelled_exports() {
 
 #[cfg(unix)]
 fn interrupt_writes_cancelled_exports(signal: &str) {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path().join("out");
     let child = loadgen()
         .args([
@@ -201,7 +201,7 @@ fn interrupt_writes_cancelled_exports(signal: &str) {
             "none",
             "--allow-client-saturation",
             "--artifact-dir",
-            dir.to_str().unwrap(),
+            dir.to_str().expect("UTF-8 path"),
         ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
