@@ -1,6 +1,7 @@
 //! Command-line flags. Names follow `aiperf profile` wherever AIPerf has the same concept, so
 //! existing command lines translate.
 
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
 use clap::{ArgAction, Parser, ValueEnum};
@@ -90,7 +91,7 @@ pub(crate) struct Args {
     /// Closed loop: this many requests in flight, a new one the moment one completes. With
     /// --request-rate: a cap on requests in flight. Default 1 when no rate is given.
     #[arg(long, help_heading = "Load")]
-    pub(crate) concurrency: Option<usize>,
+    pub(crate) concurrency: Option<NonZeroUsize>,
 
     /// Open loop: requests per second (fractional allowed), on an absolute schedule.
     #[arg(long, allow_negative_numbers = true, help_heading = "Load")]
@@ -253,17 +254,6 @@ pub(crate) enum RateMode {
     Poisson,
     /// Gamma gaps with shape --arrival-smoothness.
     Gamma,
-}
-
-impl RateMode {
-    /// The flag value (`constant`, `poisson`, `gamma`).
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Self::Constant => "constant",
-            Self::Poisson => "poisson",
-            Self::Gamma => "gamma",
-        }
-    }
 }
 
 /// Progress display.

@@ -5,7 +5,10 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
-use servebench_loadgen_core::profile::{LiveProgress, ProfileConfig, profile};
+use servebench_loadgen_core::ArrivalMode;
+use servebench_loadgen_core::profile::{
+    DatasetEcho, InputEcho, ProfileConfig, input_config, profile,
+};
 use servebench_loadgen_core::prompts::synthesize;
 use servebench_loadgen_core::{CancelHandle, LoadMode, RunConfig};
 use servebench_metrics::{Goodput, MetricOptions, RunClock};
@@ -72,8 +75,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
 
     let streaming = compose::streaming(&args, embedded.is_some());
     let endpoint = compose::endpoint(&args, streaming)?;
-    let data =
-        synthesize(&compose::dataset(&args), &*tokenizer).context("failed to build the dataset")?;
+    let synthetic = compose::dataset(&args);
+    let data = synthesize(&synthetic, &*tokenizer).context("failed to build the dataset")?;
     let seed = data.seed;
     let load = compose::load_mode(&args, seed)?;
     if !args.http2 {
@@ -89,7 +92,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let artifact_dir = compose::artifact_dir(&args, &endpoint);
 
     let clock = RunClock::start();
-    let mut run_config = RunConfig::new(clock, urls.clone(), endpoint.clone());
+    let mut run_config = RunConfig::new(clock, urls.clone(), endpoint);
     run_config.stop = stop;
     run_config.request_timeout = compose::request_timeout(&args)?;
     run_config.warmup_requests = args.warmup_request_count;
@@ -116,14 +119,16 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     config.goodput = goodput;
     config.measure_process_cpu = embedded.is_none();
-    config.input_config = compose::input_config(
-        &args,
-        &urls,
-        &endpoint,
-        &stop,
-        seed,
-        tokenizer.name(),
-        &artifact_dir,
+    config.input_config = input_config(
+        &config,
+        &InputEcho {
+            dataset: DatasetEcho::Synthetic {
+                config: &synthetic,
+                seed,
+            },
+            load: compose::load_echo(&args),
+            goodput: args.goodput.as_deref(),
+        },
     );
     config.run_info = compose::run_info(&benchmark_id, seed);
     config.benchmark_id = benchmark_id;
@@ -135,7 +140,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             LoadMode::OpenLoop { .. } => format!(
                 "request rate {}/s ({}):",
                 args.request_rate.unwrap_or_default(),
-                args.request_rate_mode.name()
+                ArrivalMode::from(args.request_rate_mode).name()
             ),
         },
         stop.request_count
@@ -146,7 +151,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         artifact_dir.display()
     );
 
-    let live = Arc::new(LiveProgress::new(Arc::clone(&config.run.progress)));
+    let live = Arc::clone(&config.progress);
     let total = stop.request_count.map(|n| n + args.warmup_request_count);
     let progress = ui::Progress::start(args.ui, Arc::clone(&live), total);
     let cancel = CancelHandle::new();
@@ -156,7 +161,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         .context("failed to build the client runtime")?;
     let outcome = runtime.block_on(async {
         signals::watch(cancel.clone());
-        profile(config, load, cancel, live).await
+        profile(config, load, cancel).await
     });
     progress.finish();
     let embedded_run = embedded.is_some();

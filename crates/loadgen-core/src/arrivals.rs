@@ -41,6 +41,44 @@ pub enum Error {
     },
 }
 
+/// The name of an arrival pattern (AIPerf's `--request-rate-mode`), without its parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArrivalMode {
+    /// [`ArrivalPattern::Constant`].
+    Constant,
+    /// [`ArrivalPattern::Poisson`].
+    Poisson,
+    /// [`ArrivalPattern::Gamma`].
+    Gamma,
+}
+
+impl ArrivalMode {
+    /// The name as on the command line (`constant`, `poisson`, `gamma`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Constant => "constant",
+            Self::Poisson => "poisson",
+            Self::Gamma => "gamma",
+        }
+    }
+}
+
+impl std::str::FromStr for ArrivalMode {
+    type Err = Error;
+
+    /// `constant`, `poisson` or `gamma` (case-insensitive, surrounding spaces ignored).
+    fn from_str(mode: &str) -> Result<Self, Error> {
+        match mode.trim().to_ascii_lowercase().as_str() {
+            "constant" => Ok(Self::Constant),
+            "poisson" => Ok(Self::Poisson),
+            "gamma" => Ok(Self::Gamma),
+            _ => Err(Error::UnknownMode {
+                mode: mode.to_owned(),
+            }),
+        }
+    }
+}
+
 /// How gaps between arrivals are distributed, for a mean rate `R`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum ArrivalPattern {
@@ -59,32 +97,35 @@ pub enum ArrivalPattern {
 }
 
 impl ArrivalPattern {
-    /// The pattern named by AIPerf's `--request-rate-mode` (`constant`, `poisson`, `gamma`) with
-    /// its optional `--arrival-smoothness` (gamma only; default 1).
+    /// The pattern of `mode` with its optional smoothness (gamma only; default 1).
     ///
     /// # Errors
-    /// An unknown name, a smoothness for a pattern other than gamma, or a smoothness that is not
-    /// positive and finite.
-    pub fn from_mode(mode: &str, smoothness: Option<f64>) -> Result<Self, Error> {
-        let pattern = match mode.trim().to_ascii_lowercase().as_str() {
-            "constant" => ArrivalPattern::Constant,
-            "poisson" => ArrivalPattern::Poisson,
-            "gamma" => ArrivalPattern::Gamma {
+    /// A smoothness for a pattern other than gamma, or a smoothness that is not positive and
+    /// finite.
+    pub fn new(mode: ArrivalMode, smoothness: Option<f64>) -> Result<Self, Error> {
+        let pattern = match mode {
+            ArrivalMode::Constant => ArrivalPattern::Constant,
+            ArrivalMode::Poisson => ArrivalPattern::Poisson,
+            ArrivalMode::Gamma => ArrivalPattern::Gamma {
                 smoothness: smoothness.unwrap_or(1.0),
             },
-            _ => {
-                return Err(Error::UnknownMode {
-                    mode: mode.to_owned(),
-                });
-            }
         };
-        if smoothness.is_some() && !matches!(pattern, ArrivalPattern::Gamma { .. }) {
+        if smoothness.is_some() && mode != ArrivalMode::Gamma {
             return Err(Error::SmoothnessWithoutGamma {
                 mode: pattern.name(),
             });
         }
         pattern.validate()?;
         Ok(pattern)
+    }
+
+    /// The pattern named by AIPerf's `--request-rate-mode` (`constant`, `poisson`, `gamma`) with
+    /// its optional `--arrival-smoothness`: [`ArrivalPattern::new`] for a name given as text.
+    ///
+    /// # Errors
+    /// An unknown name, or what [`ArrivalPattern::new`] refuses.
+    pub fn from_mode(mode: &str, smoothness: Option<f64>) -> Result<Self, Error> {
+        Self::new(mode.parse()?, smoothness)
     }
 
     /// The mode's name as on the command line.

@@ -119,7 +119,8 @@ fn infer_value(s: &str) -> Value {
 }
 
 /// Parses a `-H/--header` value, `Name: value` or `Name:value` (split at the first colon, both
-/// sides trimmed).
+/// sides trimmed). The values of credential headers ([`crate::redact::is_secret_header`]) are
+/// marked sensitive, so their `Debug` output does not show them.
 ///
 /// # Errors
 /// [`Error::Header`] naming the value: no colon, an empty or invalid header name, or a value with
@@ -138,7 +139,9 @@ pub fn parse_header(item: &str) -> Result<(HeaderName, HeaderValue), Error> {
     }
     let name =
         HeaderName::from_bytes(name.as_bytes()).map_err(|e| fail(format!("bad name: {e}")))?;
-    let value = HeaderValue::from_str(value.trim()).map_err(|e| fail(format!("bad value: {e}")))?;
+    let mut value =
+        HeaderValue::from_str(value.trim()).map_err(|e| fail(format!("bad value: {e}")))?;
+    value.set_sensitive(crate::redact::is_secret_header(name.as_str()));
     Ok((name, value))
 }
 
@@ -242,6 +245,8 @@ mod tests {
     #[test]
     fn headers_parse_with_or_without_space() {
         let (n, v) = parse_header("Authorization: Bearer abc:def").unwrap();
+        assert!(v.is_sensitive() && !format!("{v:?}").contains("abc"));
+        assert!(!parse_header("X-Trace: 1").unwrap().1.is_sensitive());
         assert_eq!(n.as_str(), "authorization");
         assert_eq!(v.to_str().unwrap(), "Bearer abc:def");
         let (n, v) = parse_header("X-Request-Id:42").unwrap();

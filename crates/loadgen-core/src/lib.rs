@@ -44,7 +44,7 @@ mod response;
 mod runner;
 mod sse;
 
-pub use arrivals::{ArrivalPattern, Arrivals};
+pub use arrivals::{ArrivalMode, ArrivalPattern, Arrivals};
 pub use dataset::DatasetEntry;
 pub use error::Error;
 pub use extra_inputs::{parse_extra_inputs, parse_header};
@@ -53,6 +53,6 @@ pub use request_body::{EndpointConfig, EndpointKind, body_bytes, build_body};
 pub use response::{ChunkTemplate, ResponseChunk};
 pub use runner::{
     CancelHandle, ClientHealth, LagHistogram, LagStats, LoadMode, PhaseSummary, RunConfig,
-    RunProgress, RunReport, StopCondition, check_endpoint, run,
+    RunProgress, RunReport, StopCondition, check_run, run,
 };
 pub use sse::{SseEvent, SseParser};

@@ -137,6 +137,8 @@ fn a_run_where_every_request_fails_exits_non_zero_and_still_exports() {
     );
     let s = summary(&dir);
     assert_eq!(s["error_request_count"]["avg"], 3.0);
+    // The echo records the concurrency the run used (the default 1), not null.
+    assert_eq!(s["input_config"]["phases"][1]["concurrency"], 1);
     let errors = s["error_summary"].as_array().unwrap();
     assert_eq!(errors[0]["count"], 3);
     assert_eq!(errors[0]["error_details"]["type"], "connect");

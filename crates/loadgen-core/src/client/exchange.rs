@@ -178,7 +178,9 @@ impl HttpClient {
                     retried = true;
                     continue;
                 }
-                Err(e) if e.is_parse() => {
+                // Bytes that are not HTTP: parsed as a response, or arriving before the request
+                // was sent (a service that speaks first, e.g. an SSH banner).
+                Err(e) if e.is_parse() || describe(&e).contains("unexpected message") => {
                     let message = format!(
                         "{} did not answer with a valid HTTP response: {}",
                         target.url,

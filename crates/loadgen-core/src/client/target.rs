@@ -1,6 +1,6 @@
 //! Base URLs: parsing, validation and the request line and headers derived from them.
 
-use http::header::{HeaderMap, HeaderName, HeaderValue};
+use http::header::{HeaderMap, HeaderValue};
 use http::{Uri, header};
 
 use crate::error::Error;
@@ -117,11 +117,7 @@ fn request_headers(authority: &str, endpoint: &EndpointConfig) -> Result<HeaderM
         headers.insert(header::AUTHORIZATION, value);
     }
     for (name, value) in &endpoint.extra_headers {
-        let header_name = HeaderName::from_bytes(name.trim().as_bytes())
-            .map_err(|e| header_error(name, format!("{e}")))?;
-        let header_value =
-            HeaderValue::from_str(value.trim()).map_err(|e| header_error(name, format!("{e}")))?;
-        headers.insert(header_name, header_value);
+        headers.insert(name.clone(), value.clone());
     }
     Ok(headers)
 }
@@ -168,14 +164,10 @@ mod tests {
     fn auth_and_extra_headers() {
         let mut e = chat();
         e.api_key = Some("sk-1".into());
-        e.extra_headers = vec![("X-Test".into(), " yes ".into())];
+        e.extra_headers = vec![crate::parse_header("X-Test:  yes ").unwrap()];
         let t = Target::parse("http://127.0.0.1:1", &e).unwrap();
         assert_eq!(t.headers[header::AUTHORIZATION], "Bearer sk-1");
         assert_eq!(t.headers["x-test"], "yes");
-        e.extra_headers = vec![("bad header".into(), "v".into())];
-        assert!(matches!(
-            Target::parse("http://127.0.0.1:1", &e),
-            Err(Error::InvalidHeader { .. })
-        ));
+        assert!(!format!("{e:?}").contains("sk-1"), "{e:?}");
     }
 }

@@ -19,7 +19,7 @@ use super::verdict::{ClientVerdict, SaturationThresholds, VerdictInput, assess};
 use super::{cpu, processor};
 use crate::{
     CancelHandle, DatasetEntry, EndpointKind, LoadMode, RunConfig, RunReport, build_body,
-    check_endpoint, run,
+    check_run, run,
 };
 
 /// Everything a benchmark run needs besides its load mode.
@@ -50,6 +50,9 @@ pub struct ProfileConfig {
     /// Report the process's CPU time as the client's. Turn off when the process also hosts the
     /// server (the embedded engine), whose CPU would be counted as the client's.
     pub measure_process_cpu: bool,
+    /// Live state of the run for a progress display; built by [`ProfileConfig::new`] from
+    /// `run.progress`.
+    pub progress: Arc<LiveProgress>,
 }
 
 impl ProfileConfig {
@@ -62,7 +65,6 @@ impl ProfileConfig {
         artifact_dir: PathBuf,
     ) -> Self {
         Self {
-            run,
             dataset,
             tokenizer,
             metric_options: MetricOptions::default(),
@@ -74,6 +76,8 @@ impl ProfileConfig {
             run_info: Value::Object(Default::default()),
             thresholds: SaturationThresholds::default(),
             measure_process_cpu: true,
+            progress: Arc::new(LiveProgress::new(Arc::clone(&run.progress))),
+            run,
         }
     }
 }
@@ -97,12 +101,10 @@ pub struct ProfileOutcome {
     pub jsonl_error: Option<String>,
 }
 
-/// Runs a benchmark and writes every export. The endpoint is checked first ([`check_endpoint`]):
+/// Runs a benchmark and writes every export. The endpoint is checked first ([`check_run`]):
 /// a URL that cannot work fails before any file is written. Then `inputs.json`, `profile_export.jsonl` as each
 /// request finishes, then `profile_export_aiperf.json` and `.csv`. A cancelled run (see
 /// [`CancelHandle`]) still writes all of them, with `was_cancelled: true`.
-///
-/// `progress` must be built from `config.run.progress`.
 ///
 /// # Errors
 /// A configuration the runner rejects, or exports that cannot be written.
@@ -110,10 +112,9 @@ pub async fn profile(
     config: ProfileConfig,
     load: LoadMode,
     cancel: CancelHandle,
-    progress: Arc<LiveProgress>,
 ) -> Result<ProfileOutcome, ProfileError> {
     // Nothing is written for a configuration that cannot work.
-    check_endpoint(&config.run).await?;
+    check_run(&config.run, &config.dataset, &load).await?;
     let dir = config.artifact_dir.clone();
     std::fs::create_dir_all(&dir).map_err(|source| ProfileError::ArtifactDir {
         path: dir.clone(),
@@ -144,7 +145,7 @@ pub async fn profile(
         config.metric_options,
         &dir.join(JSONL_FILE),
         clock,
-        progress,
+        Arc::clone(&config.progress),
     )?;
 
     let cpu_before = cpu::process_cpu_time();

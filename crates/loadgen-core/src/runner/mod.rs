@@ -12,4 +12,4 @@ pub use cancel::CancelHandle;
 pub use config::{LoadMode, RunConfig, RunProgress, StopCondition};
 pub use context::PhaseSummary;
 pub use health::{ClientHealth, LagHistogram, LagStats};
-pub use run::{RunReport, check_endpoint, run};
+pub use run::{RunReport, check_run, run};

@@ -38,12 +38,18 @@ pub struct RunReport {
     pub health: ClientHealth,
 }
 
-/// Checks what can be checked before anything is sent or written: every base URL (scheme, host,
-/// path), the headers, and that every host resolves.
+/// Checks everything [`run`] would refuse, and more, before anything is sent or written: the
+/// dataset, load mode and stop condition, every base URL (scheme, host, path), the headers, and
+/// that every host resolves.
 ///
 /// # Errors
-/// The first URL or header that cannot work.
-pub async fn check_endpoint(config: &RunConfig) -> Result<(), Error> {
+/// The first setting, URL or header that cannot work.
+pub async fn check_run(
+    config: &RunConfig,
+    dataset: &[DatasetEntry],
+    load: &LoadMode,
+) -> Result<(), Error> {
+    validate(config, dataset, load)?;
     HttpClient::new(config.clock, &config.urls, &config.endpoint, config.http2)?
         .resolve_all()
         .await

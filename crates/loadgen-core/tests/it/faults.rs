@@ -260,12 +260,15 @@ async fn a_non_streamed_empty_completion_is_an_empty_response() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn non_http_bytes_are_an_invalid_response_not_a_reset() {
-    use tokio::io::AsyncWriteExt;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move {
         while let Ok((mut socket, _)) = listener.accept().await {
             tokio::spawn(async move {
+                // A service that answers whatever it is sent in its own protocol.
+                let mut request = [0u8; 4096];
+                let _ = socket.read(&mut request).await;
                 let _ = socket.write_all(b"SSH-2.0-OpenSSH_9.6\r\n").await;
                 tokio::time::sleep(Duration::from_secs(5)).await;
             });
