@@ -6,6 +6,7 @@
 )]
 
 mod faults;
+mod fuzz;
 mod load;
 mod profile_exports;
 mod protocol;
