@@ -7,7 +7,7 @@ use serde_json::{Map, Number, Value};
 /// A command-line value that could not be parsed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum Error {
+pub enum RequestOptionError {
     /// An `--extra-inputs` item is neither a JSON object nor `key:value` pairs.
     #[error("invalid --extra-inputs item {item:?}: {reason}")]
     ExtraInput {
@@ -39,12 +39,12 @@ pub enum Error {
 /// Later items override earlier ones key by key (a shallow merge, as in AIPerf).
 ///
 /// # Errors
-/// [`Error::ExtraInput`] naming the item: invalid JSON, a JSON value that is not an object, a pair
+/// [`RequestOptionError::ExtraInput`] naming the item: invalid JSON, a JSON value that is not an object, a pair
 /// without a colon, or an empty key.
-pub fn parse_extra_inputs(items: &[String]) -> Result<Map<String, Value>, Error> {
+pub fn parse_extra_inputs(items: &[String]) -> Result<Map<String, Value>, RequestOptionError> {
     let mut out = Map::new();
     for item in items {
-        let fail = |reason: String| Error::ExtraInput {
+        let fail = |reason: String| RequestOptionError::ExtraInput {
             item: item.clone(),
             reason,
         };
@@ -123,10 +123,10 @@ fn infer_value(s: &str) -> Value {
 /// marked sensitive, so their `Debug` output does not show them.
 ///
 /// # Errors
-/// [`Error::Header`] naming the value: no colon, an empty or invalid header name, or a value with
+/// [`RequestOptionError::Header`] naming the value: no colon, an empty or invalid header name, or a value with
 /// characters not allowed in HTTP headers (such as a newline).
-pub fn parse_header(item: &str) -> Result<(HeaderName, HeaderValue), Error> {
-    let fail = |reason: String| Error::Header {
+pub fn parse_header(item: &str) -> Result<(HeaderName, HeaderValue), RequestOptionError> {
+    let fail = |reason: String| RequestOptionError::Header {
         item: crate::redact::redact_header_item(item),
         reason,
     };
@@ -150,7 +150,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn parse(items: &[&str]) -> Result<Value, Error> {
+    fn parse(items: &[&str]) -> Result<Value, RequestOptionError> {
         let items: Vec<String> = items.iter().map(|s| (*s).to_owned()).collect();
         parse_extra_inputs(&items).map(Value::Object)
     }

@@ -46,7 +46,7 @@ mod sse;
 
 pub use arrivals::{ArrivalMode, ArrivalPattern, Arrivals};
 pub use dataset::DatasetEntry;
-pub use error::Error;
+pub use error::RunConfigError;
 pub use extra_inputs::{parse_extra_inputs, parse_header};
 pub use prompts::{PromptSynthesizer, SyntheticConfig, SyntheticDataset, synthesize};
 pub use request_body::{EndpointConfig, EndpointKind, body_bytes, build_body};

@@ -3,7 +3,7 @@
 use http::header::{HeaderMap, HeaderValue};
 use http::{Uri, header};
 
-use crate::error::Error;
+use crate::error::RunConfigError;
 use crate::request_body::EndpointConfig;
 
 /// One base URL, ready to send requests to.
@@ -24,8 +24,8 @@ pub(crate) struct Target {
 impl Target {
     /// Parses `url` (scheme `http://` assumed when absent) and joins its path with the endpoint
     /// path.
-    pub(crate) fn parse(url: &str, endpoint: &EndpointConfig) -> Result<Self, Error> {
-        let invalid = |reason: String| Error::InvalidUrl {
+    pub(crate) fn parse(url: &str, endpoint: &EndpointConfig) -> Result<Self, RunConfigError> {
+        let invalid = |reason: String| RunConfigError::InvalidUrl {
             url: url.to_owned(),
             reason,
         };
@@ -38,7 +38,7 @@ impl Target {
         match uri.scheme_str() {
             Some("http") => {}
             Some("https") => {
-                return Err(Error::HttpsUnsupported {
+                return Err(RunConfigError::HttpsUnsupported {
                     url: url.to_owned(),
                 });
             }
@@ -58,14 +58,14 @@ impl Target {
         };
         let endpoint_path = endpoint.request_path();
         if !endpoint_path.starts_with('/') {
-            return Err(Error::InvalidPath {
+            return Err(RunConfigError::InvalidPath {
                 path: endpoint_path.to_owned(),
                 reason: "must start with '/'".into(),
             });
         }
         let base_path = uri.path().trim_end_matches('/');
         let full_path = format!("{base_path}{endpoint_path}");
-        let path: Uri = full_path.parse().map_err(|e| Error::InvalidPath {
+        let path: Uri = full_path.parse().map_err(|e| RunConfigError::InvalidPath {
             path: full_path.clone(),
             reason: format!("{e}"),
         })?;
@@ -83,8 +83,11 @@ impl Target {
     }
 }
 
-fn request_headers(authority: &str, endpoint: &EndpointConfig) -> Result<HeaderMap, Error> {
-    let header_error = |name: &str, reason: String| Error::InvalidHeader {
+fn request_headers(
+    authority: &str,
+    endpoint: &EndpointConfig,
+) -> Result<HeaderMap, RunConfigError> {
+    let header_error = |name: &str, reason: String| RunConfigError::InvalidHeader {
         name: name.to_owned(),
         reason,
     };
@@ -149,10 +152,10 @@ mod tests {
     fn https_and_other_schemes_are_refused() {
         assert!(matches!(
             Target::parse("https://api.example.test", &chat()),
-            Err(Error::HttpsUnsupported { .. })
+            Err(RunConfigError::HttpsUnsupported { .. })
         ));
         let ftp = Target::parse("ftp://x", &chat()).unwrap_err();
-        assert!(matches!(ftp, Error::InvalidUrl { .. }));
+        assert!(matches!(ftp, RunConfigError::InvalidUrl { .. }));
         let message = ftp.to_string();
         assert!(
             message.contains("unsupported scheme \"ftp\"") && !message.contains("Some("),

@@ -16,6 +16,6 @@ mod synthesizer;
 
 pub use config::SyntheticConfig;
 pub use dataset::{SyntheticDataset, synthesize};
-pub use error::Error;
+pub use error::SynthesisError;
 pub use sampling::seeded_rng;
 pub use synthesizer::PromptSynthesizer;

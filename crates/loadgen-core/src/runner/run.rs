@@ -14,7 +14,7 @@ use super::issuers::{start_closed_loop, start_open_loop};
 use super::phase::PhaseRun;
 use crate::client::HttpClient;
 use crate::dataset::DatasetEntry;
-use crate::error::Error;
+use crate::error::RunConfigError;
 use crate::request_body::body_bytes;
 
 /// What a run did (the per-request measurements went to the sink).
@@ -48,7 +48,7 @@ pub async fn check_run(
     config: &RunConfig,
     dataset: &[DatasetEntry],
     load: &LoadMode,
-) -> Result<(), Error> {
+) -> Result<(), RunConfigError> {
     validate(config, dataset, load)?;
     HttpClient::new(config.clock, &config.urls, &config.endpoint, config.http2)?
         .resolve_all()
@@ -71,14 +71,15 @@ pub async fn run(
     load: LoadMode,
     sink: Sender<RequestRecord>,
     cancel: CancelHandle,
-) -> Result<RunReport, Error> {
+) -> Result<RunReport, RunConfigError> {
     let users = validate(&config, &dataset, &load)?;
     let client = HttpClient::new(config.clock, &config.urls, &config.endpoint, config.http2)?;
     let bodies = dataset
         .iter()
         .enumerate()
         .map(|(index, entry)| {
-            body_bytes(&config.endpoint, entry).map_err(|source| Error::Body { index, source })
+            body_bytes(&config.endpoint, entry)
+                .map_err(|source| RunConfigError::Body { index, source })
         })
         .collect::<Result<Vec<_>, _>>()?;
     let requested = dataset
@@ -163,21 +164,25 @@ struct Users {
     warmup: usize,
 }
 
-fn validate(config: &RunConfig, dataset: &[DatasetEntry], load: &LoadMode) -> Result<Users, Error> {
+fn validate(
+    config: &RunConfig,
+    dataset: &[DatasetEntry],
+    load: &LoadMode,
+) -> Result<Users, RunConfigError> {
     if dataset.is_empty() {
-        return Err(Error::EmptyDataset);
+        return Err(RunConfigError::EmptyDataset);
     }
     if config.endpoint.streaming && !config.endpoint.kind.supports_streaming() {
-        return Err(Error::StreamingUnsupported {
+        return Err(RunConfigError::StreamingUnsupported {
             endpoint: config.endpoint.kind.name(),
         });
     }
     if config.stop.request_count.is_none() && config.stop.duration.is_none() {
-        return Err(Error::NoStopCondition);
+        return Err(RunConfigError::NoStopCondition);
     }
     let default_warmup = match load {
         LoadMode::Concurrency(0) => {
-            return Err(Error::ZeroConcurrency {
+            return Err(RunConfigError::ZeroConcurrency {
                 what: "concurrency",
             });
         }
@@ -185,7 +190,7 @@ fn validate(config: &RunConfig, dataset: &[DatasetEntry], load: &LoadMode) -> Re
             max_in_flight: Some(0),
             ..
         } => {
-            return Err(Error::ZeroConcurrency {
+            return Err(RunConfigError::ZeroConcurrency {
                 what: "the in-flight cap",
             });
         }
@@ -194,7 +199,7 @@ fn validate(config: &RunConfig, dataset: &[DatasetEntry], load: &LoadMode) -> Re
     };
     let warmup = config.warmup_concurrency.unwrap_or(default_warmup);
     if warmup == 0 {
-        return Err(Error::ZeroConcurrency {
+        return Err(RunConfigError::ZeroConcurrency {
             what: "the warm-up concurrency",
         });
     }

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use servebench_loadgen_core::{Error, LoadMode, run};
+use servebench_loadgen_core::{LoadMode, RunConfigError, run};
 use servebench_metrics::{ErrorKind, RequestRecord};
 
 use crate::support::server::{Script, ScriptedServer};
@@ -169,7 +169,10 @@ async fn https_and_bad_configurations_are_refused_up_front() {
         Default::default(),
     )
     .await;
-    assert!(matches!(result, Err(Error::HttpsUnsupported { .. })));
+    assert!(matches!(
+        result,
+        Err(RunConfigError::HttpsUnsupported { .. })
+    ));
     let message = result.err().unwrap().to_string();
     assert!(message.contains("https://api.example.test"), "{message}");
 
@@ -181,7 +184,10 @@ async fn https_and_bad_configurations_are_refused_up_front() {
         Default::default(),
     )
     .await;
-    assert!(matches!(result, Err(Error::ZeroConcurrency { .. })));
+    assert!(matches!(
+        result,
+        Err(RunConfigError::ZeroConcurrency { .. })
+    ));
     let result = run(
         config(vec!["http://127.0.0.1:1".into()], 1),
         dataset(0),
@@ -190,7 +196,7 @@ async fn https_and_bad_configurations_are_refused_up_front() {
         Default::default(),
     )
     .await;
-    assert!(matches!(result, Err(Error::EmptyDataset)));
+    assert!(matches!(result, Err(RunConfigError::EmptyDataset)));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
