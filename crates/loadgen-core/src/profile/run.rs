@@ -211,6 +211,9 @@ pub async fn profile(
     context
         .extra_sections
         .push(("client_health".into(), verdict.details.clone()));
+    context
+        .extra_sections
+        .push(("error_attribution".into(), error_rate.to_json()));
     write_summary_exports(&dir, &summary, &context)?;
     Ok(ProfileOutcome {
         summary,

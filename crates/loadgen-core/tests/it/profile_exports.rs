@@ -86,6 +86,18 @@ async fn every_fault_is_counted_and_every_export_is_written() {
     .map(|(k, n)| ((*k).to_owned(), *n))
     .collect();
     assert_eq!(kinds, expected);
+    // Who caused the failures: all seven are the server's, except the timeout when the (busy)
+    // client was saturated.
+    let attribution = &summary["error_attribution"];
+    assert_eq!(attribution["completed"], 10);
+    assert_eq!(attribution["cancelled"], 0);
+    let (server, client) = (
+        attribution["server_errors"].as_u64().unwrap(),
+        attribution["client_errors"].as_u64().unwrap(),
+    );
+    assert_eq!(server + client, 7);
+    assert!(client <= 1, "{attribution}");
+    assert_eq!(attribution["server_error_kinds"]["http_status"], 2);
     for file in [
         "profile_export_aiperf.csv",
         "profile_export.jsonl",
