@@ -90,7 +90,7 @@ pub(crate) struct Args {
     // ----- Load -----
     /// Closed loop: this many requests in flight, a new one the moment one completes. With
     /// --request-rate: a cap on requests in flight. Default 1 when no rate is given.
-    #[arg(long, help_heading = "Load")]
+    #[arg(long, value_parser = at_least_one, help_heading = "Load")]
     pub(crate) concurrency: Option<NonZeroUsize>,
 
     /// Open loop: requests per second (fractional allowed), on an absolute schedule.
@@ -232,6 +232,16 @@ pub(crate) struct Args {
         help_heading = "Embedded engine"
     )]
     pub(crate) mocker_speedup_ratio: f64,
+}
+
+/// A whole number of at least 1.
+fn at_least_one(value: &str) -> Result<NonZeroUsize, String> {
+    value
+        .trim()
+        .parse::<usize>()
+        .ok()
+        .and_then(NonZeroUsize::new)
+        .ok_or_else(|| "must be a whole number of at least 1".to_owned())
 }
 
 /// API flavour and its default path.

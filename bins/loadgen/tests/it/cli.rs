@@ -162,7 +162,11 @@ fn a_run_where_every_request_fails_exits_non_zero_and_still_exports() {
 fn bad_flags_are_usage_errors_naming_the_flag() {
     let out = run(&["--url", "http://127.0.0.1:9", "--concurrency", "0"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--concurrency"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--concurrency") && stderr.contains("at least 1"),
+        "{stderr}"
+    );
     let out = run(&[
         "--url",
         "http://127.0.0.1:9",
