@@ -1,6 +1,7 @@
 //! Command-line flags. Names follow `aiperf profile` wherever AIPerf has the same concept, so
 //! existing command lines translate.
 
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
 use clap::{ArgAction, Parser, ValueEnum};
@@ -94,8 +95,8 @@ pub(crate) struct Args {
     // ----- Load -----
     /// Closed loop: this many requests in flight, a new one the moment one completes. With
     /// --request-rate: a cap on requests in flight. Default 1 when no rate is given.
-    #[arg(long, help_heading = "Load")]
-    pub(crate) concurrency: Option<usize>,
+    #[arg(long, value_parser = at_least_one, help_heading = "Load")]
+    pub(crate) concurrency: Option<NonZeroUsize>,
 
     /// Open loop: requests per second (fractional allowed), on an absolute schedule.
     #[arg(long, allow_negative_numbers = true, help_heading = "Load")]
@@ -309,6 +310,16 @@ pub(crate) struct Args {
     pub(crate) media: crate::media_args::MediaArgs,
 }
 
+/// A whole number of at least 1.
+fn at_least_one(value: &str) -> Result<NonZeroUsize, String> {
+    value
+        .trim()
+        .parse::<usize>()
+        .ok()
+        .and_then(NonZeroUsize::new)
+        .ok_or_else(|| "must be a whole number of at least 1".to_owned())
+}
+
 /// API flavour and its default path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum EndpointKind {
@@ -329,17 +340,6 @@ pub(crate) enum RateMode {
     Poisson,
     /// Gamma gaps with shape --arrival-smoothness.
     Gamma,
-}
-
-impl RateMode {
-    /// The flag value (`constant`, `poisson`, `gamma`).
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Self::Constant => "constant",
-            Self::Poisson => "poisson",
-            Self::Gamma => "gamma",
-        }
-    }
 }
 
 /// How a request picks a model among several --model-names.

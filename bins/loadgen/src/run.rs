@@ -5,7 +5,10 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
-use servebench_loadgen_core::profile::{LiveProgress, ProfileConfig, profile};
+use servebench_loadgen_core::ArrivalMode;
+use servebench_loadgen_core::profile::{
+    DatasetEcho, InputEcho, ProfileConfig, input_config, profile,
+};
 use servebench_loadgen_core::server_metrics::Collector;
 use servebench_loadgen_core::{CancelHandle, LoadMode, RunConfig};
 use servebench_metrics::{Goodput, MetricOptions, RunClock};
@@ -102,7 +105,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let load = match data.schedule {
         Some(offsets) => LoadMode::OpenLoop {
             arrivals: Box::new(offsets.into_iter()),
-            max_in_flight: args.concurrency,
+            max_in_flight: args.concurrency.map(std::num::NonZeroUsize::get),
         },
         None => compose::load_mode(&args, seed)?,
     };
@@ -130,7 +133,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let artifact_dir = compose::artifact_dir(&args, &endpoint);
 
     let clock = RunClock::start();
-    let mut run_config = RunConfig::new(clock, urls.clone(), endpoint.clone());
+    let mut run_config = RunConfig::new(clock, urls.clone(), endpoint);
     run_config.stop = stop;
     run_config.request_timeout = compose::request_timeout(&args)?;
     run_config.warmup_requests = args.warmup_request_count;
@@ -168,14 +171,13 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     config.goodput = goodput;
     config.measure_process_cpu = embedded.is_none();
     config.fixed_schedule = fixed_schedule;
-    config.input_config = compose::input_config(
-        &args,
-        &urls,
-        &endpoint,
-        &stop,
-        seed,
-        tokenizer.name(),
-        &artifact_dir,
+    config.input_config = input_config(
+        &config,
+        &InputEcho {
+            dataset: DatasetEcho::Described(&data.echo),
+            load: compose::load_echo(&args),
+            goodput: args.goodput.as_deref(),
+        },
     );
     config.input_config["datasets"] = data.echo;
     if fixed_schedule {
@@ -196,7 +198,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             LoadMode::OpenLoop { .. } => format!(
                 "request rate {}/s ({}):",
                 args.request_rate.unwrap_or_default(),
-                args.request_rate_mode.name()
+                ArrivalMode::from(args.request_rate_mode).name()
             ),
         },
         stop.request_count
@@ -214,7 +216,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         artifact_dir.display()
     );
 
-    let live = Arc::new(LiveProgress::new(Arc::clone(&config.run.progress)));
+    let live = Arc::clone(&config.progress);
     let total = stop.request_count.map(|n| n + args.warmup_request_count);
     let progress = ui::Progress::start(args.ui, Arc::clone(&live), total);
     let cancel = CancelHandle::new();
@@ -229,7 +231,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             Some((urls, every)) => Some(Collector::start(urls, every).await),
             None => None,
         };
-        let outcome = profile(config, load, cancel, live).await;
+        let outcome = profile(config, load, cancel).await;
         let scraped = match collector {
             Some(c) => Some(c.finish().await),
             None => None,

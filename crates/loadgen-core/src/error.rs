@@ -3,7 +3,7 @@
 
 /// Why a run could not be started.
 #[derive(Debug, thiserror::Error)]
-pub enum Error {
+pub enum RunConfigError {
     /// No base URL was configured.
     #[error("no base URL given")]
     NoUrls,

@@ -5,6 +5,7 @@
 //! without `preserve_order`).
 
 use bytes::Bytes;
+use http::{HeaderName, HeaderValue};
 use serde_json::{Map, Value};
 
 use crate::dataset::DatasetEntry;
@@ -45,8 +46,9 @@ impl EndpointKind {
     }
 }
 
-/// How to talk to the endpoint: body options and headers.
-#[derive(Debug, Clone, PartialEq)]
+/// How to talk to the endpoint: body options and headers. Its `Debug` output never shows the
+/// API key (nor the values of headers marked sensitive, see [`crate::parse_header`]).
+#[derive(Clone, PartialEq)]
 pub struct EndpointConfig {
     /// The API.
     pub kind: EndpointKind,
@@ -63,10 +65,30 @@ pub struct EndpointConfig {
     pub pin_output_length: bool,
     /// Extra fields merged into every body last (they override the generated ones).
     pub extra_inputs: Map<String, Value>,
-    /// Extra request headers.
-    pub extra_headers: Vec<(String, String)>,
+    /// Extra request headers, parsed (e.g. by [`crate::parse_header`]); later ones replace
+    /// earlier ones and the generated ones of the same name.
+    pub extra_headers: Vec<(HeaderName, HeaderValue)>,
     /// Sent as `Authorization: Bearer <key>`.
     pub api_key: Option<String>,
+}
+
+impl std::fmt::Debug for EndpointConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EndpointConfig")
+            .field("kind", &self.kind)
+            .field("model", &self.model)
+            .field("streaming", &self.streaming)
+            .field("path", &self.path)
+            .field("use_legacy_max_tokens", &self.use_legacy_max_tokens)
+            .field("pin_output_length", &self.pin_output_length)
+            .field("extra_inputs", &self.extra_inputs)
+            .field("extra_headers", &self.extra_headers)
+            .field(
+                "api_key",
+                &self.api_key.as_ref().map(|_| crate::redact::REDACTED),
+            )
+            .finish()
+    }
 }
 
 impl EndpointConfig {

@@ -137,6 +137,8 @@ fn a_run_where_every_request_fails_exits_non_zero_and_still_exports() {
     );
     let s = summary(&dir);
     assert_eq!(s["error_request_count"]["avg"], 3.0);
+    // The echo records the concurrency the run used (the default 1), not null.
+    assert_eq!(s["input_config"]["phases"][1]["concurrency"], 1);
     let errors = s["error_summary"].as_array().unwrap();
     assert_eq!(errors[0]["count"], 3);
     assert_eq!(errors[0]["error_details"]["type"], "connect");
@@ -152,13 +154,19 @@ fn a_run_where_every_request_fails_exits_non_zero_and_still_exports() {
         "{stdout}"
     );
     assert!(stdout.contains("3 x connect"), "{stdout}");
+    // With --url the embedded engine is not in the process; the CPU note must not blame it.
+    assert!(!stdout.contains("embedded engine"), "{stdout}");
 }
 
 #[test]
 fn bad_flags_are_usage_errors_naming_the_flag() {
     let out = run(&["--url", "http://127.0.0.1:9", "--concurrency", "0"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--concurrency"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--concurrency") && stderr.contains("at least 1"),
+        "{stderr}"
+    );
     let out = run(&[
         "--url",
         "http://127.0.0.1:9",
@@ -172,7 +180,19 @@ fn bad_flags_are_usage_errors_naming_the_flag() {
 #[cfg(unix)]
 #[test]
 fn sigterm_stops_the_run_and_writes_cancelled_exports() {
-    let tmp = tempfile::tempdir().unwrap();
+    interrupt_writes_cancelled_exports("-TERM");
+}
+
+/// Ctrl-C itself (SIGINT, what a terminal sends), not only SIGTERM.
+#[cfg(unix)]
+#[test]
+fn sigint_stops_the_run_and_writes_cancelled_exports() {
+    interrupt_writes_cancelled_exports("-INT");
+}
+
+#[cfg(unix)]
+fn interrupt_writes_cancelled_exports(signal: &str) {
+    let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path().join("out");
     let child = loadgen()
         .args([
@@ -187,7 +207,7 @@ fn sigterm_stops_the_run_and_writes_cancelled_exports() {
             "none",
             "--allow-client-saturation",
             "--artifact-dir",
-            dir.to_str().unwrap(),
+            dir.to_str().expect("UTF-8 path"),
         ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -205,9 +225,9 @@ fn sigterm_stops_the_run_and_writes_cancelled_exports() {
         std::thread::sleep(Duration::from_millis(50));
     }
     let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args([signal, &child.id().to_string()])
         .status()
-        .expect("send SIGTERM");
+        .expect("send the signal");
     assert!(killed.success());
     let out = child.wait_with_output().expect("loadgen exits");
     assert_eq!(
@@ -351,4 +371,82 @@ fn an_unwritable_artifact_dir_names_the_cause_once() {
     assert_ne!(out.status.code(), Some(0), "{stderr}");
     let cause = "Not a directory (os error 20)";
     assert_eq!(stderr.matches(cause).count(), 1, "{stderr}");
+}
+
+#[test]
+fn secrets_never_reach_a_written_file_or_the_console() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("out");
+    let secrets = [
+        "SECRET-api-1",
+        "SECRET-token-2",
+        "SECRET-bearer-3",
+        "SECRET-cookie-4",
+    ];
+    let out = run(&[
+        "--api-key",
+        secrets[0],
+        "-H",
+        &format!("X-Token: {}", secrets[1]),
+        "--header",
+        &format!("Authorization: Bearer {}", secrets[2]),
+        &format!("--header=Cookie:{}", secrets[3]),
+        "-H",
+        "X-Trace: visible-7",
+        "--request-count",
+        "2",
+        "--osl",
+        "4",
+        "--mocker-speedup-ratio",
+        "50",
+        "--ui",
+        "none",
+        "--allow-client-saturation",
+        "--artifact-dir",
+        dir.to_str().unwrap(),
+    ]);
+    let mut texts = vec![
+        ("stdout".to_owned(), out.stdout.clone()),
+        ("stderr".to_owned(), out.stderr.clone()),
+    ];
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut files = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        texts.push((path.display().to_string(), std::fs::read(&path).unwrap()));
+        files += 1;
+    }
+    assert_eq!(files, 4, "inputs, jsonl, json and csv exports");
+    for (name, bytes) in &texts {
+        let text = String::from_utf8_lossy(bytes);
+        for secret in secrets {
+            assert!(!text.contains(secret), "{name} contains {secret}");
+        }
+    }
+    // The header names (and harmless values) are kept; the secrets' places say so.
+    let cli = summary(&dir)["run_info"]["cli_command"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(cli.contains("X-Token: <redacted>"), "{cli}");
+    assert!(cli.contains("--api-key <redacted>"), "{cli}");
+    assert!(cli.contains("X-Trace: visible-7"), "{cli}");
+
+    // A malformed secret header is refused without echoing its value.
+    let out = run(&[
+        "--url",
+        "http://127.0.0.1:9",
+        "-H",
+        "X-Api-Key: bad\u{1}SECRET-5",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("X-Api-Key") && !stderr.contains("SECRET-5"),
+        "{stderr}"
+    );
 }

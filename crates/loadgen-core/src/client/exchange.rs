@@ -9,7 +9,7 @@ use servebench_metrics::{ErrorKind, MonoNs, RequestError, RequestRecord, RunCloc
 use super::connection::{Connector, H1Conn, ReqBody};
 use super::stream::{QUOTE_LIMIT, StreamState, apply_whole_body, judge_completion, quote};
 use super::target::Target;
-use crate::error::Error;
+use crate::error::RunConfigError;
 use crate::request_body::{EndpointConfig, EndpointKind};
 use crate::sse::SseParser;
 
@@ -100,9 +100,9 @@ impl HttpClient {
         urls: &[String],
         endpoint: &EndpointConfig,
         http2: bool,
-    ) -> Result<Self, Error> {
+    ) -> Result<Self, RunConfigError> {
         if urls.is_empty() {
-            return Err(Error::NoUrls);
+            return Err(RunConfigError::NoUrls);
         }
         let targets = urls
             .iter()
@@ -119,9 +119,9 @@ impl HttpClient {
     }
 
     /// Checks that the host of every base URL resolves.
-    pub(crate) async fn resolve_all(&self) -> Result<(), Error> {
+    pub(crate) async fn resolve_all(&self) -> Result<(), RunConfigError> {
         for target in &self.targets {
-            let unresolvable = |source| Error::UnresolvableHost {
+            let unresolvable = |source| RunConfigError::UnresolvableHost {
                 url: target.url.clone(),
                 source,
             };
@@ -178,7 +178,9 @@ impl HttpClient {
                     retried = true;
                     continue;
                 }
-                Err(e) if e.is_parse() => {
+                // Bytes that are not HTTP: parsed as a response, or arriving before the request
+                // was sent (a service that speaks first, e.g. an SSH banner).
+                Err(e) if e.is_parse() || describe(&e).contains("unexpected message") => {
                     let message = format!(
                         "{} did not answer with a valid HTTP response: {}",
                         target.url,
@@ -424,7 +426,7 @@ impl HttpClient {
     }
 }
 
-/// Error bodies longer than this are not drained (the connection is closed instead).
+/// RunConfigError bodies longer than this are not drained (the connection is closed instead).
 const ERROR_BODY_DRAIN_LIMIT: usize = 64 * 1024;
 
 /// Reads up to [`QUOTE_LIMIT`] bytes of an error body; true when the body ended cleanly.

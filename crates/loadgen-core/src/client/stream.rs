@@ -235,33 +235,14 @@ pub(crate) fn quote(bytes: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use servebench_metrics::{Phase, RequestRecord};
+    use servebench_metrics::{RecordBuilder, RequestRecord};
 
     use super::*;
 
     fn record() -> RequestRecord {
-        RequestRecord {
-            index: 0,
-            phase: Phase::Profiling,
-            session_index: 0,
-            turn_index: 0,
-            url_index: 0,
-            credit_issued_ns: 0,
-            intended_send_ns: None,
-            start_ns: 0,
-            ack_ns: None,
-            end_ns: 0,
-            status: Some(200),
-            streaming: true,
-            chunks: Vec::new(),
-            reads: 0,
-            non_content_events: 0,
-            usage: None,
-            input_tokens: None,
-            requested_output_tokens: None,
-            server_timing: None,
-            error: None,
-        }
+        let mut record = RecordBuilder::new(0).status(200).build();
+        record.streaming = true;
+        record
     }
 
     fn event(data: &str) -> SseEvent<'_> {

@@ -19,7 +19,7 @@ pub enum ProfileError {
     Export(#[from] servebench_metrics::Error),
     /// The run configuration was rejected before anything was sent.
     #[error(transparent)]
-    Run(#[from] crate::Error),
+    Run(#[from] crate::RunConfigError),
     /// The record-processing thread could not be started or died.
     #[error("record-processing thread failed: {0}")]
     Processor(String),

@@ -61,6 +61,23 @@ impl ErrorRate {
         }
     }
 
+    /// The split as exported (`error_attribution` in `profile_export_aiperf.json`).
+    pub fn to_json(&self) -> serde_json::Value {
+        let kinds: serde_json::Map<String, serde_json::Value> = self
+            .server_kinds
+            .iter()
+            .map(|(kind, count)| (kind.as_str().to_owned(), (*count).into()))
+            .collect();
+        serde_json::json!({
+            "completed": self.completed,
+            "server_errors": self.server_errors,
+            "client_errors": self.client_errors,
+            "cancelled": self.cancelled,
+            "server_error_rate_pct": self.server_error_pct(),
+            "server_error_kinds": kinds,
+        })
+    }
+
     /// True when the server error rate is above `max_pct` percent.
     pub fn exceeds(&self, max_pct: f64) -> bool {
         self.server_error_pct() > max_pct

@@ -19,7 +19,7 @@ use super::verdict::{ClientVerdict, SaturationThresholds, VerdictInput, assess};
 use super::{cpu, processor};
 use crate::{
     CancelHandle, DatasetEntry, EndpointKind, LoadMode, RunConfig, RunReport, build_body,
-    check_endpoint, run,
+    check_run, run,
 };
 
 /// Everything a benchmark run needs besides its load mode.
@@ -53,6 +53,9 @@ pub struct ProfileConfig {
     /// The load is a fixed-schedule trace replay: the summary gets AIPerf's
     /// `replay_sched_lag_p50/p90/p99` and `replay_sched_degraded`.
     pub fixed_schedule: bool,
+    /// Live state of the run for a progress display; built by [`ProfileConfig::new`] from
+    /// `run.progress`.
+    pub progress: Arc<LiveProgress>,
 }
 
 impl ProfileConfig {
@@ -65,7 +68,6 @@ impl ProfileConfig {
         artifact_dir: PathBuf,
     ) -> Self {
         Self {
-            run,
             dataset,
             tokenizer,
             metric_options: MetricOptions::default(),
@@ -78,6 +80,8 @@ impl ProfileConfig {
             thresholds: SaturationThresholds::default(),
             measure_process_cpu: true,
             fixed_schedule: false,
+            progress: Arc::new(LiveProgress::new(Arc::clone(&run.progress))),
+            run,
         }
     }
 }
@@ -101,12 +105,10 @@ pub struct ProfileOutcome {
     pub jsonl_error: Option<String>,
 }
 
-/// Runs a benchmark and writes every export. The endpoint is checked first ([`check_endpoint`]):
+/// Runs a benchmark and writes every export. The endpoint is checked first ([`check_run`]):
 /// a URL that cannot work fails before any file is written. Then `inputs.json`, `profile_export.jsonl` as each
 /// request finishes, then `profile_export_aiperf.json` and `.csv`. A cancelled run (see
 /// [`CancelHandle`]) still writes all of them, with `was_cancelled: true`.
-///
-/// `progress` must be built from `config.run.progress`.
 ///
 /// # Errors
 /// A configuration the runner rejects, or exports that cannot be written.
@@ -114,10 +116,9 @@ pub async fn profile(
     config: ProfileConfig,
     load: LoadMode,
     cancel: CancelHandle,
-    progress: Arc<LiveProgress>,
 ) -> Result<ProfileOutcome, ProfileError> {
     // Nothing is written for a configuration that cannot work.
-    check_endpoint(&config.run).await?;
+    check_run(&config.run, &config.dataset, &load).await?;
     let dir = config.artifact_dir.clone();
     std::fs::create_dir_all(&dir).map_err(|source| ProfileError::ArtifactDir {
         path: dir.clone(),
@@ -148,7 +149,7 @@ pub async fn profile(
         config.metric_options,
         &dir.join(JSONL_FILE),
         clock,
-        progress,
+        Arc::clone(&config.progress),
     )?;
 
     let cpu_before = cpu::process_cpu_time();
@@ -219,6 +220,9 @@ pub async fn profile(
             .extra_sections
             .extend(super::replay_lag::sections(&report.health.send_lag.stats()));
     }
+    context
+        .extra_sections
+        .push(("error_attribution".into(), error_rate.to_json()));
     write_summary_exports(&dir, &summary, &context)?;
     Ok(ProfileOutcome {
         summary,

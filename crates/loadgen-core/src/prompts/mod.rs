@@ -19,7 +19,7 @@ mod system;
 
 pub use config::SyntheticConfig;
 pub use dataset::{SyntheticDataset, synthesize};
-pub use error::Error;
+pub use error::SynthesisError;
 pub(crate) use sampling::index as sampling_index;
 pub use sampling::seeded_rng;
 pub use synthesizer::PromptSynthesizer;

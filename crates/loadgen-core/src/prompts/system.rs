@@ -8,7 +8,7 @@ use servebench_tokenize::Tokenizer;
 
 use crate::DatasetEntry;
 use crate::prompts::synthesizer::MAX_ATTEMPTS;
-use crate::prompts::{Error, PromptSynthesizer, seeded_rng};
+use crate::prompts::{PromptSynthesizer, SynthesisError as Error, seeded_rng};
 
 /// AIPerf's context-prompt settings (all off by default).
 ///

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use servebench_metrics::{Phase, RequestRecord};
 
-use crate::error::Error;
+use crate::error::RunConfigError;
 
 /// Sub-buckets per power of two (relative bucket width 1/32, about 3%).
 const SUB_BUCKETS: u64 = 32;
@@ -216,7 +216,7 @@ impl EventLoopProbe {
         runtime: tokio::runtime::Handle,
         period: Duration,
         stall: Option<Duration>,
-    ) -> Result<Self, Error> {
+    ) -> Result<Self, RunConfigError> {
         let stop = Arc::new(AtomicBool::new(false));
         let histogram = Arc::new(Mutex::new(LagHistogram::default()));
         let thread = {
@@ -241,7 +241,7 @@ impl EventLoopProbe {
                         }
                     }
                 })
-                .map_err(|source| Error::Thread {
+                .map_err(|source| RunConfigError::Thread {
                     name: "event-loop probe",
                     source,
                 })?
@@ -323,28 +323,13 @@ mod tests {
             read_index,
             ..ContentChunk::default()
         };
-        let record = RequestRecord {
-            index: 0,
-            phase: Phase::Profiling,
-            session_index: 0,
-            turn_index: 0,
-            url_index: 0,
-            credit_issued_ns: 10,
-            intended_send_ns: None,
-            start_ns: 15,
-            ack_ns: Some(20),
-            end_ns: 30,
-            status: Some(200),
-            streaming: true,
-            chunks: vec![chunk(0), chunk(1), chunk(1), chunk(1), chunk(3)],
-            reads: 5,
-            non_content_events: 1,
-            usage: None,
-            input_tokens: None,
-            requested_output_tokens: None,
-            server_timing: None,
-            error: None,
-        };
+        let record = servebench_metrics::RecordBuilder::new(0)
+            .span(15, 30)
+            .credit(10)
+            .ack(20)
+            .chunks(vec![chunk(0), chunk(1), chunk(1), chunk(1), chunk(3)])
+            .reads(5, 1)
+            .build();
         let mut health = ClientHealth::default();
         health.observe(&record);
         assert_eq!(&health.content_events_per_read[..4], &[2, 2, 0, 1]);

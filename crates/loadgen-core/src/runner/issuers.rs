@@ -10,7 +10,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use super::cancel::Signal;
 use super::context::{RequestSpec, RunContext};
 use super::phase::PhaseRun;
-use crate::error::Error;
+use crate::error::RunConfigError;
 
 /// Longest single sleep of the timer thread, so that a stop is noticed promptly.
 const MAX_SLEEP_SLICE: Duration = Duration::from_millis(5);
@@ -47,7 +47,7 @@ pub(crate) fn start_open_loop(
     arrivals: Box<dyn Iterator<Item = Duration> + Send>,
     max_in_flight: Option<usize>,
     runtime: Handle,
-) -> Result<(), Error> {
+) -> Result<(), RunConfigError> {
     let guard = phase.tracker.enter();
     let context = Arc::clone(context);
     let phase = Arc::clone(phase);
@@ -90,7 +90,7 @@ pub(crate) fn start_open_loop(
                 });
             }
         })
-        .map_err(|source| Error::Thread {
+        .map_err(|source| RunConfigError::Thread {
             name: "open-loop timer",
             source,
         })?;

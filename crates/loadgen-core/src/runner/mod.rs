@@ -14,5 +14,5 @@ pub use cancel::CancelHandle;
 pub use config::{LoadMode, RunConfig, RunProgress, StopCondition};
 pub use context::PhaseSummary;
 pub use health::{ClientHealth, LagHistogram, LagStats};
-pub use run::{RunReport, check_endpoint, run};
+pub use run::{RunReport, check_run, run};
 pub use variation::{ModelChoice, ModelStrategy, RequestCancellation};

@@ -15,7 +15,7 @@ use super::phase::PhaseRun;
 use super::sessions::{Sessions, start_sessions};
 use crate::client::HttpClient;
 use crate::dataset::DatasetEntry;
-use crate::error::Error;
+use crate::error::RunConfigError;
 use crate::replay::EntrySampler;
 use crate::request_body::body_bytes;
 
@@ -40,12 +40,18 @@ pub struct RunReport {
     pub health: ClientHealth,
 }
 
-/// Checks what can be checked before anything is sent or written: every base URL (scheme, host,
-/// path), the headers, and that every host resolves.
+/// Checks everything [`run`] would refuse, and more, before anything is sent or written: the
+/// dataset, load mode and stop condition, every base URL (scheme, host, path), the headers, and
+/// that every host resolves.
 ///
 /// # Errors
-/// The first URL or header that cannot work.
-pub async fn check_endpoint(config: &RunConfig) -> Result<(), Error> {
+/// The first setting, URL or header that cannot work.
+pub async fn check_run(
+    config: &RunConfig,
+    dataset: &[DatasetEntry],
+    load: &LoadMode,
+) -> Result<(), RunConfigError> {
+    validate(config, dataset, load)?;
     HttpClient::new(config.clock, &config.urls, &config.endpoint, config.http2)?
         .resolve_all()
         .await
@@ -67,7 +73,7 @@ pub async fn run(
     load: LoadMode,
     sink: Sender<RequestRecord>,
     cancel: CancelHandle,
-) -> Result<RunReport, Error> {
+) -> Result<RunReport, RunConfigError> {
     let users = validate(&config, &dataset, &load)?;
     let client = HttpClient::new(config.clock, &config.urls, &config.endpoint, config.http2)?;
     // One body per dataset entry, for each model a request may name.
@@ -94,7 +100,8 @@ pub async fn run(
                         // Built when sent: block prompts are too large to keep rendered.
                         return Ok(bytes::Bytes::new());
                     }
-                    body_bytes(endpoint, entry).map_err(|source| Error::Body { index, source })
+                    body_bytes(endpoint, entry)
+                        .map_err(|source| RunConfigError::Body { index, source })
                 })
                 .collect::<Result<Vec<_>, _>>()
         })
@@ -106,7 +113,7 @@ pub async fn run(
     let clock = config.clock;
     let sessions = Sessions::of(&dataset);
     if sessions.is_some() && matches!(load, LoadMode::OpenLoop { .. }) {
-        return Err(Error::SessionsNeedConcurrency);
+        return Err(RunConfigError::SessionsNeedConcurrency);
     }
     let sampled = sessions.as_ref().map_or(dataset.len(), |s| s.len());
     let sampler = EntrySampler::new(config.sampling, sampled, config.sampling_seed);
@@ -204,21 +211,25 @@ struct Users {
     warmup: usize,
 }
 
-fn validate(config: &RunConfig, dataset: &[DatasetEntry], load: &LoadMode) -> Result<Users, Error> {
+fn validate(
+    config: &RunConfig,
+    dataset: &[DatasetEntry],
+    load: &LoadMode,
+) -> Result<Users, RunConfigError> {
     if dataset.is_empty() {
-        return Err(Error::EmptyDataset);
+        return Err(RunConfigError::EmptyDataset);
     }
     if config.endpoint.streaming && !config.endpoint.kind.supports_streaming() {
-        return Err(Error::StreamingUnsupported {
+        return Err(RunConfigError::StreamingUnsupported {
             endpoint: config.endpoint.kind.name(),
         });
     }
     if config.stop.request_count.is_none() && config.stop.duration.is_none() {
-        return Err(Error::NoStopCondition);
+        return Err(RunConfigError::NoStopCondition);
     }
     let default_warmup = match load {
         LoadMode::Concurrency(0) => {
-            return Err(Error::ZeroConcurrency {
+            return Err(RunConfigError::ZeroConcurrency {
                 what: "concurrency",
             });
         }
@@ -226,7 +237,7 @@ fn validate(config: &RunConfig, dataset: &[DatasetEntry], load: &LoadMode) -> Re
             max_in_flight: Some(0),
             ..
         } => {
-            return Err(Error::ZeroConcurrency {
+            return Err(RunConfigError::ZeroConcurrency {
                 what: "the in-flight cap",
             });
         }
@@ -235,7 +246,7 @@ fn validate(config: &RunConfig, dataset: &[DatasetEntry], load: &LoadMode) -> Re
     };
     let warmup = config.warmup_concurrency.unwrap_or(default_warmup);
     if warmup == 0 {
-        return Err(Error::ZeroConcurrency {
+        return Err(RunConfigError::ZeroConcurrency {
             what: "the warm-up concurrency",
         });
     }

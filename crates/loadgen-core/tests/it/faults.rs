@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use servebench_loadgen_core::{Error, LoadMode, run};
+use servebench_loadgen_core::{LoadMode, RunConfigError, run};
 use servebench_metrics::{ErrorKind, RequestRecord};
 
 use crate::support::server::{Script, ScriptedServer};
@@ -169,7 +169,10 @@ async fn https_and_bad_configurations_are_refused_up_front() {
         Default::default(),
     )
     .await;
-    assert!(matches!(result, Err(Error::HttpsUnsupported { .. })));
+    assert!(matches!(
+        result,
+        Err(RunConfigError::HttpsUnsupported { .. })
+    ));
     let message = result.err().unwrap().to_string();
     assert!(message.contains("https://api.example.test"), "{message}");
 
@@ -181,7 +184,10 @@ async fn https_and_bad_configurations_are_refused_up_front() {
         Default::default(),
     )
     .await;
-    assert!(matches!(result, Err(Error::ZeroConcurrency { .. })));
+    assert!(matches!(
+        result,
+        Err(RunConfigError::ZeroConcurrency { .. })
+    ));
     let result = run(
         config(vec!["http://127.0.0.1:1".into()], 1),
         dataset(0),
@@ -190,7 +196,7 @@ async fn https_and_bad_configurations_are_refused_up_front() {
         Default::default(),
     )
     .await;
-    assert!(matches!(result, Err(Error::EmptyDataset)));
+    assert!(matches!(result, Err(RunConfigError::EmptyDataset)));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -260,12 +266,15 @@ async fn a_non_streamed_empty_completion_is_an_empty_response() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn non_http_bytes_are_an_invalid_response_not_a_reset() {
-    use tokio::io::AsyncWriteExt;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move {
         while let Ok((mut socket, _)) = listener.accept().await {
             tokio::spawn(async move {
+                // A service that answers whatever it is sent in its own protocol.
+                let mut request = [0u8; 4096];
+                let _ = socket.read(&mut request).await;
                 let _ = socket.write_all(b"SSH-2.0-OpenSSH_9.6\r\n").await;
                 tokio::time::sleep(Duration::from_secs(5)).await;
             });

@@ -7,6 +7,7 @@
 
 mod context_prompts;
 mod faults;
+mod fuzz;
 mod load;
 mod media;
 mod profile_exports;

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use servebench_loadgen_core::media::{
     ImageConfig, ImageFormat, ImageFormatChoice, MediaServer, attach_images,
 };
-use servebench_loadgen_core::profile::{LiveProgress, ProfileConfig, profile};
+use servebench_loadgen_core::profile::{ProfileConfig, profile};
 use servebench_loadgen_core::{CancelHandle, DatasetEntry, LoadMode};
 use servebench_mocker::{EngineConfig, PoolConfig, RunningServer, ServerConfig, spawn_simulated};
 use servebench_tokenize::{BuiltinTokenizer, Tokenizer};
@@ -108,7 +108,6 @@ async fn inputs_json_shows_the_image_parts_sent() {
     let run = config(vec![server.base_url()], 3);
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("exports");
-    let live = Arc::new(LiveProgress::new(Arc::clone(&run.progress)));
     let outcome = profile(
         ProfileConfig::new(
             run,
@@ -118,7 +117,6 @@ async fn inputs_json_shows_the_image_parts_sent() {
         ),
         LoadMode::Concurrency(1),
         CancelHandle::new(),
-        live,
     )
     .await
     .unwrap();

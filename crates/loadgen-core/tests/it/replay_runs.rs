@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use servebench_loadgen_core::profile::{LiveProgress, ProfileConfig, profile};
+use servebench_loadgen_core::profile::{ProfileConfig, profile};
 use servebench_loadgen_core::replay::{
     DatasetType, FixedSchedule, ReplayOptions, SamplingStrategy, load_dataset,
 };
@@ -295,9 +295,8 @@ async fn inputs_json_replays_the_exact_payloads() {
     let server = ScriptedServer::start(|_| stream(2)).await;
     let run = |dataset: Vec<DatasetEntry>, dir: std::path::PathBuf| {
         let run_config = config(vec![server.url()], 2);
-        let live = Arc::new(LiveProgress::new(Arc::clone(&run_config.progress)));
         let config = ProfileConfig::new(run_config, dataset.into(), tok.clone(), dir);
-        profile(config, LoadMode::Concurrency(1), CancelHandle::new(), live)
+        profile(config, LoadMode::Concurrency(1), CancelHandle::new())
     };
     run(first.entries, tmp.path().join("one")).await.unwrap();
     let replayed = load_dataset(

@@ -20,7 +20,7 @@
 //! it bounds the client's error from above. With `inline`, the first-chunk stamp is compared with
 //! the server's own send stamp (same clock), which isolates delivery plus client lateness.
 //!
-//! Run: `cargo run --release -p servebench-loadgen-core --example client_cpu -- [concurrency]
+//! Run: `cargo run --release -p servebench-benches --bin client_cpu -- [concurrency]
 //! [tokens_per_request] [gap_ms] [seconds] [ttft_ms] [mocker|inline] [current|multi1|multi2]`
 //! (defaults 64 256 2 5 0 mocker current).
 
