@@ -8,17 +8,17 @@ fn loadgen() -> Command {
     Command::new(env!("CARGO_BIN_EXE_loadgen"))
 }
 
-fn run(args: &[&str]) -> Output {
+pub(crate) fn run(args: &[&str]) -> Output {
     loadgen().args(args).output().expect("run loadgen")
 }
 
-fn summary(dir: &Path) -> Value {
+pub(crate) fn summary(dir: &Path) -> Value {
     let text =
         std::fs::read_to_string(dir.join("profile_export_aiperf.json")).expect("summary json");
     serde_json::from_str(&text).expect("valid json")
 }
 
-fn jsonl_lines(dir: &Path) -> Vec<Value> {
+pub(crate) fn jsonl_lines(dir: &Path) -> Vec<Value> {
     std::fs::read_to_string(dir.join("profile_export.jsonl"))
         .expect("jsonl")
         .lines()

@@ -19,6 +19,10 @@ pub(crate) struct Sessions {
     turns: Vec<Vec<usize>>,
     numbers: Vec<u64>,
     next: AtomicU64,
+    /// Turns of the sessions started so far: a session starts only while the phase's request
+    /// count has room left after the turns of the sessions already running, so sessions in
+    /// progress finish before new ones take the remaining requests.
+    reserved: AtomicU64,
 }
 
 impl Sessions {
@@ -44,6 +48,7 @@ impl Sessions {
             turns,
             numbers,
             next: AtomicU64::new(0),
+            reserved: AtomicU64::new(0),
         }))
     }
 
@@ -70,6 +75,11 @@ pub(crate) fn start_sessions(
             loop {
                 let run = sessions.next.fetch_add(1, Ordering::Relaxed);
                 let s = context.sampler_index(run);
+                let turns = sessions.turns[s].len() as u64;
+                let before = sessions.reserved.fetch_add(turns, Ordering::Relaxed);
+                if phase.limit().is_some_and(|limit| before >= limit) {
+                    break;
+                }
                 if !run_session(&context, &phase, &sessions, s).await {
                     break;
                 }
