@@ -220,3 +220,32 @@ fn detect(path: &Path) -> anyhow::Result<DatasetType> {
         DatasetType::SingleTurn
     })
 }
+
+/// AIPerf's default artifact directory for the stimuli named here: `fixed_schedule` or
+/// `user_centric-users<N>-qps<R>`; `None` for the others (or an explicit `--artifact-dir`).
+pub(crate) fn artifact_dir(
+    args: &Args,
+    endpoint: &servebench_loadgen_core::EndpointConfig,
+    fixed_schedule: bool,
+) -> Option<std::path::PathBuf> {
+    if args.artifact_dir.is_some() {
+        return None;
+    }
+    let stimulus = if fixed_schedule {
+        "fixed_schedule".to_owned()
+    } else {
+        let (rate, users) = args.replay.user_centric_rate.zip(args.replay.num_users)?;
+        let rate = if rate.fract() == 0.0 && rate.abs() < 1e16 {
+            format!("{rate:.1}")
+        } else {
+            format!("{rate}")
+        };
+        format!("user_centric-users{users}-qps{rate}")
+    };
+    let name = format!(
+        "{}-openai-{}-{stimulus}",
+        args.model.replace('/', "_"),
+        endpoint.kind.name()
+    );
+    Some(std::path::Path::new("artifacts").join(name))
+}

@@ -215,3 +215,34 @@ fn bad_dataset_flags_and_lines_are_named() {
         "{stderr}"
     );
 }
+
+#[test]
+fn user_centric_rate_runs_with_its_users() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("out");
+    let out = run(&common(
+        &dir,
+        &[
+            "--user-centric-rate",
+            "40",
+            "--num-users",
+            "2",
+            "--request-count",
+            "6",
+            "--isl",
+            "16",
+            "--osl",
+            "2",
+        ],
+    ));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines = jsonl_lines(&dir);
+    assert_eq!(lines.len(), 6);
+    let out = run(&["--user-centric-rate", "4", "--ui", "none"]);
+    assert_eq!(out.status.code(), Some(2), "--num-users is required");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--num-users"));
+}

@@ -108,6 +108,10 @@ pub struct RunConfig {
     pub sampling: SamplingStrategy,
     /// Seed of the `random` and `shuffle` strategies.
     pub sampling_seed: u64,
+    /// User-centric load (AIPerf `--user-centric-rate R --num-users N`): with
+    /// [`LoadMode::Concurrency`]`(N)`, each of the N users sends its next turn this long (N/R)
+    /// after its previous one was due (and not before that one completed).
+    pub user_pacing: Option<Duration>,
 }
 
 /// Live counters of a run, updated as requests are sent (read them from any thread).
@@ -145,6 +149,7 @@ impl RunConfig {
             progress: Arc::new(RunProgress::default()),
             sampling: SamplingStrategy::Sequential,
             sampling_seed: 0,
+            user_pacing: None,
         }
     }
 }

@@ -75,8 +75,11 @@ pub async fn run(
         .map(|entry| config.endpoint.requested_output_tokens(entry))
         .collect();
     let clock = config.clock;
+    let dataset_len = dataset.len();
     let sessions = Sessions::of(&dataset);
-    if sessions.is_some() && matches!(load, LoadMode::OpenLoop { .. }) {
+    if (sessions.is_some() || config.user_pacing.is_some())
+        && matches!(load, LoadMode::OpenLoop { .. })
+    {
         return Err(Error::SessionsNeedConcurrency);
     }
     let sampled = sessions.as_ref().map_or(dataset.len(), |s| s.len());
@@ -119,9 +122,18 @@ pub async fn run(
         was_cancelled = true;
     } else {
         match load {
-            LoadMode::Concurrency(n) => match sessions {
-                Some(sessions) => start_sessions(&context, &profiling, n, sessions),
-                None => start_closed_loop(&context, &profiling, n),
+            LoadMode::Concurrency(n) => match (sessions, config.user_pacing) {
+                (Some(sessions), pacing) => {
+                    start_sessions(&context, &profiling, n, sessions, pacing)
+                }
+                (None, Some(gap)) => start_sessions(
+                    &context,
+                    &profiling,
+                    n,
+                    Sessions::singles(dataset_len),
+                    Some(gap),
+                ),
+                (None, None) => start_closed_loop(&context, &profiling, n),
             },
             LoadMode::OpenLoop {
                 arrivals,

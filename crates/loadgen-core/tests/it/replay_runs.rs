@@ -352,3 +352,41 @@ async fn inputs_json_replays_the_exact_payloads() {
     );
     assert_eq!(sent[1]["messages"][2]["content"], "two");
 }
+
+/// User-centric load, 4 users at 40 requests/s in total: each user every 100 ms, the users 25 ms
+/// apart, so the server sees a request every 25 ms on an absolute timeline (same tolerance as
+/// the fixed-schedule test).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_centric_rate_paces_each_user() {
+    let server = ScriptedServer::start(|_| stream(2)).await;
+    let entries: Arc<[DatasetEntry]> = (0..5)
+        .map(|i| DatasetEntry::new(format!("entry {i}"), 2, Some(2)))
+        .collect();
+    let mut run_config = config(vec![server.url()], 16);
+    run_config.user_pacing = Some(Duration::from_millis(100));
+    let clock = run_config.clock;
+    let (report, records) = run_with(
+        run_config,
+        entries,
+        LoadMode::Concurrency(4),
+        CancelHandle::new(),
+    )
+    .await;
+    assert_eq!(report.profiling.succeeded, 16);
+    assert!(records.iter().all(|r| r.intended_send_ns.is_some()));
+    let start = clock.instant_at(report.profiling_start_ns);
+    let mut arrivals: Vec<Instant> = server.requests().iter().map(|l| l.received).collect();
+    arrivals.sort();
+    for (k, received) in arrivals.iter().enumerate() {
+        let due = start + Duration::from_millis(25) * k as u32;
+        assert!(
+            *received + Duration::from_micros(500) >= due,
+            "request {k} early"
+        );
+        let late = received.saturating_duration_since(due);
+        assert!(
+            late < Duration::from_millis(20),
+            "request {k} {late:?} late"
+        );
+    }
+}
