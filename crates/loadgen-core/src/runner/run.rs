@@ -108,7 +108,13 @@ pub async fn run(
             Some(config.warmup_requests),
             &clock,
         ));
-        start_closed_loop(&context, &warmup, users.warmup);
+        // A multi-turn dataset warms up with whole sessions (their own turn counters).
+        match Sessions::of(&context.dataset) {
+            Some(warm_sessions) => {
+                start_sessions(&context, &warmup, users.warmup, warm_sessions, None);
+            }
+            None => start_closed_loop(&context, &warmup, users.warmup),
+        }
         was_cancelled =
             supervise(&warmup, None, Duration::ZERO, &cancel, config.cancel_grace).await;
     }

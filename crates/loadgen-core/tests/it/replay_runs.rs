@@ -390,3 +390,42 @@ async fn user_centric_rate_paces_each_user() {
         );
     }
 }
+
+/// A multi-turn dataset warms up with whole sessions too: the warm-up records are turns 0 and 1
+/// of a session, with the history in the second.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn multi_turn_warm_up_runs_sessions() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mt.jsonl");
+    std::fs::write(
+        &path,
+        "{\"turns\": [{\"text\": \"w zero\"}, {\"text\": \"w one\"}]}\n{\"turns\": [{\"text\": \"v zero\"}]}\n",
+    )
+    .unwrap();
+    let data = load_dataset(
+        &path,
+        DatasetType::MultiTurn,
+        &ReplayOptions::new(1),
+        &BuiltinTokenizer::new(),
+    )
+    .unwrap();
+    let server = ScriptedServer::start(|_| stream(1)).await;
+    let mut run_config = config(vec![server.url()], 3);
+    run_config.warmup_requests = 2;
+    let (report, records) = run_with(
+        run_config,
+        data.entries.into(),
+        LoadMode::Concurrency(1),
+        CancelHandle::new(),
+    )
+    .await;
+    assert_eq!(report.warmup.succeeded, 2);
+    let warm: Vec<(u64, u32)> = records
+        .iter()
+        .filter(|r| r.phase == servebench_metrics::Phase::Warmup)
+        .map(|r| (r.session_index, r.turn_index))
+        .collect();
+    assert_eq!(warm, [(0, 0), (0, 1)]);
+    let second = body(&server.requests()[1]);
+    assert_eq!(second["messages"].as_array().unwrap().len(), 3);
+}
