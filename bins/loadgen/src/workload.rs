@@ -43,6 +43,9 @@ pub(crate) fn build(args: &Args, tokenizer: &dyn Tokenizer) -> anyhow::Result<Wo
         .map_err(anyhow::Error::msg)
         .context("invalid --dataset-sampling-strategy")?;
     let Some(path) = &r.input_file else {
+        if r.custom_dataset_type.is_some() {
+            bail!("--custom-dataset-type needs --input-file");
+        }
         return synthetic(args, tokenizer, explicit_sampling);
     };
     if r.conversation_num.is_some() && !path.is_dir() {

@@ -207,6 +207,12 @@ fn bad_dataset_flags_and_lines_are_named() {
     ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--custom-dataset-type"));
+    let out = run(&["--custom-dataset-type", "single_turn"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("needs --input-file"));
+    let out = run(&["--dataset-sampling-strategy", "sorted", "--ui", "none"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--dataset-sampling-strategy"));
     let out = run(&["--input-file", file.to_str().unwrap(), "--ui", "none"]);
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
