@@ -46,6 +46,9 @@ pub(crate) fn build(args: &Args, tokenizer: &dyn Tokenizer) -> anyhow::Result<Wo
         if r.custom_dataset_type.is_some() {
             bail!("--custom-dataset-type needs --input-file");
         }
+        if r.fixed_schedule {
+            bail!("--fixed-schedule needs an --input-file with timestamps");
+        }
         return synthetic(args, tokenizer, explicit_sampling);
     };
     if r.conversation_num.is_some() && !path.is_dir() {
