@@ -252,3 +252,55 @@ fn user_centric_rate_runs_with_its_users() {
     assert_eq!(out.status.code(), Some(2), "--num-users is required");
     assert!(String::from_utf8_lossy(&out.stderr).contains("--num-users"));
 }
+
+/// Synthetic prompts are shuffled by default (AIPerf), in order with `sequential`.
+#[test]
+fn synthetic_prompts_are_shuffled_unless_asked_otherwise() {
+    let tmp = tempfile::tempdir().unwrap();
+    let order = |name: &str, extra: &[&str]| {
+        let dir = tmp.path().join(name);
+        let mut args = vec![
+            "--num-dataset-entries",
+            "6",
+            "--request-count",
+            "12",
+            "--isl",
+            "8",
+            "--osl",
+            "2",
+        ];
+        args.extend_from_slice(extra);
+        let out = run(&common(&dir, &args));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let lines = jsonl_lines(&dir);
+        let mut by_start: Vec<(u64, u64)> = lines
+            .iter()
+            .map(|l| {
+                let m = &l["metadata"];
+                (
+                    m["request_start_ns"].as_u64().unwrap(),
+                    m["session_num"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        by_start.sort_unstable();
+        by_start.into_iter().map(|(_, s)| s).collect::<Vec<u64>>()
+    };
+    let sequential = order("seq", &["--dataset-sampling-strategy", "sequential"]);
+    assert_eq!(sequential, [0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 5]);
+    let shuffled = order("shuf", &[]);
+    for pass in shuffled.chunks(6) {
+        let mut sorted = pass.to_vec();
+        sorted.sort_unstable();
+        assert_eq!(
+            sorted,
+            [0, 1, 2, 3, 4, 5],
+            "each prompt once per pass: {shuffled:?}"
+        );
+    }
+    assert_ne!(shuffled, sequential);
+}
