@@ -57,6 +57,20 @@ pub(crate) struct ReplayArgs {
     #[arg(long, default_value_t = 1.0, help_heading = "Trace replay")]
     pub(crate) fixed_schedule_speedup: f64,
 
+    /// User-centric load: requests per second over all users; each of --num-users users sends a
+    /// turn every num-users/rate seconds (after its previous turn completed).
+    #[arg(
+        long,
+        requires = "num_users",
+        conflicts_with = "request_rate",
+        help_heading = "Sessions"
+    )]
+    pub(crate) user_centric_rate: Option<f64>,
+
+    /// Users of --user-centric-rate.
+    #[arg(long, requires = "user_centric_rate", help_heading = "Sessions")]
+    pub(crate) num_users: Option<usize>,
+
     /// Synthetic multi-turn: number of conversations.
     #[arg(long, help_heading = "Sessions")]
     pub(crate) conversation_num: Option<usize>,

@@ -107,7 +107,15 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             arrivals: Box::new(offsets.into_iter()),
             max_in_flight: args.concurrency.map(std::num::NonZeroUsize::get),
         },
-        None => compose::load_mode(&args, seed)?,
+        None => match (args.replay.user_centric_rate, args.replay.num_users) {
+            (Some(rate), Some(users)) => {
+                if !(rate.is_finite() && rate > 0.0) || users == 0 {
+                    anyhow::bail!("--user-centric-rate must be > 0 and --num-users at least 1");
+                }
+                LoadMode::Concurrency(users)
+            }
+            _ => compose::load_mode(&args, seed)?,
+        },
     };
     if !args.http2 {
         let connections = match &load {
@@ -130,7 +138,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         let entries = entries.len() as u64;
         stop.request_count = Some(stop.request_count.map_or(entries, |n| n.min(entries)));
     }
-    let artifact_dir = compose::artifact_dir(&args, &endpoint);
+    let artifact_dir = workload::artifact_dir(&args, &endpoint, fixed_schedule)
+        .unwrap_or_else(|| compose::artifact_dir(&args, &endpoint));
 
     let clock = RunClock::start();
     let mut run_config = RunConfig::new(clock, urls.clone(), endpoint);
@@ -152,6 +161,11 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         .map(Duration::from_millis);
     run_config.models = compose::model_choice(&args, seed);
     run_config.cancellation = compose::cancellation(&args, seed)?;
+    run_config.user_pacing = args
+        .replay
+        .user_centric_rate
+        .zip(args.replay.num_users)
+        .map(|(rate, users)| std::time::Duration::from_secs_f64(users as f64 / rate));
 
     let benchmark_id = format!(
         "{:016x}",

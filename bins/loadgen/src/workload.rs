@@ -43,6 +43,12 @@ pub(crate) fn build(args: &Args, tokenizer: &dyn Tokenizer) -> anyhow::Result<Wo
         .map_err(anyhow::Error::msg)
         .context("invalid --dataset-sampling-strategy")?;
     let Some(path) = &r.input_file else {
+        if r.custom_dataset_type.is_some() {
+            bail!("--custom-dataset-type needs --input-file");
+        }
+        if r.fixed_schedule {
+            bail!("--fixed-schedule needs an --input-file with timestamps");
+        }
         return synthetic(args, tokenizer, explicit_sampling);
     };
     if r.conversation_num.is_some() && !path.is_dir() {
@@ -219,4 +225,33 @@ fn detect(path: &Path) -> anyhow::Result<DatasetType> {
     } else {
         DatasetType::SingleTurn
     })
+}
+
+/// AIPerf's default artifact directory for the stimuli named here: `fixed_schedule` or
+/// `user_centric-users<N>-qps<R>`; `None` for the others (or an explicit `--artifact-dir`).
+pub(crate) fn artifact_dir(
+    args: &Args,
+    endpoint: &servebench_loadgen_core::EndpointConfig,
+    fixed_schedule: bool,
+) -> Option<std::path::PathBuf> {
+    if args.artifact_dir.is_some() {
+        return None;
+    }
+    let stimulus = if fixed_schedule {
+        "fixed_schedule".to_owned()
+    } else {
+        let (rate, users) = args.replay.user_centric_rate.zip(args.replay.num_users)?;
+        let rate = if rate.fract() == 0.0 && rate.abs() < 1e16 {
+            format!("{rate:.1}")
+        } else {
+            format!("{rate}")
+        };
+        format!("user_centric-users{users}-qps{rate}")
+    };
+    let name = format!(
+        "{}-openai-{}-{stimulus}",
+        args.model.replace('/', "_"),
+        endpoint.kind.name()
+    );
+    Some(std::path::Path::new("artifacts").join(name))
 }

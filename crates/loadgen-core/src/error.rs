@@ -63,10 +63,11 @@ pub enum RunConfigError {
         /// The endpoint kind.
         endpoint: &'static str,
     },
-    /// A multi-turn dataset was given an open-loop load (sessions run under a concurrency).
+    /// A multi-turn dataset or user-centric pacing was given an open-loop load (they run under a
+    /// number of virtual users).
     #[error(
-        "multi-turn sessions run under --concurrency (a request rate or fixed schedule is not \
-         supported for them)"
+        "multi-turn sessions and user-centric load run under a number of users (--concurrency or \
+         --num-users); a request rate or fixed schedule is not supported for them"
     )]
     SessionsNeedConcurrency,
     /// Neither a request count nor a benchmark duration was given.

@@ -235,6 +235,9 @@ pub fn body_bytes(
     config: &EndpointConfig,
     entry: &DatasetEntry,
 ) -> Result<Bytes, serde_json::Error> {
+    if let Some(body) = crate::replay::block_body(config, entry) {
+        return body;
+    }
     serde_json::to_vec(&build_body(config, entry)).map(Bytes::from)
 }
 

@@ -8,7 +8,7 @@ pub(crate) fn loadgen() -> Command {
     Command::new(env!("CARGO_BIN_EXE_loadgen"))
 }
 
-fn run(args: &[&str]) -> Output {
+pub(crate) fn run(args: &[&str]) -> Output {
     loadgen().args(args).output().expect("run loadgen")
 }
 
@@ -18,7 +18,7 @@ pub(crate) fn summary(dir: &Path) -> Value {
     serde_json::from_str(&text).expect("valid json")
 }
 
-fn jsonl_lines(dir: &Path) -> Vec<Value> {
+pub(crate) fn jsonl_lines(dir: &Path) -> Vec<Value> {
     std::fs::read_to_string(dir.join("profile_export.jsonl"))
         .expect("jsonl")
         .lines()

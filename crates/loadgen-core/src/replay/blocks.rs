@@ -20,6 +20,8 @@ use servebench_tokenize::Tokenizer;
 use super::error::ReplayError;
 use crate::prompts::corpus::SENTENCES;
 
+/// Bytes of a word slot (longest word: 10 letters and the space).
+const SLOT: usize = 16;
 /// Fewest single-token words a tokenizer must offer.
 const MIN_WORDS: usize = 64;
 /// Words checked together for one-token-per-word additivity.
@@ -29,6 +31,9 @@ const CHECK_WORDS: usize = 512;
 pub struct BlockText {
     /// Words with their leading space, each exactly one token.
     words: Vec<Box<str>>,
+    /// The same words in fixed 16-byte slots with their lengths (copied whole, then the write
+    /// position advances by the length: no variable-length copy per word).
+    slots: Vec<([u8; SLOT], usize)>,
     seed: u64,
     block_size: u64,
 }
@@ -77,7 +82,16 @@ impl BlockText {
                 ),
             });
         }
+        let slots = words
+            .iter()
+            .map(|w| {
+                let mut slot = [0u8; SLOT];
+                slot[..w.len()].copy_from_slice(w.as_bytes());
+                (slot, w.len())
+            })
+            .collect();
         let text = Self {
+            slots,
             words,
             seed,
             block_size,
@@ -104,15 +118,38 @@ impl BlockText {
 
     /// Appends `count` words of block `id` (the first `count` tokens of that block).
     pub fn push_words(&self, id: u64, count: usize, out: &mut String) {
+        let mut bytes = std::mem::take(out).into_bytes();
+        self.push_word_bytes(id, count, &mut bytes);
+        // Only whole ASCII words were appended to valid UTF-8.
+        *out = String::from_utf8(bytes).unwrap_or_default();
+    }
+
+    /// [`BlockText::push_words`] into a byte buffer (the words are ASCII and need no JSON
+    /// escaping, so they can be written straight into a serialized body).
+    pub fn push_word_bytes(&self, id: u64, count: usize, out: &mut Vec<u8>) {
         let mut state = mix(self.seed ^ mix(id));
-        let n = self.words.len() as u128;
-        for _ in 0..count {
+        let n = self.slots.len() as u64;
+        let start = out.len();
+        out.resize(start + count * SLOT, 0);
+        let mut at = start;
+        let mut put = |r: u32, out: &mut [u8]| {
+            // Multiply-shift: a uniform index below n without division.
+            let (slot, len) = &self.slots[((u64::from(r) * n) >> 32) as usize];
+            out[at..at + SLOT].copy_from_slice(slot);
+            at += len;
+        };
+        // Two words per draw: the low and high halves of one 64-bit value.
+        for _ in 0..count / 2 {
             state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
             let r = mix(state);
-            // Multiply-shift: a uniform index below n without division.
-            let i = ((u128::from(r) * n) >> 64) as usize;
-            out.push_str(&self.words[i]);
+            put(r as u32, out);
+            put((r >> 32) as u32, out);
         }
+        if count % 2 == 1 {
+            state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            put(mix(state) as u32, out);
+        }
+        out.truncate(at);
     }
 }
 
@@ -161,6 +198,14 @@ impl BlockPrompt {
 
     /// Appends the prompt text to `out`.
     pub fn render_into(&self, out: &mut String) {
+        let mut bytes = std::mem::take(out).into_bytes();
+        self.render_bytes(&mut bytes);
+        // Only whole ASCII words were appended to valid UTF-8.
+        *out = String::from_utf8(bytes).unwrap_or_default();
+    }
+
+    /// Appends the prompt text (ASCII, JSON-safe without escaping) to `out`.
+    pub fn render_bytes(&self, out: &mut Vec<u8>) {
         let mut left = self.input_length;
         for &id in self.hash_ids.iter() {
             if left == 0 {
@@ -168,9 +213,17 @@ impl BlockPrompt {
             }
             let take = left.min(self.text.block_size);
             self.text
-                .push_words(id, usize::try_from(take).unwrap_or(usize::MAX), out);
+                .push_word_bytes(id, usize::try_from(take).unwrap_or(usize::MAX), out);
             left -= take;
         }
+    }
+
+    /// Bytes of the rendered prompt, to size buffers: at most the longest word per token.
+    pub(crate) fn max_len(&self) -> usize {
+        let longest = self.text.words.iter().map(|w| w.len()).max().unwrap_or(0);
+        usize::try_from(self.input_length)
+            .unwrap_or(usize::MAX)
+            .saturating_mul(longest)
     }
 }
 

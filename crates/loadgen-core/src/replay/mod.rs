@@ -22,6 +22,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod block_body;
 mod blocks;
 mod burst_gpt;
 mod content;
@@ -41,6 +42,7 @@ use std::sync::Arc;
 
 use servebench_tokenize::Tokenizer;
 
+pub(crate) use block_body::block_body;
 pub use blocks::{BlockPrompt, BlockText};
 pub use error::ReplayError;
 pub(crate) use sampling::EntrySampler;

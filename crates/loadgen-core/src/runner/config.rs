@@ -120,6 +120,10 @@ pub struct RunConfig {
     pub models: Option<ModelChoice>,
     /// Requests the client cancels on purpose.
     pub cancellation: Option<RequestCancellation>,
+    /// User-centric load (AIPerf `--user-centric-rate R --num-users N`): with
+    /// [`LoadMode::Concurrency`]`(N)`, each of the N users sends its next turn this long (N/R)
+    /// after its previous one was due (and not before that one completed).
+    pub user_pacing: Option<Duration>,
 }
 
 /// Live counters of a run, updated as requests are sent (read them from any thread).
@@ -161,6 +165,7 @@ impl RunConfig {
             stall_event_loop: None,
             models: None,
             cancellation: None,
+            user_pacing: None,
         }
     }
 }

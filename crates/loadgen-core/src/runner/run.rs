@@ -111,8 +111,11 @@ pub async fn run(
         .map(|entry| config.endpoint.requested_output_tokens(entry))
         .collect();
     let clock = config.clock;
+    let dataset_len = dataset.len();
     let sessions = Sessions::of(&dataset);
-    if sessions.is_some() && matches!(load, LoadMode::OpenLoop { .. }) {
+    if (sessions.is_some() || config.user_pacing.is_some())
+        && matches!(load, LoadMode::OpenLoop { .. })
+    {
         return Err(RunConfigError::SessionsNeedConcurrency);
     }
     let sampled = sessions.as_ref().map_or(dataset.len(), |s| s.len());
@@ -149,7 +152,13 @@ pub async fn run(
             (config.warmup_requests > 0).then_some(config.warmup_requests),
             &clock,
         ));
-        start_closed_loop(&context, &warmup, users.warmup);
+        // A multi-turn dataset warms up with whole sessions (their own turn counters).
+        match Sessions::of(&context.dataset) {
+            Some(warm_sessions) => {
+                start_sessions(&context, &warmup, users.warmup, warm_sessions, None);
+            }
+            None => start_closed_loop(&context, &warmup, users.warmup),
+        }
         // In-flight warm-up requests finish after a duration stop (no grace limit but the
         // request timeout), so profiling starts on an idle server.
         was_cancelled = supervise(
@@ -171,9 +180,18 @@ pub async fn run(
         was_cancelled = true;
     } else {
         match load {
-            LoadMode::Concurrency(n) => match sessions {
-                Some(sessions) => start_sessions(&context, &profiling, n, sessions),
-                None => start_closed_loop(&context, &profiling, n),
+            LoadMode::Concurrency(n) => match (sessions, config.user_pacing) {
+                (Some(sessions), pacing) => {
+                    start_sessions(&context, &profiling, n, sessions, pacing)
+                }
+                (None, Some(gap)) => start_sessions(
+                    &context,
+                    &profiling,
+                    n,
+                    Sessions::singles(dataset_len),
+                    Some(gap),
+                ),
+                (None, None) => start_closed_loop(&context, &profiling, n),
             },
             LoadMode::OpenLoop {
                 arrivals,

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use bytes::Bytes;
 use serde_json::{Map, Value};
@@ -19,6 +20,10 @@ pub(crate) struct Sessions {
     turns: Vec<Vec<usize>>,
     numbers: Vec<u64>,
     next: AtomicU64,
+    /// Turns of the sessions started so far: a session starts only while the phase's request
+    /// count has room left after the turns of the sessions already running, so sessions in
+    /// progress finish before new ones take the remaining requests.
+    reserved: AtomicU64,
 }
 
 impl Sessions {
@@ -44,7 +49,18 @@ impl Sessions {
             turns,
             numbers,
             next: AtomicU64::new(0),
+            reserved: AtomicU64::new(0),
         }))
+    }
+
+    /// Every entry a session of one turn (user-centric load over a single-turn dataset).
+    pub(crate) fn singles(len: usize) -> Arc<Self> {
+        Arc::new(Self {
+            turns: (0..len).map(|i| vec![i]).collect(),
+            numbers: (0..len as u64).collect(),
+            next: AtomicU64::new(0),
+            reserved: AtomicU64::new(0),
+        })
     }
 
     /// Number of sessions.
@@ -54,13 +70,23 @@ impl Sessions {
 }
 
 /// Spawns `users` virtual users running sessions until the phase stops.
+///
+/// With `pacing` (AIPerf's user-centric mode: `--user-centric-rate R --num-users N` gives a gap of
+/// N/R), each user sends a turn every `gap` on an absolute timeline, the users' first turns
+/// staggered evenly over one gap, and never before its previous turn completed; the dataset's turn
+/// delays are then not used.
 pub(crate) fn start_sessions(
     context: &Arc<RunContext>,
     phase: &Arc<PhaseRun>,
     users: usize,
     sessions: Arc<Sessions>,
+    pacing: Option<Duration>,
 ) {
-    for _ in 0..users {
+    for user in 0..users {
+        let mut due = pacing.map(|gap| {
+            let offset = gap.mul_f64(user as f64 / users as f64);
+            tokio::time::Instant::from_std(phase.start + offset)
+        });
         let guard = phase.tracker.enter();
         let context = Arc::clone(context);
         let phase = Arc::clone(phase);
@@ -70,7 +96,12 @@ pub(crate) fn start_sessions(
             loop {
                 let run = sessions.next.fetch_add(1, Ordering::Relaxed);
                 let s = context.sampler_index(run);
-                if !run_session(&context, &phase, &sessions, s).await {
+                let turns = sessions.turns[s].len() as u64;
+                let before = sessions.reserved.fetch_add(turns, Ordering::Relaxed);
+                if phase.limit().is_some_and(|limit| before >= limit) {
+                    break;
+                }
+                if !run_session(&context, &phase, &sessions, s, pacing.zip(due.as_mut())).await {
                     break;
                 }
             }
@@ -84,11 +115,20 @@ async fn run_session(
     phase: &PhaseRun,
     sessions: &Sessions,
     s: usize,
+    mut pacing: Option<(Duration, &mut tokio::time::Instant)>,
 ) -> bool {
     let mut history: Vec<Value> = Vec::new();
     for (turn, &entry_index) in sessions.turns[s].iter().enumerate() {
         let entry = &context.dataset[entry_index];
-        if turn > 0
+        let mut intended_send_ns = None;
+        if let Some((gap, due)) = pacing.as_mut() {
+            tokio::select! {
+                () = tokio::time::sleep_until(**due) => {}
+                () = phase.stop.raised() => return false,
+            }
+            intended_send_ns = Some(context.clock.ns_at(due.into_std()));
+            **due += *gap;
+        } else if turn > 0
             && let Some(delay) = entry.delay()
             && !delay.is_zero()
         {
@@ -104,7 +144,7 @@ async fn run_session(
         let spec = RequestSpec {
             phase_seq,
             credit_issued_ns: context.clock.now_ns(),
-            intended_send_ns: None,
+            intended_send_ns,
             turn: Some(TurnSpec {
                 entry: entry_index,
                 body,

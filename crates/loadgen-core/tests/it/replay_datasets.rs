@@ -407,3 +407,44 @@ fn burst_gpt_rows_become_timed_block_prompts_of_exact_length() {
     );
     assert_ne!(a[..16], b[..16], "no shared blocks between rows");
 }
+
+#[test]
+fn mooncake_session_ids_group_turns_with_their_delays() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        dir.path(),
+        "s.jsonl",
+        concat!(
+            "{\"session_id\": \"x\", \"input_length\": 10, \"output_length\": 1, \"hash_ids\": [1]}\n",
+            "{\"session_id\": \"y\", \"input_length\": 10, \"output_length\": 1, \"hash_ids\": [2]}\n",
+            "{\"session_id\": \"x\", \"delay\": 250.5, \"input_length\": 20, \"output_length\": 1, \"hash_ids\": [1, 3]}\n",
+        ),
+    );
+    let mut options = ReplayOptions::new(1);
+    options.block_size = 16;
+    let data = load_dataset(
+        &path,
+        DatasetType::MooncakeTrace,
+        &options,
+        &BuiltinTokenizer::new(),
+    )
+    .unwrap();
+    assert_eq!(data.sessions, 2);
+    let order: Vec<(u64, u32, u64)> = data
+        .entries
+        .iter()
+        .map(|e| {
+            let s = e.session().unwrap();
+            (s.session, s.turn, e.input_tokens)
+        })
+        .collect();
+    assert_eq!(
+        order,
+        [(0, 0, 10), (0, 1, 20), (1, 0, 10)],
+        "session x's turns together"
+    );
+    assert_eq!(
+        data.entries[1].delay(),
+        Some(std::time::Duration::from_micros(250_500))
+    );
+}

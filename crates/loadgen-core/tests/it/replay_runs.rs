@@ -351,3 +351,80 @@ async fn inputs_json_replays_the_exact_payloads() {
     );
     assert_eq!(sent[1]["messages"][2]["content"], "two");
 }
+
+/// User-centric load, 4 users at 40 requests/s in total: each user every 100 ms, the users 25 ms
+/// apart, so the server sees a request every 25 ms on an absolute timeline (same tolerance as
+/// the fixed-schedule test).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_centric_rate_paces_each_user() {
+    let server = ScriptedServer::start(|_| stream(2)).await;
+    let entries: Arc<[DatasetEntry]> = (0..5)
+        .map(|i| DatasetEntry::new(format!("entry {i}"), 2, Some(2)))
+        .collect();
+    let mut run_config = config(vec![server.url()], 16);
+    run_config.user_pacing = Some(Duration::from_millis(100));
+    let clock = run_config.clock;
+    let (report, records) = run_with(
+        run_config,
+        entries,
+        LoadMode::Concurrency(4),
+        CancelHandle::new(),
+    )
+    .await;
+    assert_eq!(report.profiling.succeeded, 16);
+    assert!(records.iter().all(|r| r.intended_send_ns.is_some()));
+    let start = clock.instant_at(report.profiling_start_ns);
+    let mut arrivals: Vec<Instant> = server.requests().iter().map(|l| l.received).collect();
+    arrivals.sort();
+    for (k, received) in arrivals.iter().enumerate() {
+        let due = start + Duration::from_millis(25) * k as u32;
+        assert!(
+            *received + Duration::from_micros(500) >= due,
+            "request {k} early"
+        );
+        let late = received.saturating_duration_since(due);
+        assert!(
+            late < Duration::from_millis(20),
+            "request {k} {late:?} late"
+        );
+    }
+}
+
+/// A multi-turn dataset warms up with whole sessions too: the warm-up records are turns 0 and 1
+/// of a session, with the history in the second.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn multi_turn_warm_up_runs_sessions() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mt.jsonl");
+    std::fs::write(
+        &path,
+        "{\"turns\": [{\"text\": \"w zero\"}, {\"text\": \"w one\"}]}\n{\"turns\": [{\"text\": \"v zero\"}]}\n",
+    )
+    .unwrap();
+    let data = load_dataset(
+        &path,
+        DatasetType::MultiTurn,
+        &ReplayOptions::new(1),
+        &BuiltinTokenizer::new(),
+    )
+    .unwrap();
+    let server = ScriptedServer::start(|_| stream(1)).await;
+    let mut run_config = config(vec![server.url()], 3);
+    run_config.warmup_requests = 2;
+    let (report, records) = run_with(
+        run_config,
+        data.entries.into(),
+        LoadMode::Concurrency(1),
+        CancelHandle::new(),
+    )
+    .await;
+    assert_eq!(report.warmup.succeeded, 2);
+    let warm: Vec<(u64, u32)> = records
+        .iter()
+        .filter(|r| r.phase == servebench_metrics::Phase::Warmup)
+        .map(|r| (r.session_index, r.turn_index))
+        .collect();
+    assert_eq!(warm, [(0, 0), (0, 1)]);
+    let second = body(&server.requests()[1]);
+    assert_eq!(second["messages"].as_array().unwrap().len(), 3);
+}
