@@ -123,7 +123,12 @@ pub(crate) struct Args {
     pub(crate) benchmark_grace_period: f64,
 
     /// Requests sent before measuring (excluded from metrics, exported per record).
-    #[arg(long, default_value_t = 0, help_heading = "Load")]
+    #[arg(
+        long,
+        alias = "num-warmup-requests",
+        default_value_t = 0,
+        help_heading = "Load"
+    )]
     pub(crate) warmup_request_count: u64,
 
     /// Seconds of warm-up (closed loop, excluded from metrics); with --warmup-request-count the
@@ -136,10 +141,18 @@ pub(crate) struct Args {
     #[arg(long, allow_negative_numbers = true, help_heading = "Load")]
     pub(crate) request_cancellation_rate: Option<f64>,
 
-    /// Seconds after sending that a request chosen by --request-cancellation-rate is cancelled
-    /// [default: 0].
+    /// Seconds after dispatch (timed from before connecting and writing) that a request chosen
+    /// by --request-cancellation-rate is cancelled [default: 0].
     #[arg(long, allow_negative_numbers = true, help_heading = "Load")]
     pub(crate) request_cancellation_delay: Option<f64>,
+
+    /// Seconds over which --request-rate grows linearly from 0 to its target.
+    #[arg(long, allow_negative_numbers = true, help_heading = "Load")]
+    pub(crate) request_rate_ramp_duration: Option<f64>,
+
+    /// Seconds over which --concurrency grows from 1 to its target (closed loop).
+    #[arg(long, allow_negative_numbers = true, help_heading = "Load")]
+    pub(crate) concurrency_ramp_duration: Option<f64>,
 
     // ----- Dataset -----
     /// Mean prompt length in tokens.
@@ -254,6 +267,11 @@ pub(crate) struct Args {
     /// --url's /metrics, as AIPerf); repeatable.
     #[arg(long = "server-metrics-url", help_heading = "Server metrics")]
     pub(crate) server_metrics_urls: Vec<String>,
+
+    /// AIPerf's form: more Prometheus endpoints to scrape besides each --url's /metrics
+    /// (`host:port` or a full URL; a bare `host:port` gets /metrics).
+    #[arg(long = "server-metrics", num_args = 0.., help_heading = "Server metrics")]
+    pub(crate) server_metrics_extra: Vec<String>,
 
     /// Do not scrape server metrics.
     #[arg(long, help_heading = "Server metrics")]

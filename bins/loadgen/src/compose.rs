@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use servebench_loadgen_core::arrivals::{ArrivalPattern, Arrivals};
 use servebench_loadgen_core::profile::default_artifact_dir;
 use servebench_loadgen_core::prompts::SyntheticConfig;
+use servebench_loadgen_core::ramp::RateRamp;
 use servebench_loadgen_core::{
     EndpointConfig, EndpointKind, LoadMode, ModelChoice, ModelStrategy, RequestCancellation,
     StopCondition, parse_extra_inputs, parse_header,
@@ -144,10 +145,25 @@ pub(crate) fn load_mode(args: &Args, seed: u64) -> anyhow::Result<LoadMode> {
     };
     let pattern = ArrivalPattern::from_mode(mode, args.arrival_smoothness)?;
     let arrivals = Arrivals::new(rate, pattern, seed)?;
+    let arrivals: Box<dyn Iterator<Item = Duration> + Send> = match seconds(
+        args.request_rate_ramp_duration,
+        "--request-rate-ramp-duration",
+    )? {
+        Some(ramp) => Box::new(RateRamp::new(arrivals, ramp)),
+        None => Box::new(arrivals),
+    };
     Ok(LoadMode::OpenLoop {
-        arrivals: Box::new(arrivals),
+        arrivals,
         max_in_flight: args.concurrency,
     })
+}
+
+/// A positive, finite number of seconds given to `flag`.
+pub(crate) fn seconds(value: Option<f64>, flag: &str) -> anyhow::Result<Option<Duration>> {
+    match value {
+        Some(v) if !(v.is_finite() && v > 0.0) => bail!("{flag} must be > 0 seconds, got {v}"),
+        v => Ok(v.map(Duration::from_secs_f64)),
+    }
 }
 
 /// `--request-count` and/or `--benchmark-duration`; 10 requests when neither is given.

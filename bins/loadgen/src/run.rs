@@ -99,6 +99,19 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     run_config.http2 = args.http2;
     run_config.models = compose::model_choice(&args, seed);
     run_config.cancellation = compose::cancellation(&args, seed)?;
+    if args.request_rate.is_some() && args.concurrency_ramp_duration.is_some() {
+        anyhow::bail!(
+            "--concurrency-ramp-duration ramps the closed loop; with --request-rate use \
+             --request-rate-ramp-duration"
+        );
+    }
+    if args.request_rate.is_none() && args.request_rate_ramp_duration.is_some() {
+        anyhow::bail!("--request-rate-ramp-duration needs --request-rate");
+    }
+    run_config.concurrency_ramp = compose::seconds(
+        args.concurrency_ramp_duration,
+        "--concurrency-ramp-duration",
+    )?;
 
     let benchmark_id = format!(
         "{:016x}",

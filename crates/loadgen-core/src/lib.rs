@@ -38,6 +38,7 @@ mod error;
 pub mod extra_inputs;
 pub mod profile;
 pub mod prompts;
+pub mod ramp;
 mod request_body;
 mod response;
 mod runner;

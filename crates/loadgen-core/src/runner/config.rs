@@ -112,6 +112,9 @@ pub struct RunConfig {
     pub models: Option<ModelChoice>,
     /// Requests the client cancels on purpose.
     pub cancellation: Option<RequestCancellation>,
+    /// Closed loop: start the profiling phase's users one by one over this long (AIPerf
+    /// `--concurrency-ramp-duration`, from 1 to the target; see [`crate::ramp::user_start`]).
+    pub concurrency_ramp: Option<Duration>,
 }
 
 /// Live counters of a run, updated as requests are sent (read them from any thread).
@@ -150,6 +153,7 @@ impl RunConfig {
             progress: Arc::new(RunProgress::default()),
             models: None,
             cancellation: None,
+            concurrency_ramp: None,
         }
     }
 }

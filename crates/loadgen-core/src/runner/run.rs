@@ -113,7 +113,7 @@ pub async fn run(
             (config.warmup_requests > 0).then_some(config.warmup_requests),
             &clock,
         ));
-        start_closed_loop(&context, &warmup, users.warmup);
+        start_closed_loop(&context, &warmup, users.warmup, None);
         // In-flight warm-up requests finish after a duration stop (no grace limit but the
         // request timeout), so profiling starts on an idle server.
         was_cancelled = supervise(
@@ -135,7 +135,9 @@ pub async fn run(
         was_cancelled = true;
     } else {
         match load {
-            LoadMode::Concurrency(n) => start_closed_loop(&context, &profiling, n),
+            LoadMode::Concurrency(n) => {
+                start_closed_loop(&context, &profiling, n, config.concurrency_ramp);
+            }
             LoadMode::OpenLoop {
                 arrivals,
                 max_in_flight,
