@@ -246,6 +246,16 @@ pub(crate) struct Args {
     #[arg(long, alias = "output-artifact-dir", help_heading = "Output")]
     pub(crate) artifact_dir: Option<PathBuf>,
 
+    /// Also summarise the profiling records per window of this many seconds of send time
+    /// (profile_export_aiperf_timeslices.json / .csv, as AIPerf).
+    #[arg(long, help_heading = "Output")]
+    pub(crate) slice_duration: Option<f64>,
+
+    /// Base name of the exports instead of profile_export_aiperf / profile_export (AIPerf):
+    /// PREFIX.json, PREFIX.csv, PREFIX.jsonl, PREFIX_timeslices.*, PREFIX_server_metrics.*.
+    #[arg(long, alias = "profile-export-file", help_heading = "Output")]
+    pub(crate) profile_export_prefix: Option<String>,
+
     /// Exit 0 even when the client itself was too slow to measure accurately.
     #[arg(long, help_heading = "Output")]
     pub(crate) allow_client_saturation: bool,

@@ -6,9 +6,11 @@ mod args;
 mod compose;
 mod console;
 mod embedded;
+mod export_names;
 mod run;
 mod server_metrics;
 mod signals;
+mod timeslices;
 mod tokenizer_choice;
 mod ui;
 

@@ -14,7 +14,9 @@ use servebench_tokenize::{LoadOptions, TokenizerSpec};
 
 use crate::args::Args;
 use crate::embedded::EmbeddedEngine;
-use crate::{compose, console, server_metrics, signals, tokenizer_choice, ui};
+use crate::{
+    compose, console, export_names, server_metrics, signals, timeslices, tokenizer_choice, ui,
+};
 
 /// Every request failed.
 const EXIT_ALL_FAILED: u8 = 1;
@@ -169,6 +171,13 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         .build()
         .context("failed to build the client runtime")?;
     let scrape = server_metrics::plan(&args, &urls)?;
+    let slice_seconds = compose::seconds(args.slice_duration, "--slice-duration")?;
+    let slice_seconds = slice_seconds.map(|d| d.as_secs_f64());
+    let export_base = args
+        .profile_export_prefix
+        .as_deref()
+        .map(export_names::base)
+        .transpose()?;
     let (outcome, scraped) = runtime.block_on(async {
         signals::watch(cancel.clone());
         let collector = match scrape {
@@ -189,6 +198,18 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     print!("{}", console::render(&outcome));
     if let Some(scraped) = &scraped {
         server_metrics::report(scraped, &artifact_dir);
+    }
+    if let Some(seconds) = slice_seconds {
+        match timeslices::write(&artifact_dir, seconds) {
+            Ok(n) => println!(
+                "Time slices: {n} of {seconds} s in {}",
+                timeslices::JSON_FILE
+            ),
+            Err(e) => eprintln!("loadgen: warning: time-sliced export not written: {e:#}"),
+        }
+    }
+    if let Some(base) = &export_base {
+        export_names::apply(&artifact_dir, base)?;
     }
     if let Some(e) = &outcome.jsonl_error {
         eprintln!("loadgen: warning: profile_export.jsonl is incomplete: {e}");

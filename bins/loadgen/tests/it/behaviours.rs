@@ -331,3 +331,95 @@ fn ramps_with_the_wrong_load_mode_are_refused() {
         assert!(stderr.contains(says), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn slice_duration_writes_aiperf_timeslices_of_the_records() {
+    let (url, _seen) = recording_server();
+    let tmp = tempfile::tempdir().unwrap();
+    run_against(
+        &url,
+        &[
+            "--request-rate",
+            "25",
+            "--request-rate-mode",
+            "constant",
+            "--request-count",
+            "20",
+            "--slice-duration",
+            "0.25",
+        ],
+        tmp.path(),
+    );
+    let j: Value = serde_json::from_str(
+        &std::fs::read_to_string(tmp.path().join("profile_export_aiperf_timeslices.json")).unwrap(),
+    )
+    .unwrap();
+    let slices = j["timeslices"].as_array().unwrap();
+    // 20 sends 40 ms apart span 0.76 s: four windows of 0.25 s.
+    assert_eq!(slices.len(), 4, "{j}");
+    let counts: Vec<u64> = slices
+        .iter()
+        .map(|s| s["request_count"]["avg"].as_u64().unwrap())
+        .collect();
+    assert_eq!(counts.iter().sum::<u64>(), 20, "{counts:?}");
+    assert_eq!(slices[0]["is_complete"], true);
+    assert_eq!(slices[3]["is_complete"], false);
+
+    // Slice 0's latency average, recomputed here from the records sent in its window.
+    let text = std::fs::read_to_string(tmp.path().join("profile_export.jsonl")).unwrap();
+    let records: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let origin = records
+        .iter()
+        .map(|r| r["metadata"]["credit_issued_ns"].as_u64().unwrap())
+        .min()
+        .unwrap();
+    let first: Vec<f64> = records
+        .iter()
+        .filter(|r| r["metadata"]["credit_issued_ns"].as_u64().unwrap() - origin < 250_000_000)
+        .map(|r| r["metrics"]["request_latency"]["value"].as_f64().unwrap())
+        .collect();
+    let avg = first.iter().sum::<f64>() / first.len() as f64;
+    let got = slices[0]["request_latency"]["avg"].as_f64().unwrap();
+    assert!((got - avg).abs() < 1e-9, "{got} vs {avg}");
+    assert_eq!(slices[0]["request_latency"]["count"], first.len());
+    let csv =
+        std::fs::read_to_string(tmp.path().join("profile_export_aiperf_timeslices.csv")).unwrap();
+    assert!(csv.starts_with("Timeslice,Metric,Unit,Stat,Value\n0,request_count,requests,avg,"));
+}
+
+#[test]
+fn profile_export_prefix_renames_every_export() {
+    let (url, _seen) = recording_server();
+    let tmp = tempfile::tempdir().unwrap();
+    run_against(
+        &url,
+        &[
+            "--request-count",
+            "3",
+            "--profile-export-prefix",
+            "run7",
+            "--slice-duration",
+            "1",
+        ],
+        tmp.path(),
+    );
+    for name in [
+        "run7.json",
+        "run7.csv",
+        "run7.jsonl",
+        "run7_timeslices.json",
+        "run7_timeslices.csv",
+    ] {
+        assert!(tmp.path().join(name).exists(), "{name} missing");
+    }
+    for old in ["profile_export_aiperf.json", "profile_export.jsonl"] {
+        assert!(!tmp.path().join(old).exists(), "{old} still there");
+    }
+    let s: Value =
+        serde_json::from_str(&std::fs::read_to_string(tmp.path().join("run7.json")).unwrap())
+            .unwrap();
+    assert_eq!(s["request_count"]["avg"], 3.0);
+}
