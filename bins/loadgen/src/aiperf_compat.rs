@@ -17,7 +17,7 @@ pub(crate) struct IgnoredFlags {
     pub(crate) gpu_telemetry: Option<Vec<String>>,
 
     /// AIPerf: worker processes (loadgen is one process with one async runtime).
-    #[arg(long, hide = true)]
+    #[arg(long, alias = "max-workers", hide = true)]
     pub(crate) workers_max: Option<String>,
 
     /// AIPerf: record-processor processes (loadgen processes records in one thread).
@@ -47,6 +47,10 @@ pub(crate) struct IgnoredFlags {
     /// GenAI-Perf: service kind (loadgen speaks the OpenAI API only).
     #[arg(long, hide = true)]
     pub(crate) service_kind: Option<String>,
+
+    /// AIPerf: server-metrics export formats (loadgen writes JSON and CSV).
+    #[arg(long, num_args = 1.., hide = true)]
+    pub(crate) server_metrics_formats: Option<Vec<String>>,
 
     /// AIPerf: plot after the run (use `aiperf plot` on the exports).
     #[arg(long, hide = true)]
@@ -110,6 +114,11 @@ impl IgnoredFlags {
             self.service_kind.is_some(),
             "--service-kind",
             "loadgen speaks the OpenAI-compatible API",
+        );
+        note(
+            self.server_metrics_formats.is_some(),
+            "--server-metrics-formats",
+            "loadgen writes server_metrics_export.json and .csv",
         );
         note(
             self.auto_plot,

@@ -135,7 +135,12 @@ pub(crate) struct Args {
     pub(crate) benchmark_grace_period: f64,
 
     /// Requests sent before measuring (excluded from metrics, exported per record).
-    #[arg(long, default_value_t = 0, help_heading = "Load")]
+    #[arg(
+        long,
+        alias = "num-warmup-requests",
+        default_value_t = 0,
+        help_heading = "Load"
+    )]
     pub(crate) warmup_request_count: u64,
 
     /// Seconds of warm-up (closed loop, excluded from metrics); with --warmup-request-count the
@@ -148,10 +153,18 @@ pub(crate) struct Args {
     #[arg(long, allow_negative_numbers = true, help_heading = "Load")]
     pub(crate) request_cancellation_rate: Option<f64>,
 
-    /// Seconds after sending that a request chosen by --request-cancellation-rate is cancelled
-    /// [default: 0].
+    /// Seconds after dispatch (timed from before connecting and writing) that a request chosen
+    /// by --request-cancellation-rate is cancelled [default: 0].
     #[arg(long, allow_negative_numbers = true, help_heading = "Load")]
     pub(crate) request_cancellation_delay: Option<f64>,
+
+    /// Seconds over which --request-rate grows linearly from 0 to its target.
+    #[arg(long, allow_negative_numbers = true, help_heading = "Load")]
+    pub(crate) request_rate_ramp_duration: Option<f64>,
+
+    /// Seconds over which --concurrency grows from 1 to its target (closed loop).
+    #[arg(long, allow_negative_numbers = true, help_heading = "Load")]
+    pub(crate) concurrency_ramp_duration: Option<f64>,
 
     // ----- Dataset -----
     /// Mean prompt length in tokens.
@@ -251,6 +264,16 @@ pub(crate) struct Args {
     #[arg(long, alias = "output-artifact-dir", help_heading = "Output")]
     pub(crate) artifact_dir: Option<PathBuf>,
 
+    /// Also summarise the profiling records per window of this many seconds of send time
+    /// (profile_export_aiperf_timeslices.json / .csv, as AIPerf).
+    #[arg(long, help_heading = "Output")]
+    pub(crate) slice_duration: Option<f64>,
+
+    /// Base name of the exports instead of profile_export_aiperf / profile_export (AIPerf):
+    /// PREFIX.json, PREFIX.csv, PREFIX.jsonl, PREFIX_timeslices.*, PREFIX_server_metrics.*.
+    #[arg(long, alias = "profile-export-file", help_heading = "Output")]
+    pub(crate) profile_export_prefix: Option<String>,
+
     /// Exit 0 even when the client itself was too slow to measure accurately (otherwise exit 3).
     /// The client counts as saturated when its event-loop lag p99 exceeds both 1 ms and 10 % of
     /// the TTFT p50 (request latency p50 when not streaming), when open-loop sends fall behind
@@ -282,6 +305,11 @@ pub(crate) struct Args {
     /// --url's /metrics, as AIPerf); repeatable.
     #[arg(long = "server-metrics-url", help_heading = "Server metrics")]
     pub(crate) server_metrics_urls: Vec<String>,
+
+    /// AIPerf's form: more Prometheus endpoints to scrape besides each --url's /metrics
+    /// (`host:port` or a full URL; a bare `host:port` gets /metrics).
+    #[arg(long = "server-metrics", num_args = 0.., help_heading = "Server metrics")]
+    pub(crate) server_metrics_extra: Vec<String>,
 
     /// Do not scrape server metrics.
     #[arg(long, help_heading = "Server metrics")]

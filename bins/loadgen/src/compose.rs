@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use servebench_loadgen_core::arrivals::{ArrivalMode, ArrivalPattern, Arrivals};
 use servebench_loadgen_core::profile::{LoadEcho, default_artifact_dir};
 use servebench_loadgen_core::prompts::SyntheticConfig;
+use servebench_loadgen_core::ramp::RateRamp;
 use servebench_loadgen_core::redact::redact_command_line;
 use servebench_loadgen_core::{
     EndpointConfig, EndpointKind, LoadMode, ModelChoice, ModelStrategy, RequestCancellation,
@@ -163,8 +164,15 @@ pub(crate) fn load_mode(args: &Args, seed: u64) -> anyhow::Result<LoadMode> {
     let pattern = ArrivalPattern::new(args.request_rate_mode.into(), args.arrival_smoothness)
         .context("invalid --request-rate-mode / --arrival-smoothness")?;
     let arrivals = Arrivals::new(rate, pattern, seed).context("invalid --request-rate")?;
+    let arrivals: Box<dyn Iterator<Item = Duration> + Send> = match seconds(
+        args.request_rate_ramp_duration,
+        "--request-rate-ramp-duration",
+    )? {
+        Some(ramp) => Box::new(RateRamp::new(arrivals, ramp)),
+        None => Box::new(arrivals),
+    };
     Ok(LoadMode::OpenLoop {
-        arrivals: Box::new(arrivals),
+        arrivals,
         max_in_flight: concurrency,
     })
 }
@@ -175,6 +183,14 @@ pub(crate) fn load_echo(args: &Args) -> LoadEcho {
         concurrency: concurrency(args),
         request_rate: args.request_rate,
         request_rate_mode: args.request_rate.map(|_| args.request_rate_mode.into()),
+    }
+}
+
+/// A positive, finite number of seconds given to `flag`.
+pub(crate) fn seconds(value: Option<f64>, flag: &str) -> anyhow::Result<Option<Duration>> {
+    match value {
+        Some(v) if !(v.is_finite() && v > 0.0) => bail!("{flag} must be > 0 seconds, got {v}"),
+        v => Ok(v.map(Duration::from_secs_f64)),
     }
 }
 

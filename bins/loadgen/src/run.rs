@@ -17,7 +17,8 @@ use servebench_tokenize::{LoadOptions, TokenizerSpec};
 use crate::args::Args;
 use crate::embedded::EmbeddedEngine;
 use crate::{
-    compose, console, limits, media_args, server_metrics, signals, tokenizer_choice, ui, workload,
+    compose, console, export_names, limits, media_args, server_metrics, signals, timeslices,
+    tokenizer_choice, ui, workload,
 };
 
 /// Test hook: block the client runtime this many milliseconds every 10 ms (see
@@ -166,6 +167,19 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         .user_centric_rate
         .zip(args.replay.num_users)
         .map(|(rate, users)| std::time::Duration::from_secs_f64(users as f64 / rate));
+    if args.request_rate.is_some() && args.concurrency_ramp_duration.is_some() {
+        anyhow::bail!(
+            "--concurrency-ramp-duration ramps the closed loop; with --request-rate use \
+             --request-rate-ramp-duration"
+        );
+    }
+    if args.request_rate.is_none() && args.request_rate_ramp_duration.is_some() {
+        anyhow::bail!("--request-rate-ramp-duration needs --request-rate");
+    }
+    run_config.concurrency_ramp = compose::seconds(
+        args.concurrency_ramp_duration,
+        "--concurrency-ramp-duration",
+    )?;
 
     let benchmark_id = format!(
         "{:016x}",
@@ -239,6 +253,13 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         .build()
         .context("failed to build the client runtime")?;
     let scrape = server_metrics::plan(&args, &urls)?;
+    let slice_seconds = compose::seconds(args.slice_duration, "--slice-duration")?;
+    let slice_seconds = slice_seconds.map(|d| d.as_secs_f64());
+    let export_base = args
+        .profile_export_prefix
+        .as_deref()
+        .map(export_names::base)
+        .transpose()?;
     let (outcome, scraped) = runtime.block_on(async {
         signals::watch(cancel.clone());
         let collector = match scrape {
@@ -260,6 +281,18 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     print!("{}", console::render(&outcome, embedded_run));
     if let Some(scraped) = &scraped {
         server_metrics::report(scraped, &artifact_dir);
+    }
+    if let Some(seconds) = slice_seconds {
+        match timeslices::write(&artifact_dir, seconds) {
+            Ok(n) => println!(
+                "Time slices: {n} of {seconds} s in {}",
+                timeslices::JSON_FILE
+            ),
+            Err(e) => eprintln!("loadgen: warning: time-sliced export not written: {e:#}"),
+        }
+    }
+    if let Some(base) = &export_base {
+        export_names::apply(&artifact_dir, base)?;
     }
     if let Some(e) = &outcome.jsonl_error {
         eprintln!("loadgen: warning: profile_export.jsonl is incomplete: {e}");

@@ -22,7 +22,7 @@ pub(crate) fn plan(
     if !(every.is_finite() && every > 0.0) {
         bail!("--server-metrics-interval must be > 0 seconds");
     }
-    let targets = if args.server_metrics_urls.is_empty() {
+    let mut targets: Vec<String> = if args.server_metrics_urls.is_empty() {
         urls.iter().map(|u| metrics_url(u)).collect()
     } else {
         args.server_metrics_urls
@@ -36,6 +36,20 @@ pub(crate) fn plan(
             })
             .collect()
     };
+    for extra in &args.server_metrics_extra {
+        let url = if extra.trim_end_matches('/').ends_with("/metrics") {
+            if extra.contains("://") {
+                extra.clone()
+            } else {
+                format!("http://{extra}")
+            }
+        } else {
+            metrics_url(extra)
+        };
+        if !targets.contains(&url) {
+            targets.push(url);
+        }
+    }
     Ok(Some((targets, Duration::from_secs_f64(every))))
 }
 

@@ -117,6 +117,7 @@ pub mod extra_inputs;
 pub mod media;
 pub mod profile;
 pub mod prompts;
+pub mod ramp;
 pub mod redact;
 pub mod replay;
 mod request_body;

@@ -189,11 +189,13 @@ fn every_accepted_aiperf_flag_parses() {
         "--model-names M --url {url} --request-count 2 --ui-type none --log-level DEBUG -vv \
          --output-artifact-dir {dir} --prompt-input-tokens-mean 20 --prompt-input-tokens-stddev 0 \
          --prompt-output-tokens-mean 2 --benchmark-grace-period inf --no-gpu-telemetry \
-         --gpu-telemetry --workers-max 4 --record-processors 2 --zmq-host 127.0.0.1 \
+         --gpu-telemetry --record-processors 2 --zmq-host 127.0.0.1 \
          --zmq-ipc-path /tmp/x --export-level records --tokenizer-trust-remote-code \
          --max-threads 8 --service-kind openai --auto-plot --tokenizer-revision main \
          --model-selection-strategy round-robin -H '{\"X-A\": \"1\"}' \
-         --server-metrics-url {url}/metrics --random-seed 1",
+         --server-metrics-url {url}/metrics --server-metrics {url} --server-metrics-formats json csv \
+         --max-workers 2 --num-warmup-requests 1 --request-rate-ramp-duration 0.1 --request-rate 50 \
+         --random-seed 1",
         2.0,
     );
 }

@@ -124,6 +124,9 @@ pub struct RunConfig {
     /// [`LoadMode::Concurrency`]`(N)`, each of the N users sends its next turn this long (N/R)
     /// after its previous one was due (and not before that one completed).
     pub user_pacing: Option<Duration>,
+    /// Closed loop: start the profiling phase's users one by one over this long (AIPerf
+    /// `--concurrency-ramp-duration`, from 1 to the target; see [`crate::ramp::user_start`]).
+    pub concurrency_ramp: Option<Duration>,
 }
 
 /// Live counters of a run, updated as requests are sent (read them from any thread).
@@ -166,6 +169,7 @@ impl RunConfig {
             models: None,
             cancellation: None,
             user_pacing: None,
+            concurrency_ramp: None,
         }
     }
 }

@@ -17,13 +17,27 @@ const MAX_SLEEP_SLICE: Duration = Duration::from_millis(5);
 
 /// Spawns `users` virtual users; each issues its next request the moment the previous one
 /// completes (woken by completion, never polling).
-pub(crate) fn start_closed_loop(context: &Arc<RunContext>, phase: &Arc<PhaseRun>, users: usize) {
-    for _ in 0..users {
+/// With `ramp`, user `i` starts at [`crate::ramp::user_start`] instead of at once.
+pub(crate) fn start_closed_loop(
+    context: &Arc<RunContext>,
+    phase: &Arc<PhaseRun>,
+    users: usize,
+    ramp: Option<Duration>,
+) {
+    for user in 0..users {
         let guard = phase.tracker.enter();
         let context = Arc::clone(context);
         let phase = Arc::clone(phase);
+        let delay = ramp.map(|r| crate::ramp::user_start(user, users, r));
         tokio::spawn(async move {
             let _guard = guard;
+            if let Some(delay) = delay.filter(|d| !d.is_zero()) {
+                let at = tokio::time::Instant::from_std(phase.start + delay);
+                tokio::select! {
+                    () = tokio::time::sleep_until(at) => {}
+                    () = phase.stop.raised() => return,
+                }
+            }
             while let Some(phase_seq) = phase.try_issue() {
                 let spec = RequestSpec {
                     phase_seq,

@@ -157,7 +157,7 @@ pub async fn run(
             Some(warm_sessions) => {
                 start_sessions(&context, &warmup, users.warmup, warm_sessions, None);
             }
-            None => start_closed_loop(&context, &warmup, users.warmup),
+            None => start_closed_loop(&context, &warmup, users.warmup, None),
         }
         // In-flight warm-up requests finish after a duration stop (no grace limit but the
         // request timeout), so profiling starts on an idle server.
@@ -191,7 +191,7 @@ pub async fn run(
                     Sessions::singles(dataset_len),
                     Some(gap),
                 ),
-                (None, None) => start_closed_loop(&context, &profiling, n),
+                (None, None) => start_closed_loop(&context, &profiling, n, config.concurrency_ramp),
             },
             LoadMode::OpenLoop {
                 arrivals,

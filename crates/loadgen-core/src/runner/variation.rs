@@ -43,7 +43,8 @@ impl ModelChoice {
 pub struct RequestCancellation {
     /// Share of requests cancelled, in `0..=1` (AIPerf gives a percentage).
     pub fraction: f64,
-    /// How long after it is sent a chosen request is cancelled.
+    /// How long after it is dispatched (before connecting and writing, so slightly earlier
+    /// than AIPerf's "after the request is fully sent") a chosen request is cancelled.
     pub delay: Duration,
     /// Seed of the choice.
     pub seed: u64,

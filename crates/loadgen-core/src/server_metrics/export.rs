@@ -88,8 +88,11 @@ fn stats(s: &Series<'_>) -> Value {
         let (lo, hi) = (rank.floor() as usize, rank.ceil() as usize);
         values[lo] + (values[hi] - values[lo]) * (rank - lo as f64)
     };
+    let avg = values.iter().sum::<f64>() / values.len() as f64;
+    let std = (values.iter().map(|v| (v - avg).powi(2)).sum::<f64>() / values.len() as f64).sqrt();
     json!({
-        "avg": values.iter().sum::<f64>() / values.len() as f64,
+        "avg": avg,
+        "std": std,
         "min": values[0],
         "max": values[values.len() - 1],
         "p50": pct(0.5),
@@ -104,16 +107,18 @@ fn finite(v: f64) -> Value {
 }
 
 impl ServerMetrics {
-    /// The JSON export: `{"endpoints": [...], "metrics": {name: {"type", "series": [{"endpoint",
-    /// "labels", "stats", ["timeseries"]}]}}}`. Cumulative metrics have `stats.total` (the
-    /// change over the run), `rate`, `start`, `end`; gauges `avg/min/max/p50/p90/p99/last` and
-    /// `timeseries` (`[seconds since the first scrape, value]` pairs).
+    /// The JSON export, shaped as AIPerf's: `{"summary": {"endpoints_configured",
+    /// "endpoints_successful"}, "endpoints": [...], "prefix_cache", "metrics": {name: {"type",
+    /// "series": [{"endpoint_url", "labels", "stats", ["timeseries"]}]}}}`. Cumulative metrics have `stats.total` (the
+    /// change over the run), `rate`, `start`, `end`; gauges
+    /// `avg/std/min/max/p50/p90/p99/last` and `timeseries` (`[seconds since the first scrape,
+    /// value]` pairs).
     pub fn to_json(&self) -> Value {
         let mut metrics: BTreeMap<&str, (MetricType, Vec<Value>)> = BTreeMap::new();
         for endpoint in &self.endpoints {
             for s in series(endpoint) {
                 let mut entry = json!({
-                    "endpoint": s.endpoint,
+                    "endpoint_url": s.endpoint,
                     "labels": s.labels,
                     "stats": stats(&s),
                 });
@@ -141,6 +146,10 @@ impl ServerMetrics {
             })
             .collect();
         json!({
+            "summary": {
+                "endpoints_configured": self.endpoints.iter().map(|e| e.url.as_str()).collect::<Vec<_>>(),
+                "endpoints_successful": self.endpoints.iter().filter(|e| !e.snapshots.is_empty()).map(|e| e.url.as_str()).collect::<Vec<_>>(),
+            },
             "endpoints": self.endpoints.iter().map(|e| json!({
                 "url": e.url,
                 "scrapes": e.snapshots.len(),
