@@ -1,0 +1,211 @@
+//! Plain input data shared by the plot kinds: axes and series of points.
+
+use crate::VizError;
+
+/// How an axis maps values to positions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Scale {
+    /// Evenly spaced values.
+    #[default]
+    Linear,
+    /// Base-10 logarithmic; every value on the axis must be > 0.
+    Log,
+}
+
+/// One axis: its title (with the unit) and scale.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Axis {
+    /// Title drawn along the axis, e.g. `TTFT p50 (ms)`.
+    pub title: String,
+    /// Linear or logarithmic.
+    pub scale: Scale,
+    /// Always show 0 on a linear axis (for throughputs and counts); ignored on a log axis.
+    pub from_zero: bool,
+}
+
+impl Axis {
+    /// An axis for `quantity` measured in `unit`; the title reads `quantity (unit)`, so the unit
+    /// is never forgotten. Use [`Axis::unitless`] for ratios and counts.
+    #[must_use]
+    pub fn new(quantity: &str, unit: &str) -> Self {
+        Self {
+            title: format!("{quantity} ({unit})"),
+            scale: Scale::Linear,
+            from_zero: false,
+        }
+    }
+
+    /// An axis for a dimensionless quantity (a ratio, a concurrency); the title is `quantity`.
+    #[must_use]
+    pub fn unitless(quantity: &str) -> Self {
+        Self {
+            title: quantity.to_owned(),
+            scale: Scale::Linear,
+            from_zero: false,
+        }
+    }
+
+    /// The same axis on a logarithmic scale.
+    #[must_use]
+    pub fn log(mut self) -> Self {
+        self.scale = Scale::Log;
+        self
+    }
+
+    /// The same axis, always including 0 (linear axes only).
+    #[must_use]
+    pub fn from_zero(mut self) -> Self {
+        self.from_zero = true;
+        self
+    }
+}
+
+/// A named sequence of `(x, y)` points, drawn in the given order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    /// Legend text; an empty label keeps the series out of the legend.
+    pub label: String,
+    /// The points.
+    pub points: Vec<(f64, f64)>,
+}
+
+impl Series {
+    /// A series from a label and points.
+    #[must_use]
+    pub fn new(label: impl Into<String>, points: Vec<(f64, f64)>) -> Self {
+        Self {
+            label: label.into(),
+            points,
+        }
+    }
+}
+
+/// Checks one coordinate: finite, and > 0 on a log axis.
+pub(crate) fn check_value(
+    plot: &str,
+    place: &dyn Fn() -> String,
+    field: &str,
+    value: f64,
+    scale: Scale,
+) -> Result<(), VizError> {
+    if !value.is_finite() {
+        return Err(VizError::NonFinite {
+            plot: plot.to_owned(),
+            place: place(),
+            field: field.to_owned(),
+            value,
+        });
+    }
+    if scale == Scale::Log && value <= 0.0 {
+        return Err(VizError::NonPositiveOnLog {
+            plot: plot.to_owned(),
+            place: place(),
+            field: field.to_owned(),
+            value,
+        });
+    }
+    Ok(())
+}
+
+/// Checks every point of every series (non-empty, finite, positive on log axes).
+pub(crate) fn check_series(
+    plot: &str,
+    series: &[Series],
+    x: &Axis,
+    y: &Axis,
+) -> Result<(), VizError> {
+    if series.is_empty() {
+        return Err(empty(plot, "the series list"));
+    }
+    for s in series {
+        if s.points.is_empty() {
+            return Err(empty(plot, &format!("series `{}`", s.label)));
+        }
+        for (i, &(px, py)) in s.points.iter().enumerate() {
+            let place = || format!("series `{}` point {i}", s.label);
+            check_value(plot, &place, "x", px, x.scale)?;
+            check_value(plot, &place, "y", py, y.scale)?;
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn empty(plot: &str, what: &str) -> VizError {
+    VizError::Empty {
+        plot: plot.to_owned(),
+        what: what.to_owned(),
+    }
+}
+
+/// The drawn range of an axis: the data range plus a little room, so markers and labels at the
+/// extremes are not cut by the frame. `values` must be non-empty, finite, and > 0 on a log axis
+/// (checked before).
+pub(crate) fn axis_range(values: impl Iterator<Item = f64>, axis: &Axis) -> (f64, f64) {
+    let (mut lo, mut hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+        (lo.min(v), hi.max(v))
+    });
+    if !lo.is_finite() || !hi.is_finite() {
+        (lo, hi) = (0.0, 1.0);
+    }
+    match axis.scale {
+        Scale::Log => {
+            let ratio = hi / lo;
+            if ratio <= 1.0 {
+                (lo / 2.0, hi * 2.0)
+            } else {
+                let f = ratio.powf(0.06);
+                (lo / f, hi * f)
+            }
+        }
+        Scale::Linear => {
+            if axis.from_zero {
+                lo = lo.min(0.0);
+                hi = hi.max(0.0);
+            }
+            let span = hi - lo;
+            let pad = if span > 0.0 {
+                span * 0.06
+            } else {
+                (hi.abs() * 0.1).max(1.0)
+            };
+            let lo = if axis.from_zero && lo == 0.0 {
+                0.0
+            } else {
+                lo - pad
+            };
+            let hi = if axis.from_zero && hi == 0.0 {
+                0.0
+            } else {
+                hi + pad
+            };
+            (lo, hi)
+        }
+    }
+}
+
+/// Tick label text: at most four significant digits, no trailing zeros, scientific notation
+/// only for very large or very small magnitudes.
+#[must_use]
+pub fn format_tick(v: f64) -> String {
+    let a = v.abs();
+    if a < 1e-12 {
+        return "0".to_owned();
+    }
+    if !(1e-3..1e6).contains(&a) {
+        let s = format!("{v:.2e}");
+        let (mantissa, exp) = s.split_once('e').unwrap_or((s.as_str(), "0"));
+        let mantissa = trim_zeros(mantissa);
+        return format!("{mantissa}e{exp}");
+    }
+    let magnitude = a.log10().floor() as i32;
+    let decimals = (3 - magnitude).clamp(0, 6) as usize;
+    trim_zeros(&format!("{v:.decimals$}")).to_owned()
+}
+
+fn trim_zeros(s: &str) -> &str {
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        s
+    }
+}
