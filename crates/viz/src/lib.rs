@@ -35,6 +35,7 @@
 mod band;
 mod data;
 mod error;
+mod glyphs;
 mod heatmap;
 mod line;
 mod pareto;

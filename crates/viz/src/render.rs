@@ -83,7 +83,8 @@ pub trait Plot: sealed::Draw {
         let (w, h) = (style.width, style.height);
         let mut rgb = vec![0u8; w as usize * h as usize * 3];
         {
-            let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
+            let root = crate::glyphs::GlyphFix(BitMapBackend::with_buffer(&mut rgb, (w, h)))
+                .into_drawing_area();
             root.fill(&style.background.to_plotters())
                 .map_err(draw_err)?;
             self.draw(&root, style)?;
@@ -189,7 +190,7 @@ pub(crate) fn with_legend<DB: DrawingBackend>(
         widest = widest.max(w);
         labels.push(label);
     }
-    let legend_w = SAMPLE_W + 8 + widest + style.margin as i32;
+    let legend_w = SAMPLE_W + 8 + widest + 2 * style.margin as i32;
     let (plot, legend) = area.split_horizontally(area_w as i32 - legend_w);
     let row = (style.legend_size as f64 * 1.7).round() as i32;
     let top = style.margin as i32 + row / 2;
