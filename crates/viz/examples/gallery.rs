@@ -22,7 +22,7 @@ fn main() -> Result<(), VizError> {
     let conc = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0];
     let line = LinePlot::new(
         "Time to first token vs concurrency",
-        Axis::unitless("Concurrency").log(),
+        Axis::unitless("Concurrency").log2(),
         Axis::new("TTFT p50", "ms"),
         vec![
             Series::new(

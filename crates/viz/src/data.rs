@@ -8,8 +8,28 @@ pub enum Scale {
     /// Evenly spaced values.
     #[default]
     Linear,
-    /// Base-10 logarithmic; every value on the axis must be > 0.
+    /// Base-10 logarithmic, ticks labelled at 1, 2 and 5 times powers of ten; every value on
+    /// the axis must be > 0.
     Log,
+    /// Base-2 logarithmic, ticks at powers of two (concurrency sweeps: 1, 2, 4, 8, …); every
+    /// value on the axis must be > 0.
+    Log2,
+}
+
+impl Scale {
+    /// Whether the scale is logarithmic (of either base).
+    #[must_use]
+    pub fn is_log(self) -> bool {
+        matches!(self, Self::Log | Self::Log2)
+    }
+
+    /// The logarithm base, if logarithmic.
+    pub(crate) fn base(self) -> f64 {
+        match self {
+            Self::Log2 => 2.0,
+            _ => 10.0,
+        }
+    }
 }
 
 /// One axis: its title (with the unit) and scale.
@@ -45,10 +65,17 @@ impl Axis {
         }
     }
 
-    /// The same axis on a logarithmic scale.
+    /// The same axis on a base-10 logarithmic scale.
     #[must_use]
     pub fn log(mut self) -> Self {
         self.scale = Scale::Log;
+        self
+    }
+
+    /// The same axis on a base-2 logarithmic scale (ticks at 1, 2, 4, 8, …).
+    #[must_use]
+    pub fn log2(mut self) -> Self {
+        self.scale = Scale::Log2;
         self
     }
 
@@ -96,7 +123,7 @@ pub(crate) fn check_value(
             value,
         });
     }
-    if scale == Scale::Log && value <= 0.0 {
+    if scale.is_log() && value <= 0.0 {
         return Err(VizError::NonPositiveOnLog {
             plot: plot.to_owned(),
             place: place(),
@@ -148,7 +175,7 @@ pub(crate) fn axis_range(values: impl Iterator<Item = f64>, axis: &Axis) -> (f64
         (lo, hi) = (0.0, 1.0);
     }
     match axis.scale {
-        Scale::Log => {
+        Scale::Log | Scale::Log2 => {
             let ratio = hi / lo;
             if ratio <= 1.0 {
                 (lo / 2.0, hi * 2.0)

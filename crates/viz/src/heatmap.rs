@@ -84,19 +84,22 @@ fn check_grid(plot: &str, axis: &str, values: &[f64], scale: Scale) -> Result<()
     Ok(())
 }
 
+/// Width of the colour bar in pixels.
+const BAR_WIDTH: u32 = 26;
+
 /// Cell edges around grid points: midpoints between neighbours, mirrored at both ends.
 fn edges(values: &[f64], scale: Scale) -> Vec<f64> {
     type Map = fn(f64) -> f64;
     let (fwd, back): (Map, Map) = match scale {
         Scale::Linear => (|v| v, |v| v),
-        Scale::Log => (f64::ln, f64::exp),
+        Scale::Log | Scale::Log2 => (f64::ln, f64::exp),
     };
     let t: Vec<f64> = values.iter().map(|&v| fwd(v)).collect();
     let n = t.len();
     if n == 1 {
         let half = match scale {
             Scale::Linear => (t[0].abs() * 0.5).max(0.5),
-            Scale::Log => std::f64::consts::LN_2,
+            Scale::Log | Scale::Log2 => std::f64::consts::LN_2,
         };
         return vec![back(t[0] - half), back(t[0] + half)];
     }
@@ -163,7 +166,8 @@ impl crate::render::sealed::Draw for Heatmap {
             widest = widest.max(w);
         }
         let bar_labels = widest + style.axis_title_size + 22;
-        let bar_w = 22 + bar_labels + style.margin;
+        // Margins on both sides, the bar itself, then its labels.
+        let bar_w = 2 * style.margin + BAR_WIDTH + bar_labels;
         let (area_w, _) = area.dim_in_pixel();
         let (main, bar_area) = area.split_horizontally(area_w as i32 - bar_w as i32);
 
@@ -218,6 +222,7 @@ impl crate::render::sealed::Draw for Heatmap {
             .label_style(font(style, style.tick_size))
             .y_label_formatter(&tick)
             .y_labels(8)
+            .set_all_tick_mark_size(5)
             .axis_style(style.foreground.to_plotters().stroke_width(1))
             .draw()
             .map_err(draw_err)?;

@@ -316,7 +316,9 @@ fn sample_ticks(range: (f64, f64), scale: Scale) -> Vec<f64> {
             let t = f64::from(i) / f64::from(n);
             match scale {
                 Scale::Linear => range.0 + (range.1 - range.0) * t,
-                Scale::Log => 10f64.powf(range.0.log10() + (range.1.log10() - range.0.log10()) * t),
+                Scale::Log | Scale::Log2 => {
+                    10f64.powf(range.0.log10() + (range.1.log10() - range.0.log10()) * t)
+                }
             }
         })
         .collect()
@@ -347,6 +349,28 @@ pub(crate) fn label_areas<DB: DrawingBackend>(
 
 fn tick_label(v: &f64) -> String {
     format_tick(*v)
+}
+
+/// Tick labels of a log axis: only values whose leading digit is 1, 2 or 5 are labelled (the
+/// others keep their grid line), so 8, 9 and 10 never run into each other.
+fn log_tick_label(v: &f64) -> String {
+    if *v <= 0.0 {
+        return String::new();
+    }
+    let mantissa = *v / 10f64.powf(v.log10().floor());
+    let near = |m: f64| (mantissa - m).abs() < 1e-6 * m || (mantissa - 10.0 * m).abs() < 1e-5;
+    if near(1.0) || near(2.0) || near(5.0) {
+        format_tick(*v)
+    } else {
+        String::new()
+    }
+}
+
+fn formatter(axis: &Axis) -> &'static dyn Fn(&f64) -> String {
+    match axis.scale {
+        Scale::Linear | Scale::Log2 => &tick_label,
+        Scale::Log => &log_tick_label,
+    }
 }
 
 /// The chart type [`build_chart`] returns for the range specs `XS`, `YS`.
@@ -391,8 +415,8 @@ where
         .y_desc(y.title.as_str())
         .axis_desc_style(font(style, style.axis_title_size))
         .label_style(font(style, style.tick_size))
-        .x_label_formatter(&tick_label)
-        .y_label_formatter(&tick_label)
+        .x_label_formatter(formatter(x))
+        .y_label_formatter(formatter(y))
         .x_labels(10)
         .y_labels(8)
         .axis_style(fg.stroke_width(1))
@@ -417,8 +441,8 @@ macro_rules! with_chart {
         use plotters::prelude::IntoLogRange as _;
         let (x_axis, y_axis): (&$crate::Axis, &$crate::Axis) = ($x, $y);
         let (xr, yr): ((f64, f64), (f64, f64)) = ($xr, $yr);
-        match (x_axis.scale, y_axis.scale) {
-            ($crate::Scale::Linear, $crate::Scale::Linear) => {
+        match (x_axis.scale.is_log(), y_axis.scale.is_log()) {
+            (false, false) => {
                 #[allow(unused_mut)]
                 let mut $chart = $crate::render::build_chart(
                     $area,
@@ -429,35 +453,44 @@ macro_rules! with_chart {
                 )?;
                 $body
             }
-            ($crate::Scale::Log, $crate::Scale::Linear) => {
+            (true, false) => {
                 #[allow(unused_mut)]
                 let mut $chart = $crate::render::build_chart(
                     $area,
                     $style,
                     (x_axis, y_axis),
-                    ((xr.0..xr.1).log_scale(), yr.0..yr.1),
+                    (
+                        (xr.0..xr.1).log_scale().base(x_axis.scale.base()),
+                        yr.0..yr.1,
+                    ),
                     yr,
                 )?;
                 $body
             }
-            ($crate::Scale::Linear, $crate::Scale::Log) => {
+            (false, true) => {
                 #[allow(unused_mut)]
                 let mut $chart = $crate::render::build_chart(
                     $area,
                     $style,
                     (x_axis, y_axis),
-                    (xr.0..xr.1, (yr.0..yr.1).log_scale()),
+                    (
+                        xr.0..xr.1,
+                        (yr.0..yr.1).log_scale().base(y_axis.scale.base()),
+                    ),
                     yr,
                 )?;
                 $body
             }
-            ($crate::Scale::Log, $crate::Scale::Log) => {
+            (true, true) => {
                 #[allow(unused_mut)]
                 let mut $chart = $crate::render::build_chart(
                     $area,
                     $style,
                     (x_axis, y_axis),
-                    ((xr.0..xr.1).log_scale(), (yr.0..yr.1).log_scale()),
+                    (
+                        (xr.0..xr.1).log_scale().base(x_axis.scale.base()),
+                        (yr.0..yr.1).log_scale().base(y_axis.scale.base()),
+                    ),
                     yr,
                 )?;
                 $body

@@ -162,7 +162,7 @@ fn legend_of(series: &[ScatterSeries], style: &Style) -> Vec<LegendEntry> {
 fn fraction(v: f64, range: (f64, f64), scale: Scale) -> f64 {
     match scale {
         Scale::Linear => (v - range.0) / (range.1 - range.0),
-        Scale::Log => (v.ln() - range.0.ln()) / (range.1.ln() - range.0.ln()),
+        Scale::Log | Scale::Log2 => (v.ln() - range.0.ln()) / (range.1.ln() - range.0.ln()),
     }
 }
 
