@@ -200,3 +200,92 @@ impl<B: DrawingBackend> DrawingBackend for GlyphFix<B> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Kept beside the private backend it tests (it is not reachable from the public API).
+
+    use ab_glyph::{Font, FontRef, ScaleFont};
+    use plotters::prelude::*;
+    use plotters_backend::DrawingBackend;
+
+    use super::GlyphFix;
+
+    const W: u32 = 240;
+    const H: u32 = 80;
+    const SIZE: f64 = 40.0;
+
+    /// Draws `text` at (20, 10), left/top anchored, with or without the fix; returns the
+    /// RGB buffer.
+    fn draw(text: &str, fixed: bool) -> Vec<u8> {
+        crate::render::ensure_font().expect("font");
+        let mut buf = vec![255u8; (W * H * 3) as usize];
+        {
+            let style = (crate::render::FAMILY, SIZE).into_font().color(&BLACK);
+            let bitmap = BitMapBackend::with_buffer(&mut buf, (W, H));
+            if fixed {
+                let mut b = GlyphFix(bitmap);
+                b.draw_text(text, &style, (20, 10)).expect("draws");
+                b.present().expect("present");
+            } else {
+                let mut b = bitmap;
+                b.draw_text(text, &style, (20, 10)).expect("draws");
+                b.present().expect("present");
+            }
+        }
+        buf
+    }
+
+    fn ink(buf: &[u8], x: u32, y: u32) -> bool {
+        let i = ((y * W + x) * 3) as usize;
+        buf[i] < 128
+    }
+
+    /// First column (from the left) with ink, in columns `from..to`.
+    fn first_ink_column(buf: &[u8], from: u32, to: u32) -> Option<u32> {
+        (from..to).find(|&x| (0..H).any(|y| ink(buf, x, y)))
+    }
+
+    #[test]
+    fn glyphs_keep_their_left_side_bearing() {
+        // DejaVu's "F" starts about 0.1 em right of the pen; the fix must keep that gap,
+        // plotters' own drawing puts the stem at the pen.
+        let font = FontRef::try_from_slice(dejavu::sans::regular()).expect("font");
+        let scaled = font.as_scaled(SIZE as f32);
+        let bearing = scaled.h_side_bearing(scaled.glyph_id('F'));
+        assert!(
+            bearing > 2.0,
+            "test premise: F has a visible bearing ({bearing})"
+        );
+        let expected = 20.0 + bearing;
+        let fixed = first_ink_column(&draw("F", true), 0, W).expect("ink") as f32;
+        assert!(
+            (fixed - expected).abs() <= 1.0,
+            "fixed: {fixed}, expected {expected}"
+        );
+        let plain = first_ink_column(&draw("F", false), 0, W).expect("ink") as f32;
+        assert!(
+            (plain - expected).abs() > 1.0,
+            "plotters drew it right ({plain}); drop GlyphFix?"
+        );
+    }
+
+    /// Highest row with ink.
+    fn top_ink_row(buf: &[u8]) -> Option<u32> {
+        (0..H).find(|&y| (0..W).any(|x| ink(buf, x, y)))
+    }
+
+    #[test]
+    fn capitals_stay_inside_the_text_box() {
+        // Top-anchored at y = 10: the capitals must start at or below 10 (plotters' own
+        // drawing puts the baseline half an em down, so capitals poke above the box and a
+        // title at the image top gets cut).
+        let fixed = top_ink_row(&draw("TH", true)).expect("ink");
+        assert!((10..=20).contains(&fixed), "fixed: top row {fixed}");
+        let plain = top_ink_row(&draw("TH", false)).expect("ink");
+        assert!(
+            plain < 10,
+            "plotters kept capitals in the box ({plain}); drop GlyphFix?"
+        );
+    }
+}

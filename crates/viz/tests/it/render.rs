@@ -1,7 +1,7 @@
 //! Every plot kind renders to a valid PNG of the style's size and to a well-formed SVG that
 //! carries its title, axis titles and series labels as text.
 
-use servebench_viz::{Plot, Style};
+use servebench_viz::{Axis, LinePlot, Plot, Series, Style};
 
 use crate::fixtures;
 
@@ -203,4 +203,47 @@ fn write_samples_when_asked() {
     fixtures::heatmap()
         .save_png(&style, &dir.join("heatmap.png"))
         .expect("heatmap");
+}
+
+fn texts_of(plot: &impl Plot) -> Vec<String> {
+    svg_texts(&plot.to_svg(&Style::default()).expect("renders"))
+}
+
+#[test]
+fn base_10_log_axis_labels_only_1_2_5_multiples() {
+    // x from 1 to 16 on a log axis: grid lines at 1..9, 10, but labels only 1, 2, 5, 10.
+    let texts = texts_of(&fixtures::line());
+    for want in ["1", "2", "5", "10"] {
+        assert!(
+            texts.iter().any(|t| t == want),
+            "no tick `{want}`: {texts:?}"
+        );
+    }
+    for unwanted in ["3", "4", "6", "7", "8", "9"] {
+        assert!(
+            !texts.iter().any(|t| t == unwanted),
+            "tick `{unwanted}` labelled: {texts:?}"
+        );
+    }
+}
+
+#[test]
+fn base_2_log_axis_ticks_at_powers_of_two() {
+    let conc = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0];
+    let p = LinePlot::new(
+        "Sweep",
+        Axis::unitless("Concurrency").log2(),
+        Axis::new("Throughput", "tokens/s").from_zero(),
+        vec![Series::new(
+            "agg",
+            conc.iter().map(|&c| (c, 1000.0 + 100.0 * c)).collect(),
+        )],
+    );
+    let texts = texts_of(&p);
+    for want in ["1", "2", "4", "8", "16", "32"] {
+        assert!(
+            texts.iter().any(|t| t == want),
+            "no tick `{want}`: {texts:?}"
+        );
+    }
 }
