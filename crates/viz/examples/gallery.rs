@@ -5,8 +5,8 @@
 use std::path::PathBuf;
 
 use servebench_viz::{
-    Axis, BandPlot, BandPoint, BandSeries, Heatmap, LabeledPoint, LinePlot, ParetoPlot, Plot,
-    ScatterPlot, ScatterSeries, Series, Style, VizError,
+    Axis, BandPlot, BandPoint, BandSeries, Figure, Heatmap, LabeledPoint, LinePlot, Panel,
+    ParetoPlot, Plot, ScatterPlot, ScatterSeries, Series, Style, VizError,
 };
 
 fn main() -> Result<(), VizError> {
@@ -93,6 +93,28 @@ fn main() -> Result<(), VizError> {
         ],
     );
     save(&band, &style, &dir, "band")?;
+
+    let throughput = BandPlot::new(
+        "Output throughput vs prefix ratio",
+        Axis::unitless("Prefix ratio"),
+        Axis::new("Output throughput", "tokens/s").from_zero(),
+        vec![
+            BandSeries::new(
+                "round-robin",
+                bands(&ratios, &[2100.0, 2150.0, 2180.0, 2200.0, 2230.0]),
+            ),
+            BandSeries::new(
+                "kv",
+                bands(&ratios, &[2120.0, 2300.0, 2500.0, 2750.0, 3100.0]),
+            ),
+        ],
+    );
+    let figure = Figure::new(
+        "Prefix ratio benchmark",
+        2,
+        vec![Panel::from(band), Panel::from(throughput)],
+    );
+    save(&figure, &Style::with_size(1600, 600), &dir, "figure")?;
 
     let xs: Vec<f64> = (0..10).map(|i| 0.1 * f64::from(i) + 0.05).collect();
     let ys: Vec<f64> = (0..8).map(|j| 1024.0 * f64::from(j + 1)).collect();

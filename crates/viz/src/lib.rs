@@ -11,7 +11,8 @@
 //! * [`ScatterPlot`]: points with a text label each;
 //! * [`ParetoPlot`]: points and their non-dominated frontier ([`pareto_frontier`]);
 //! * [`BandPlot`]: a median line with a shaded p25–p75 band;
-//! * [`Heatmap`]: a regular grid `z[i][j]` at `(x[i], y[j])` with a colour bar.
+//! * [`Heatmap`]: a regular grid `z[i][j]` at `(x[i], y[j])` with a colour bar;
+//! * [`Figure`]: several of these side by side in one image.
 //!
 //! Render with the [`Plot`] trait: [`Plot::to_svg`], [`Plot::to_png`], [`Plot::save_png`],
 //! [`Plot::save_svg`]. Data are checked before anything is drawn; empty series, non-finite
@@ -35,6 +36,7 @@
 mod band;
 mod data;
 mod error;
+mod figure;
 mod glyphs;
 mod heatmap;
 mod line;
@@ -46,6 +48,7 @@ mod style;
 pub use band::{BandPlot, BandPoint, BandSeries};
 pub use data::{Axis, Scale, Series, format_tick};
 pub use error::VizError;
+pub use figure::{Figure, Panel};
 pub use heatmap::Heatmap;
 pub use line::LinePlot;
 pub use pareto::{Goal, dominates, frontier_staircase, pareto_frontier};

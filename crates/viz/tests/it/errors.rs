@@ -151,3 +151,22 @@ fn image_sizes_outside_the_layout_are_errors() {
     // A single point (zero-width ranges) still renders.
     assert!(p.to_png(&Style::with_size(320, 240)).is_ok());
 }
+
+#[test]
+fn figures_check_every_panel() {
+    use servebench_viz::Figure;
+    let empty = Figure::new("f", 2, vec![]);
+    assert!(matches!(empty.check(), Err(VizError::Empty { .. })));
+    let no_columns = Figure::new("f", 0, vec![fixtures::band().into()]);
+    assert!(matches!(
+        no_columns.check(),
+        Err(VizError::GridShape { .. })
+    ));
+    let mut bad = fixtures::heatmap();
+    bad.z.pop();
+    let fig = Figure::new("f", 2, vec![fixtures::band().into(), bad.into()]);
+    assert!(matches!(
+        fig.to_png(&Style::default()),
+        Err(VizError::GridShape { .. })
+    ));
+}

@@ -247,3 +247,50 @@ fn base_2_log_axis_ticks_at_powers_of_two() {
         );
     }
 }
+
+#[test]
+fn figure_renders_every_panel() {
+    let fig = servebench_viz::Figure::new(
+        "All kinds",
+        3,
+        vec![
+            fixtures::line().into(),
+            fixtures::scatter().into(),
+            fixtures::pareto().into(),
+            fixtures::band().into(),
+            fixtures::heatmap().into(),
+        ],
+    );
+    let style = Style::with_size(1800, 900);
+    let (w, h, _) = decode(&fig.to_png(&style).expect("renders"));
+    assert_eq!((w, h), (1800, 900));
+    let texts = svg_texts(&fig.to_svg(&style).expect("renders"));
+    for want in [
+        "All kinds",
+        "Latency vs load",
+        "Per user vs per GPU",
+        "Pareto chart",
+        "TTFT vs prefix ratio",
+        "ITL surface",
+    ] {
+        assert!(texts.iter().any(|t| t == want), "no `{want}`: {texts:?}");
+    }
+}
+
+#[test]
+fn tick_labels_are_short_and_exact() {
+    use servebench_viz::format_tick;
+    let cases = [
+        (0.0, "0"),
+        (0.1 + 0.2, "0.3"),
+        (-0.25, "-0.25"),
+        (1234.56, "1235"),
+        (12345.0, "12345"),
+        (2e6, "2e6"),
+        (1.5e-4, "1.5e-4"),
+        (0.012_34, "0.01234"),
+    ];
+    for (v, want) in cases {
+        assert_eq!(format_tick(v), want, "format_tick({v})");
+    }
+}
