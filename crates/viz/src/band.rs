@@ -134,8 +134,13 @@ impl crate::render::sealed::Draw for BandPlot {
         });
         let area = with_legend(&area, style, &legend)?;
         let all = || self.series.iter().flat_map(|s| s.points.iter());
-        let xr = axis_range(all().map(|p| p.x), &self.x);
-        let yr = axis_range(all().flat_map(|p| [p.p25, p.p75]), &self.y);
+        let xr = axis_range(&self.title, "x", all().map(|p| p.x), &self.x)?;
+        let yr = axis_range(
+            &self.title,
+            "y",
+            all().flat_map(|p| [p.p25, p.p75]),
+            &self.y,
+        )?;
         with_chart!(&area, style, &self.x, &self.y, xr, yr, |chart| {
             for (i, s) in self.series.iter().enumerate() {
                 let c = style.color(i).to_plotters();

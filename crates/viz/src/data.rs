@@ -167,13 +167,51 @@ pub(crate) fn empty(plot: &str, what: &str) -> VizError {
 /// The drawn range of an axis: the data range plus a little room, so markers and labels at the
 /// extremes are not cut by the frame. `values` must be non-empty, finite, and > 0 on a log axis
 /// (checked before).
-pub(crate) fn axis_range(values: impl Iterator<Item = f64>, axis: &Axis) -> (f64, f64) {
+pub(crate) fn axis_range(
+    plot: &str,
+    name: &str,
+    values: impl Iterator<Item = f64>,
+    axis: &Axis,
+) -> Result<(f64, f64), VizError> {
     let (mut lo, mut hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
         (lo.min(v), hi.max(v))
     });
     if !lo.is_finite() || !hi.is_finite() {
         (lo, hi) = (0.0, 1.0);
     }
+    let (data_lo, data_hi) = (lo, hi);
+    let range = padded(lo, hi, axis);
+    check_span(plot, name, (data_lo, data_hi), range)?;
+    Ok(range)
+}
+
+/// Largest magnitude an axis may reach. plotters 0.3.7's tick search loops forever on ranges
+/// near the float limits; benchmark data stay many orders of magnitude below this.
+const LIMIT: f64 = 1e100;
+
+/// Fails when a drawn range reaches beyond ±[`LIMIT`] or has no positive finite width;
+/// plotters cannot lay out ticks for it.
+pub(crate) fn check_span(
+    plot: &str,
+    name: &str,
+    data: (f64, f64),
+    drawn: (f64, f64),
+) -> Result<(), VizError> {
+    let width = drawn.1 - drawn.0;
+    let ok = drawn.0.abs() <= LIMIT && drawn.1.abs() <= LIMIT && width.is_finite() && width > 0.0;
+    if ok {
+        Ok(())
+    } else {
+        Err(VizError::Range {
+            plot: plot.to_owned(),
+            axis: name.to_owned(),
+            lo: data.0,
+            hi: data.1,
+        })
+    }
+}
+
+fn padded(mut lo: f64, mut hi: f64, axis: &Axis) -> (f64, f64) {
     match axis.scale {
         Scale::Log | Scale::Log2 => {
             let ratio = hi / lo;
@@ -190,7 +228,8 @@ pub(crate) fn axis_range(values: impl Iterator<Item = f64>, axis: &Axis) -> (f64
                 hi = hi.max(0.0);
             }
             let span = hi - lo;
-            let pad = if span > 0.0 {
+            // A span lost in rounding (e.g. 1e15 and 1e15 + 1) is drawn as a single value.
+            let pad = if span > hi.abs().max(lo.abs()) * 1e-9 && span > 1.0 / LIMIT {
                 span * 0.06
             } else {
                 (hi.abs() * 0.1).max(1.0)

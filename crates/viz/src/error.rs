@@ -31,7 +31,8 @@ pub enum VizError {
     },
     /// A zero or negative value on a logarithmic axis.
     #[error(
-        "plot `{plot}`: {place}: {field} is {value}, but the {field} axis is logarithmic and needs values > 0"
+        "plot `{plot}`: {place}: {field} is {}, but the {field} axis is logarithmic and needs values > 0",
+        Num(*value)
     )]
     NonPositiveOnLog {
         /// Title of the plot.
@@ -44,7 +45,12 @@ pub enum VizError {
         value: f64,
     },
     /// A percentile band point whose quantiles are out of order.
-    #[error("plot `{plot}`: {place}: needs p25 <= median <= p75, got {p25} / {median} / {p75}")]
+    #[error(
+        "plot `{plot}`: {place}: needs p25 <= median <= p75, got {} / {} / {}",
+        Num(*p25),
+        Num(*median),
+        Num(*p75)
+    )]
     BandOrder {
         /// Title of the plot.
         plot: String,
@@ -67,7 +73,8 @@ pub enum VizError {
     },
     /// Heatmap grid coordinates that are not strictly increasing.
     #[error(
-        "plot `{plot}`: grid {axis} values must be strictly increasing, but value {index} ({value}) is not greater than the one before"
+        "plot `{plot}`: grid {axis} values must be strictly increasing, but value {index} ({}) is not greater than the one before",
+        Num(*value)
     )]
     NotIncreasing {
         /// Title of the plot.
@@ -78,6 +85,22 @@ pub enum VizError {
         index: usize,
         /// That value.
         value: f64,
+    },
+    /// Values too large (beyond ±1e100 once padded) for plotters to lay out ticks.
+    #[error(
+        "plot `{plot}`: the {axis} values run from {} to {}, beyond what can be drawn (magnitudes up to 1e100)",
+        Num(*lo),
+        Num(*hi)
+    )]
+    Range {
+        /// Title of the plot.
+        plot: String,
+        /// `x`, `y` or `z`.
+        axis: String,
+        /// Smallest value.
+        lo: f64,
+        /// Largest value.
+        hi: f64,
     },
     /// Image size outside what the style can lay out.
     #[error(
@@ -113,6 +136,21 @@ pub enum VizError {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// A number in an error message: plain decimals for ordinary magnitudes, scientific notation
+/// for very large or small ones (never 300 digits).
+struct Num(f64);
+
+impl std::fmt::Display for Num {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let a = self.0.abs();
+        if a == 0.0 || !a.is_finite() || (1e-4..1e15).contains(&a) {
+            write!(f, "{}", self.0)
+        } else {
+            write!(f, "{:e}", self.0)
+        }
+    }
 }
 
 /// Converts a plotters drawing error (generic over the backend) to [`VizError::Draw`].

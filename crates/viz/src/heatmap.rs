@@ -3,7 +3,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::data::{Scale, check_value, empty, format_tick};
+use crate::data::{Scale, check_span, check_value, empty, format_tick};
 use crate::error::draw_err;
 use crate::render::{font, titled, with_chart};
 use crate::style::viridis;
@@ -175,6 +175,9 @@ impl crate::render::sealed::Draw for Heatmap {
         let ye = edges(&self.ys, self.y.scale);
         let xr = (xe[0], xe[xe.len() - 1]);
         let yr = (ye[0], ye[ye.len() - 1]);
+        let plot = &self.title;
+        check_span(plot, "x", (self.xs[0], self.xs[self.xs.len() - 1]), xr)?;
+        check_span(plot, "y", (self.ys[0], self.ys[self.ys.len() - 1]), yr)?;
         with_chart!(&main, style, &self.x, &self.y, xr, yr, |chart| {
             let cells = self.z.iter().enumerate().flat_map(|(i, row)| {
                 let (xe, ye) = (&xe, &ye);
@@ -194,6 +197,7 @@ impl crate::render::sealed::Draw for Heatmap {
         } else {
             (zlo - 0.5, zhi + 0.5)
         };
+        check_span(&self.title, "z", (zlo, zhi), (zb_lo, zb_hi))?;
         let bar_axis = Axis::unitless(&self.z_title);
         let empty_axis = Axis::unitless("");
         let mut chart = ChartBuilder::on(&bar_area)

@@ -58,8 +58,8 @@ impl crate::render::sealed::Draw for LinePlot {
             .collect();
         let area = with_legend(&area, style, &legend)?;
         let all = || self.series.iter().flat_map(|s| s.points.iter());
-        let xr = axis_range(all().map(|p| p.0), &self.x);
-        let yr = axis_range(all().map(|p| p.1), &self.y);
+        let xr = axis_range(&self.title, "x", all().map(|p| p.0), &self.x)?;
+        let yr = axis_range(&self.title, "y", all().map(|p| p.1), &self.y)?;
         with_chart!(&area, style, &self.x, &self.y, xr, yr, |chart| {
             for (i, s) in self.series.iter().enumerate() {
                 let c = style.color(i).to_plotters();

@@ -143,7 +143,10 @@ pub(crate) fn titled<DB: DrawingBackend>(
         .into_font()
         .style(FontStyle::Bold)
         .color(&style.foreground.to_plotters());
-    root.titled(title, font).map_err(draw_err)
+    let (w, _) = root.dim_in_pixel();
+    let max = w as i32 - 2 * style.margin as i32;
+    let (title, _) = fit_text(root, &font, title, max)?;
+    root.titled(&title, font).map_err(draw_err)
 }
 
 /// How a legend entry's sample is drawn.
@@ -181,29 +184,46 @@ pub(crate) fn with_legend<DB: DrawingBackend>(
         return Ok(area.clone());
     }
     let font = font(style, style.legend_size);
-    let (area_w, _) = area.dim_in_pixel();
+    let (area_w, area_h) = area.dim_in_pixel();
+    let row = (style.legend_size as f64 * 1.7).round() as i32;
+    let top = style.margin as i32 + row / 2;
+    // Rows that fit in the column; when some do not, the last visible row says how many are left.
+    let fit_rows = ((area_h as i32 - top) / row).max(1) as usize;
+    let (shown, hidden) = if entries.len() > fit_rows {
+        (fit_rows - 1, entries.len() + 1 - fit_rows)
+    } else {
+        (entries.len(), 0)
+    };
+    let more = (hidden > 0).then(|| format!("+{hidden} more"));
     let max_text = area_w as i32 * 3 / 10;
-    let mut labels = Vec::with_capacity(entries.len());
+    let mut labels = Vec::with_capacity(shown);
     let mut widest = 0;
-    for e in &entries {
+    for e in &entries[..shown] {
         let (label, w) = fit_text(area, &font, &e.label, max_text)?;
         widest = widest.max(w);
         labels.push(label);
     }
+    if let Some(more) = &more {
+        let (w, _) = area.estimate_text_size(more, &font).map_err(draw_err)?;
+        widest = widest.max(w as i32);
+    }
     let legend_w = SAMPLE_W + 8 + widest + 2 * style.margin as i32;
     let (plot, legend) = area.split_horizontally(area_w as i32 - legend_w);
-    let row = (style.legend_size as f64 * 1.7).round() as i32;
-    let top = style.margin as i32 + row / 2;
-    for (i, (e, label)) in entries.iter().zip(&labels).enumerate() {
+    let text_at = |text: String, y: i32| {
+        Text::new(
+            text,
+            (SAMPLE_W + 8, y),
+            font.pos(Pos::new(HPos::Left, VPos::Center)),
+        )
+    };
+    for (i, (e, label)) in entries.iter().zip(labels).enumerate() {
         let y = top + i as i32 * row;
         draw_sample(&legend, style, e, (4, y))?;
-        legend
-            .draw(&Text::new(
-                label.clone(),
-                (SAMPLE_W + 8, y),
-                font.pos(Pos::new(HPos::Left, VPos::Center)),
-            ))
-            .map_err(draw_err)?;
+        legend.draw(&text_at(label, y)).map_err(draw_err)?;
+    }
+    if let Some(more) = more {
+        let y = top + shown as i32 * row;
+        legend.draw(&text_at(more, y)).map_err(draw_err)?;
     }
     Ok(plot)
 }
@@ -410,15 +430,34 @@ where
         mid(style.grid.1, style.background.1),
         mid(style.grid.2, style.background.2),
     );
+    // About one x label per 90 px and one y label per 50 px of plotting area, so small
+    // images do not run tick labels together.
+    let (pw, ph) = chart.plotting_area().dim_in_pixel();
+    // A base-10 log axis needs room for 10 key points to get its 2..9 lines at all (only 1, 2
+    // and 5 are labelled, see `log_tick_label`).
+    let count = |axis: &Axis, by_size: usize| {
+        if axis.scale == Scale::Log {
+            10
+        } else {
+            by_size
+        }
+    };
+    let x_labels = count(x, (pw as usize / 90).clamp(2, 10));
+    let y_labels = count(y, (ph as usize / 50).clamp(2, 8));
+    // Axis titles longer than their axis are shortened rather than cut at the image edge.
+    let title_font = font(style, style.axis_title_size);
+    let (aw, ah) = area.dim_in_pixel();
+    let (x_title, _) = fit_text(area, &title_font, &x.title, aw as i32)?;
+    let (y_title, _) = fit_text(area, &title_font, &y.title, ah as i32)?;
     let mut mesh = chart.configure_mesh();
-    mesh.x_desc(x.title.as_str())
-        .y_desc(y.title.as_str())
+    mesh.x_desc(x_title)
+        .y_desc(y_title)
         .axis_desc_style(font(style, style.axis_title_size))
         .label_style(font(style, style.tick_size))
         .x_label_formatter(formatter(x))
         .y_label_formatter(formatter(y))
-        .x_labels(10)
-        .y_labels(8)
+        .x_labels(x_labels)
+        .y_labels(y_labels)
         .axis_style(fg.stroke_width(1))
         .bold_line_style(grid.stroke_width(1))
         .light_line_style(minor.stroke_width(1))

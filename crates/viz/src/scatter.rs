@@ -215,8 +215,8 @@ impl crate::render::sealed::Draw for ScatterPlot {
         let area = titled(root, style, &self.title)?;
         let area = with_legend(&area, style, &legend_of(&self.series, style))?;
         let all = || self.series.iter().flat_map(|s| s.points.iter());
-        let xr = axis_range(all().map(|p| p.x), &self.x);
-        let yr = axis_range(all().map(|p| p.y), &self.y);
+        let xr = axis_range(&self.title, "x", all().map(|p| p.x), &self.x)?;
+        let yr = axis_range(&self.title, "y", all().map(|p| p.y), &self.y)?;
         with_chart!(&area, style, &self.x, &self.y, xr, yr, |chart| {
             draw_points(
                 &mut chart,
@@ -249,8 +249,8 @@ impl crate::render::sealed::Draw for ParetoPlot {
         });
         let area = with_legend(&area, style, &legend)?;
         let points = self.all_points();
-        let xr = axis_range(points.iter().map(|p| p.0), &self.x);
-        let yr = axis_range(points.iter().map(|p| p.1), &self.y);
+        let xr = axis_range(&self.title, "x", points.iter().map(|p| p.0), &self.x)?;
+        let yr = axis_range(&self.title, "y", points.iter().map(|p| p.1), &self.y)?;
         let stairs = frontier_staircase(&points, self.goals);
         with_chart!(&area, style, &self.x, &self.y, xr, yr, |chart| {
             let fg = style.foreground.to_plotters();

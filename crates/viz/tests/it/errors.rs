@@ -170,3 +170,33 @@ fn figures_check_every_panel() {
         Err(VizError::GridShape { .. })
     ));
 }
+
+#[test]
+fn ranges_plotters_cannot_tick_are_errors_not_hangs() {
+    // plotters 0.3.7 loops forever laying out ticks near the float limits.
+    let p = LinePlot::new(
+        "huge",
+        Axis::unitless("x"),
+        Axis::unitless("y"),
+        vec![Series::new("s", vec![(-1e308, 0.0), (1e308, 1.0)])],
+    );
+    let err = p.to_png(&Style::default()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "plot `huge`: the x values run from -1e308 to 1e308, beyond what can be drawn (magnitudes up to 1e100)"
+    );
+    let mut h = fixtures::heatmap();
+    h.z[0][0] = -1e300;
+    assert!(matches!(
+        h.to_svg(&Style::default()),
+        Err(VizError::Range { .. })
+    ));
+    // Values that differ by less than float precision are drawn as one value.
+    let p = LinePlot::new(
+        "flat",
+        Axis::unitless("x"),
+        Axis::unitless("y"),
+        vec![Series::new("s", vec![(1e15, 1.0), (1e15 + 1.0, 1.0)])],
+    );
+    assert!(p.to_png(&Style::default()).is_ok());
+}

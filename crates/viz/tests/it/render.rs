@@ -294,3 +294,34 @@ fn tick_labels_are_short_and_exact() {
         assert_eq!(format_tick(v), want, "format_tick({v})");
     }
 }
+
+#[test]
+fn crowded_legends_and_long_titles_are_shortened_not_cut() {
+    let long = "a label far too long to fit beside such a small plot";
+    let series = (0..30)
+        .map(|i| Series::new(format!("{long} {i}"), vec![(0.0, f64::from(i)), (1.0, 1.0)]))
+        .collect();
+    let p = LinePlot::new(long, Axis::unitless("x"), Axis::unitless("y"), series);
+    let texts = svg_texts(&p.to_svg(&Style::with_size(480, 320)).expect("renders"));
+    // Some rows shown, the rest counted in a last row.
+    let more = texts
+        .iter()
+        .find(|t| t.starts_with('+') && t.ends_with(" more"))
+        .unwrap_or_else(|| panic!("no `+N more` row: {texts:?}"));
+    let hidden: usize = more[1..more.len() - 5].parse().expect("count");
+    let shown = texts
+        .iter()
+        .filter(|t| t.starts_with("a label") && t.ends_with('…'))
+        .count();
+    // Title and the 'shown' legend rows are shortened with an ellipsis.
+    assert!(shown >= 2, "{texts:?}");
+    assert_eq!(
+        shown - 1 + hidden,
+        30,
+        "title + shown rows, hidden: {texts:?}"
+    );
+    assert!(
+        !texts.iter().any(|t| t == long),
+        "the title was not shortened"
+    );
+}
