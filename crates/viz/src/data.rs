@@ -215,12 +215,18 @@ fn padded(mut lo: f64, mut hi: f64, axis: &Axis) -> (f64, f64) {
     match axis.scale {
         Scale::Log | Scale::Log2 => {
             let ratio = hi / lo;
-            if ratio <= 1.0 {
+            let (padded_lo, padded_hi) = if ratio <= 1.0 {
                 (lo / 2.0, hi * 2.0)
             } else {
                 let f = ratio.powf(0.06);
                 (lo / f, hi * f)
-            }
+            };
+            // plotters only puts ticks from the first power of the base inside the range on,
+            // so the axis starts no higher than the power at or below the smallest value
+            // (15..90 ms is drawn from 10 and gets ticks 10, 20, 50).
+            let base = axis.scale.base();
+            let power_below = base.powf((lo.log(base) + 1e-9).floor());
+            (padded_lo.min(power_below), padded_hi)
         }
         Scale::Linear => {
             if axis.from_zero {
