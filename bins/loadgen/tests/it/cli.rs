@@ -414,13 +414,25 @@ fn secrets_never_reach_a_written_file_or_the_console() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let mut files = 0;
+    let mut names = Vec::new();
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
         texts.push((path.display().to_string(), std::fs::read(&path).unwrap()));
-        files += 1;
+        names.push(path.file_name().unwrap().to_string_lossy().into_owned());
     }
-    assert_eq!(files, 4, "inputs, jsonl, json and csv exports");
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "inputs.json",
+            "profile_export.jsonl",
+            "profile_export_aiperf.csv",
+            "profile_export_aiperf.json",
+            "server_metrics_export.csv",
+            "server_metrics_export.json",
+        ],
+        "every export is checked"
+    );
     for (name, bytes) in &texts {
         let text = String::from_utf8_lossy(bytes);
         for secret in secrets {
