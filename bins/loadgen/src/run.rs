@@ -166,7 +166,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         .replay
         .user_centric_rate
         .zip(args.replay.num_users)
-        .map(|(rate, users)| std::time::Duration::from_secs_f64(users as f64 / rate));
+        .map(|(rate, users)| std::time::Duration::try_from_secs_f64(users as f64 / rate))
+        .transpose()
+        .context("--user-centric-rate is too small for --num-users")?;
     if args.request_rate.is_some() && args.concurrency_ramp_duration.is_some() {
         anyhow::bail!(
             "--concurrency-ramp-duration ramps the closed loop; with --request-rate use \

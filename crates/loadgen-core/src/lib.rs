@@ -90,6 +90,10 @@
 //!   [`ClientHealth`] (send lag, event-loop lag, read coalescing). [`check_run`] refuses a
 //!   configuration that cannot work before anything is sent.
 //! * [`build_body`] / [`body_bytes`] give the exact request bodies (for `inputs.json`).
+//! * [`replay`] reads dataset and trace files (AIPerf's custom JSONL formats, Mooncake traces
+//!   with `hash_ids` rendered as token blocks, BurstGPT, an earlier run's `inputs.json`), applies
+//!   fixed-schedule options, and names the sampling strategies; multi-turn entries run as
+//!   sessions (turns in order, history and replies in the messages).
 //! * [`SseParser`], [`ResponseChunk`] and [`ChunkTemplate`] (per-stream chunk decoding) are the
 //!   streaming hot path, public for benchmarks:
 //!

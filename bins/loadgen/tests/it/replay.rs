@@ -304,3 +304,90 @@ fn synthetic_prompts_are_shuffled_unless_asked_otherwise() {
     }
     assert_ne!(shuffled, sequential);
 }
+
+/// single_turn, random_pool (a directory), burst_gpt_trace and inputs_json (of the first run)
+/// replayed end to end against the embedded engine, each detected without
+/// --custom-dataset-type as well as named.
+#[test]
+fn every_other_dataset_type_replays_end_to_end() {
+    let tmp = tempfile::tempdir().unwrap();
+    let single = tmp.path().join("single.jsonl");
+    std::fs::write(
+        &single,
+        "{\"text\": \"first prompt\", \"output_length\": 3}\n{\"text\": \"second prompt\", \"output_length\": 3}\n{\"text\": \"third\", \"output_length\": 3}\n",
+    )
+    .unwrap();
+    let pools = tmp.path().join("pools");
+    std::fs::create_dir(&pools).unwrap();
+    std::fs::write(
+        pools.join("q.jsonl"),
+        "{\"text\": \"query one\"}\n{\"text\": \"query two\"}\n",
+    )
+    .unwrap();
+    std::fs::write(pools.join("p.jsonl"), "{\"text\": \"passage\"}\n").unwrap();
+    let burst = tmp.path().join("burst.csv");
+    std::fs::write(
+        &burst,
+        "Timestamp,Model,Request tokens,Response tokens,Total tokens,Log Type\n\
+         0,ChatGPT,50,4,54,Conversation log\n0.05,ChatGPT,70,3,73,Conversation log\n",
+    )
+    .unwrap();
+    let cases: [(&str, &Path, &str, u64); 3] = [
+        ("single", &single, "single_turn", 3),
+        ("pool", &pools, "random-pool", 4),
+        ("burst", &burst, "burst_gpt_trace", 2),
+    ];
+    for (name, path, kind, requests) in cases {
+        for named in [false, true] {
+            let dir = tmp.path().join(format!("{name}-{named}"));
+            let mut extra = vec!["--input-file", path.to_str().unwrap(), "--osl", "3"];
+            if named {
+                extra.extend(["--custom-dataset-type", kind]);
+            }
+            if name == "pool" {
+                extra.extend(["--conversation-num", "4"]);
+            }
+            let out = run(&common(&dir, &extra));
+            assert!(
+                out.status.success(),
+                "{name}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let s = summary(&dir);
+            assert_eq!(s["request_count"]["avg"], requests as f64, "{name}");
+            assert_eq!(
+                s["input_config"]["datasets"][0]["type"],
+                kind.replace('-', "_"),
+                "{name}"
+            );
+        }
+    }
+    // The single_turn run's inputs.json, replayed: the same bodies in the new inputs.json.
+    let first = tmp.path().join("single-true");
+    let dir = tmp.path().join("again");
+    let inputs = first.join("inputs.json");
+    let out = run(&common(&dir, &["--input-file", inputs.to_str().unwrap()]));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        summary(&dir)["input_config"]["datasets"][0]["type"],
+        "inputs_json"
+    );
+    let read = |p: &Path| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(p.join("inputs.json")).unwrap()).unwrap()
+    };
+    let (a, b) = (read(&first), read(&dir));
+    let payloads = |v: &Value| -> Vec<Value> {
+        v["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|s| s["payloads"].as_array().unwrap().clone())
+            .collect()
+    };
+    assert_eq!(payloads(&a), payloads(&b));
+    assert_eq!(payloads(&a).len(), 3);
+}

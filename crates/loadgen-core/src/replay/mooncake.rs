@@ -65,7 +65,10 @@ pub(crate) fn load(
             payload: line.payload,
             extra: line.extra,
             timestamp: r.timestamp.map(Duration::from_millis),
-            delay: r.delay.map(|ms| Duration::from_secs_f64(ms / 1000.0)),
+            // Checked finite and non-negative by the reader; absurdly large delays saturate.
+            delay: r
+                .delay
+                .map(|ms| Duration::try_from_secs_f64(ms / 1000.0).unwrap_or(Duration::MAX)),
             ..EntryExtras::default()
         };
         if let Some(id) = &r.session_id {

@@ -76,8 +76,15 @@ impl FixedSchedule {
         };
         let offsets = timed
             .iter()
-            .map(|(ts, _)| (*ts - zero).div_f64(self.speedup))
-            .collect();
+            .map(|(ts, _)| {
+                Duration::try_from_secs_f64((*ts - zero).as_secs_f64() / self.speedup).map_err(
+                    |_| ReplayError::Invalid {
+                        what: "--fixed-schedule-speedup",
+                        message: format!("{} stretches the trace too far", self.speedup),
+                    },
+                )
+            })
+            .collect::<Result<_, _>>()?;
         Ok((timed.into_iter().map(|(_, e)| e).collect(), offsets))
     }
 }

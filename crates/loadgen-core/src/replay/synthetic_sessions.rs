@@ -90,7 +90,7 @@ pub fn synthetic_sessions(
                 let ms = normal(shape.delay_mean_ms, shape.delay_stddev_ms, &mut delay_rng)
                     .max(0.0)
                     * shape.delay_ratio;
-                Duration::from_secs_f64(ms / 1000.0)
+                Duration::try_from_secs_f64(ms / 1000.0).unwrap_or(Duration::MAX)
             });
             entry.extras = Some(Arc::new(EntryExtras {
                 delay,
