@@ -5,7 +5,7 @@ use std::hint::black_box;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use servebench_metrics::{
-    Aggregator, AggregatorConfig, ContentChunk, MetricOptions, Phase, RecordJsonlWriter,
+    Aggregator, AggregatorConfig, ContentChunk, MetricOptions, RecordBuilder, RecordJsonlWriter,
     RecordMetrics, RequestRecord, RunClock,
 };
 use servebench_tokenize::BuiltinTokenizer;
@@ -24,28 +24,15 @@ fn record(tok: &BuiltinTokenizer) -> RequestRecord {
         })
         .collect();
     let end_ns = chunks.last().map_or(0, |c| c.stamp_ns) + 1_000_000;
-    RequestRecord {
-        index: 0,
-        phase: Phase::Profiling,
-        session_index: 0,
-        turn_index: 0,
-        url_index: 0,
-        credit_issued_ns: 0,
-        intended_send_ns: None,
-        start_ns: 100_000,
-        ack_ns: Some(1_000_000),
-        end_ns,
-        status: Some(200),
-        streaming: true,
-        chunks,
-        reads: CHUNKS as u32,
-        non_content_events: 2,
-        usage: None,
-        input_tokens: Some(1000),
-        requested_output_tokens: Some(CHUNKS),
-        server_timing: None,
-        error: None,
-    }
+    RecordBuilder::new(0)
+        .span(100_000, end_ns)
+        .credit(0)
+        .ack(1_000_000)
+        .chunks(chunks)
+        .reads(CHUNKS as u32, 2)
+        .input_tokens(1000)
+        .requested_output_tokens(CHUNKS)
+        .build()
 }
 
 fn bench(c: &mut Criterion) {

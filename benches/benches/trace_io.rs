@@ -11,8 +11,10 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use servebench_trace_formats::{
-    AzureReader, BurstGptConvertOptions, JsonStyle, LANES, LaneRandoms, MooncakeReader,
-    MooncakeRecord, MooncakeWriter, ReadOptions, SinSynthConfig, convert_burstgpt,
+    AzureReader, JsonStyle, MooncakeReader, MooncakeRecord, MooncakeWriter, ReadOptions,
+};
+use servebench_workload::{
+    BurstGptConvertOptions, LANES, LaneRandoms, SinSynthConfig, convert_burstgpt,
 };
 
 fn shared(rel: &str) -> PathBuf {

@@ -6,11 +6,11 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Args;
 use serde::Serialize;
-use servebench_trace_formats::PrefixAnalyzer;
-use servebench_trace_formats::analyze::{MetricSummary, render_stats_table};
+use servebench_workload::PrefixAnalyzer;
+use servebench_workload::analyze::{MetricSummary, render_stats_table};
 
 use crate::input::{Trace, read_mooncake_jsonl};
-use crate::progress;
+use servebench_cli_support::progress;
 
 /// Warnings printed one by one before summarising the rest.
 const MAX_LISTED_WARNINGS: usize = 10;

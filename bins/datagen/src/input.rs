@@ -7,6 +7,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use indicatif::ProgressBar;
+use servebench_cli_support::exit::{self, Failure};
 use servebench_trace_formats::{ErrorPolicy, MooncakeReader, MooncakeRecord, ReadOptions};
 
 /// Records of a trace with the 1-based line number each came from.
@@ -57,7 +58,11 @@ pub(crate) fn read_mooncake_jsonl(path: &Path, progress: &ProgressBar) -> Result
         records: Vec::new(),
         lines: Vec::new(),
     };
-    while let Some(record) = reader.read_record()? {
+    // A malformed record is the user's to fix: the usage status, like a bad flag.
+    while let Some(record) = reader.read_record().map_err(|e| match e {
+        servebench_trace_formats::Error::Record(_) => Failure::new(exit::USAGE, e).into(),
+        other => anyhow::Error::from(other),
+    })? {
         trace.records.push(record);
         trace.lines.push(reader.last_line());
     }

@@ -3,12 +3,13 @@
 
 mod analyze_cmd;
 mod input;
-mod progress;
 mod synthesize_cmd;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use servebench_cli_support::exit;
+use servebench_cli_support::logging::{self, LogArgs};
 
 /// Prefix-sharing analysis and synthesis of Mooncake-style traces.
 #[derive(Debug, Parser)]
@@ -16,6 +17,8 @@ use clap::{Parser, Subcommand};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    log: LogArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -28,31 +31,10 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .without_time()
-        .with_max_level(tracing::Level::INFO)
-        .init();
-    let result = match cli.command {
-        Command::Analyze(args) => analyze_cmd::run(&args),
-        Command::Synthesize(args) => synthesize_cmd::run(&args),
+    logging::init(&cli.log, logging::LogLevel::Info);
+    let result = match &cli.command {
+        Command::Analyze(args) => analyze_cmd::run(args),
+        Command::Synthesize(args) => synthesize_cmd::run(args),
     };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        // A closed stdout (`datagen analyze | head`) is not a failure.
-        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("error: {err:#}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-fn is_broken_pipe(err: &anyhow::Error) -> bool {
-    err.chain().any(|cause| {
-        cause
-            .downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-    })
+    exit::report("datagen", result)
 }

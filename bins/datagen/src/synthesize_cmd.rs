@@ -1,22 +1,30 @@
 //! `datagen synthesize` (Dynamo's `synthesizer.py`, spec §6.4).
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
-use std::path::PathBuf;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use clap::Args;
-use servebench_trace_formats::analyze::{SummaryStats, render_stats_table};
-use servebench_trace_formats::synthesize::{
-    DEFAULT_SEED, OutputNameParts, default_output_path, write_synthetic_jsonl,
+use servebench_workload::analyze::{SummaryStats, render_stats_table};
+use servebench_workload::synthesize::{
+    DEFAULT_SEED, OutputNameParts, SynthesizeError, default_output_path, write_synthetic_jsonl,
 };
-use servebench_trace_formats::{RequestFilters, Synthesizer, SynthesizerConfig};
+use servebench_workload::{RequestFilters, Synthesizer, SynthesizerConfig, SyntheticRequest};
 
-use crate::input::read_mooncake_jsonl;
-use crate::progress;
+use servebench_cli_support::exit::{self, Failure, WithStatus};
+use servebench_cli_support::flags::{flag, settings_to_flags};
+use servebench_cli_support::output::{MaxRowsArg, OutputFile, check_rows};
+use servebench_cli_support::progress;
+use servebench_cli_support::signals::{self, FirstInterrupt};
+
+use crate::input::{Trace, read_mooncake_jsonl};
+
+/// Row warnings listed one by one before the count.
+const MAX_LISTED_ROWS: usize = 10;
 
 /// Arguments of `datagen synthesize`.
 #[derive(Debug, Args)]
+#[command(allow_negative_numbers = true)]
 pub(crate) struct SynthesizeArgs {
     /// Mooncake JSONL trace to learn from.
     #[arg(long, default_value = "mooncake_trace.jsonl")]
@@ -65,23 +73,12 @@ pub(crate) struct SynthesizeArgs {
     /// Drop input rows whose input_length does not fit their hash_ids instead of failing.
     #[arg(long)]
     skip_invalid_rows: bool,
+    #[command(flatten)]
+    max_rows: MaxRowsArg,
 }
 
 pub(crate) fn run(args: &SynthesizeArgs) -> Result<()> {
-    let input = std::fs::canonicalize(&args.input_file)
-        .with_context(|| format!("cannot open {}", args.input_file.display()))?;
-    let output = match &args.output_file {
-        Some(path) => path.clone(),
-        None => default_output_path(&input, &name_parts(args)),
-    };
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "learning from dataset...")?;
-    let size = std::fs::metadata(&input)
-        .with_context(|| format!("cannot open {}", input.display()))?
-        .len();
-    let bar = progress::bytes(size, "reading");
-    let trace = read_mooncake_jsonl(&input, &bar)?;
-    bar.finish_and_clear();
+    // Every flag is checked before the input is read: a bad value is never blamed on the file.
     let config = SynthesizerConfig {
         block_size: args.block_size,
         speedup_ratio: args.speedup_ratio.unwrap_or(1.0),
@@ -92,30 +89,76 @@ pub(crate) fn run(args: &SynthesizeArgs) -> Result<()> {
         seed: args.seed,
         skip_invalid_rows: args.skip_invalid_rows,
     };
+    let filters = RequestFilters {
+        max_isl: args.max_isl,
+        min_isl: args.min_isl,
+        min_osl: args.min_osl,
+        max_osl: args.max_osl,
+    };
+    config.validate().map_err(flag_error)?;
+    filters.validate().map_err(flag_error)?;
+    check_rows(
+        args.num_requests as f64,
+        args.max_rows.max_rows,
+        "--num-requests",
+    )
+    .status(exit::USAGE)?;
+    let input = std::fs::canonicalize(&args.input_file)
+        .with_context(|| format!("cannot open {}", args.input_file.display()))
+        .status(exit::USAGE)?;
+    let (output, flag) = match &args.output_file {
+        Some(path) => (path.clone(), "--output-file"),
+        None => (
+            default_output_path(&input, &name_parts(args)),
+            "the default output path (give --output-file)",
+        ),
+    };
+    // Watched before the output exists: on an interrupt the unfinished output is removed and
+    // the tool exits (there is nothing to save).
+    signals::watch("datagen", FirstInterrupt::Exit).context("cannot watch for interrupts")?;
+    let mut file = OutputFile::create(&output, &[&input])
+        .context(flag)
+        .status(exit::USAGE)?;
+
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "learning from dataset...")?;
+    let size = std::fs::metadata(&input)
+        .with_context(|| format!("cannot open {}", input.display()))?
+        .len();
+    let bar = progress::bytes(size, "reading");
+    let trace = read_mooncake_jsonl(&input, &bar)?;
+    bar.finish_and_clear();
     let mut synthesizer = Synthesizer::learn(&trace.records, config).map_err(|err| {
         // Library errors name 0-based rows; point at the file line instead.
         let located = match &err {
-            servebench_trace_formats::synthesize::SynthesizeError::BlockMismatch {
-                first_row,
-                ..
+            SynthesizeError::InvalidConfig { .. } => return flag_error(err),
+            SynthesizeError::BlockMismatch { first_row, .. }
+            | SynthesizeError::MissingTimestamp { row: first_row } => {
+                format!(" (row {first_row} is line {})", trace.line_of(*first_row))
             }
-            | servebench_trace_formats::synthesize::SynthesizeError::MissingTimestamp {
-                row: first_row,
-            } => format!(" (row {first_row} is line {})", trace.line_of(*first_row)),
             _ => String::new(),
         };
-        anyhow::anyhow!("{}: {err}{located}", input.display())
+        Failure::new(
+            exit::USAGE,
+            anyhow::anyhow!("{}: {err}{located}", input.display()),
+        )
+        .into()
     })?;
-    for &row in synthesizer.skipped_rows().iter().take(10) {
-        tracing::warn!(
-            "{}:{}: skipped: input_length does not fit hash_ids",
-            input.display(),
-            trace.line_of(row)
-        );
-    }
-    if !synthesizer.skipped_rows().is_empty() {
-        tracing::warn!("skipped {} invalid rows", synthesizer.skipped_rows().len());
-    }
+    warn_rows(
+        &input,
+        &trace,
+        synthesizer.skipped_rows(),
+        "skipped: input_length does not fit hash_ids",
+        "invalid rows skipped",
+    );
+    warn_rows(
+        &input,
+        &trace,
+        synthesizer.out_of_order_rows(),
+        "timestamp is earlier than the row before it (that row may be an outlier): the gap \
+         before it is learned as one long pause",
+        "rows out of timestamp order",
+    );
     let core = synthesizer.core_tree_summary();
     writeln!(
         out,
@@ -124,23 +167,19 @@ pub(crate) fn run(args: &SynthesizeArgs) -> Result<()> {
     )?;
 
     writeln!(out, "synthesizing requests...")?;
-    let filters = RequestFilters {
-        max_isl: args.max_isl,
-        min_isl: args.min_isl,
-        min_osl: args.min_osl,
-        max_osl: args.max_osl,
-    };
     let bar = progress::items(args.num_requests as u64, "synthesizing");
-    let requests = synthesizer.synthesize_requests(args.num_requests, &filters, &mut |n| {
-        if n % 1024 == 0 {
-            bar.set_position(n as u64);
-        }
-    })?;
+    let requests = synthesizer
+        .synthesize_requests(args.num_requests, &filters, &mut |n| {
+            if n % 1024 == 0 {
+                bar.set_position(n as u64);
+            }
+        })
+        .map_err(flag_error)?;
     bar.finish_and_clear();
     writeln!(out, "synthesized {} requests", requests.len())?;
 
     writeln!(out, "\n###### Synthesized Statistics ######")?;
-    let column = |f: &dyn Fn(&servebench_trace_formats::SyntheticRequest) -> f64| {
+    let column = |f: &dyn Fn(&SyntheticRequest) -> f64| {
         let values: Vec<f64> = requests.iter().map(f).collect();
         SummaryStats::from_values(&values)
     };
@@ -155,13 +194,41 @@ pub(crate) fn run(args: &SynthesizeArgs) -> Result<()> {
     ];
     writeln!(out, "{} \n", render_stats_table(&rows))?;
 
-    let file =
-        File::create(&output).with_context(|| format!("cannot create {}", output.display()))?;
-    write_synthetic_jsonl(BufWriter::with_capacity(1 << 20, file), &requests)
-        .with_context(|| format!("cannot write {}", output.display()))?;
+    write_synthetic_jsonl(&mut file, &requests)
+        .with_context(|| format!("cannot write {}", output.display()))
+        .status(exit::OUTPUT_FAILED)?;
+    file.commit().status(exit::OUTPUT_FAILED)?;
     let shown = std::fs::canonicalize(&output).unwrap_or(output);
     writeln!(out, "synthetic dataset saved at {}", shown.display())?;
     Ok(())
+}
+
+/// Warns about the first few `rows` by file line, then how many there were in all.
+fn warn_rows(input: &Path, trace: &Trace, rows: &[usize], what: &str, summary: &str) {
+    for &row in rows.iter().take(MAX_LISTED_ROWS) {
+        tracing::warn!("{}:{}: {what}", input.display(), trace.line_of(row));
+    }
+    if rows.len() > MAX_LISTED_ROWS {
+        tracing::warn!("{} {summary} in all", rows.len());
+    }
+}
+
+/// A synthesizer error about a setting, with the setting names turned into this command's flags
+/// (`min_isl` → `--min-isl`; every setting has a flag of the same name).
+fn flag_error(error: SynthesizeError) -> anyhow::Error {
+    match &error {
+        SynthesizeError::InvalidConfig { name, reason } => Failure::new(
+            exit::USAGE,
+            anyhow::anyhow!("invalid {}: {}", flag(name), settings_to_flags(reason)),
+        )
+        .into(),
+        SynthesizeError::FiltersRejectEverything { .. } => Failure::new(
+            exit::USAGE,
+            anyhow::anyhow!("{}", settings_to_flags(&error.to_string())),
+        )
+        .into(),
+        _ => error.into(),
+    }
 }
 
 fn name_parts(args: &SynthesizeArgs) -> OutputNameParts {

@@ -1,9 +1,11 @@
 //! Command-line flags. Names follow `aiperf profile` wherever AIPerf has the same concept, so
 //! existing command lines translate.
 
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
 use clap::{ArgAction, Parser, ValueEnum};
+use servebench_loadgen_core::profile::DEFAULT_MAX_ERROR_RATE_PCT;
 
 /// Benchmark an OpenAI-compatible LLM endpoint (or, with no --url, the embedded simulated engine)
 /// and write AIPerf-compatible exports.
@@ -16,7 +18,8 @@ pub(crate) struct Args {
     #[arg(short = 'u', long = "url", help_heading = "Endpoint")]
     pub(crate) urls: Vec<String>,
 
-    /// Model name sent in every request.
+    /// Model name sent in every request; several, comma-separated, are used by
+    /// --model-selection-strategy.
     #[arg(
         short = 'm',
         long = "model",
@@ -25,6 +28,10 @@ pub(crate) struct Args {
         help_heading = "Endpoint"
     )]
     pub(crate) model: String,
+
+    /// With several comma-separated --model-names: how each request picks one.
+    #[arg(long, value_enum, default_value_t = ModelSelection::RoundRobin, help_heading = "Endpoint")]
+    pub(crate) model_selection_strategy: ModelSelection,
 
     /// API flavour.
     #[arg(long, value_enum, default_value_t = EndpointKind::Chat, help_heading = "Endpoint")]
@@ -48,14 +55,19 @@ pub(crate) struct Args {
     pub(crate) no_streaming: bool,
 
     /// Give up on a request after this many seconds.
-    #[arg(long, default_value_t = 600.0, help_heading = "Endpoint")]
+    #[arg(
+        allow_negative_numbers = true,
+        long,
+        default_value_t = 600.0,
+        help_heading = "Endpoint"
+    )]
     pub(crate) request_timeout_seconds: f64,
 
     /// Sent as `Authorization: Bearer <key>`.
     #[arg(long, help_heading = "Endpoint")]
     pub(crate) api_key: Option<String>,
 
-    /// Extra HTTP header `Name:Value`; repeatable.
+    /// Extra HTTP header `Name:Value`, or a JSON object of headers (AIPerf); repeatable.
     #[arg(short = 'H', long = "header", help_heading = "Endpoint")]
     pub(crate) headers: Vec<String>,
 
@@ -83,11 +95,11 @@ pub(crate) struct Args {
     // ----- Load -----
     /// Closed loop: this many requests in flight, a new one the moment one completes. With
     /// --request-rate: a cap on requests in flight. Default 1 when no rate is given.
-    #[arg(long, help_heading = "Load")]
-    pub(crate) concurrency: Option<usize>,
+    #[arg(long, value_parser = at_least_one, help_heading = "Load")]
+    pub(crate) concurrency: Option<NonZeroUsize>,
 
     /// Open loop: requests per second (fractional allowed), on an absolute schedule.
-    #[arg(long, help_heading = "Load")]
+    #[arg(long, allow_negative_numbers = true, help_heading = "Load")]
     pub(crate) request_rate: Option<f64>,
 
     /// Inter-arrival distribution for --request-rate.
@@ -96,7 +108,12 @@ pub(crate) struct Args {
 
     /// Gamma shape for --request-rate-mode gamma (vLLM's burstiness: 1 = Poisson, larger =
     /// smoother) [default: 1.0].
-    #[arg(long, alias = "vllm-burstiness", help_heading = "Load")]
+    #[arg(
+        allow_negative_numbers = true,
+        long,
+        alias = "vllm-burstiness",
+        help_heading = "Load"
+    )]
     pub(crate) arrival_smoothness: Option<f64>,
 
     /// Stop after this many profiling requests (default 10 when no stop condition is given).
@@ -104,22 +121,57 @@ pub(crate) struct Args {
     pub(crate) request_count: Option<u64>,
 
     /// Stop issuing after this many seconds.
-    #[arg(long, help_heading = "Load")]
+    #[arg(allow_negative_numbers = true, long, help_heading = "Load")]
     pub(crate) benchmark_duration: Option<f64>,
 
-    /// Seconds in-flight requests may still complete after --benchmark-duration.
-    #[arg(long, default_value_t = 30.0, help_heading = "Load")]
+    /// Seconds in-flight requests may still complete after --benchmark-duration (`inf`: wait
+    /// for all).
+    #[arg(
+        long,
+        default_value_t = 30.0,
+        allow_negative_numbers = true,
+        help_heading = "Load"
+    )]
     pub(crate) benchmark_grace_period: f64,
 
     /// Requests sent before measuring (excluded from metrics, exported per record).
-    #[arg(long, default_value_t = 0, help_heading = "Load")]
+    #[arg(
+        long,
+        alias = "num-warmup-requests",
+        default_value_t = 0,
+        help_heading = "Load"
+    )]
     pub(crate) warmup_request_count: u64,
+
+    /// Seconds of warm-up (closed loop, excluded from metrics); with --warmup-request-count the
+    /// first limit reached ends it.
+    #[arg(long, allow_negative_numbers = true, help_heading = "Load")]
+    pub(crate) warmup_duration: Option<f64>,
+
+    /// Percentage of requests the client cancels on purpose (recorded as cancelled, error code
+    /// 499, as AIPerf).
+    #[arg(long, allow_negative_numbers = true, help_heading = "Load")]
+    pub(crate) request_cancellation_rate: Option<f64>,
+
+    /// Seconds after dispatch (timed from before connecting and writing) that a request chosen
+    /// by --request-cancellation-rate is cancelled [default: 0].
+    #[arg(long, allow_negative_numbers = true, help_heading = "Load")]
+    pub(crate) request_cancellation_delay: Option<f64>,
+
+    /// Seconds over which --request-rate grows linearly from 0 to its target.
+    #[arg(long, allow_negative_numbers = true, help_heading = "Load")]
+    pub(crate) request_rate_ramp_duration: Option<f64>,
+
+    /// Seconds over which --concurrency grows from 1 to its target (closed loop).
+    #[arg(long, allow_negative_numbers = true, help_heading = "Load")]
+    pub(crate) concurrency_ramp_duration: Option<f64>,
 
     // ----- Dataset -----
     /// Mean prompt length in tokens.
     #[arg(
         long,
-        alias = "synthetic-input-tokens-mean",
+        visible_alias = "synthetic-input-tokens-mean",
+        alias = "prompt-input-tokens-mean",
         default_value_t = 550,
         help_heading = "Dataset"
     )]
@@ -127,21 +179,30 @@ pub(crate) struct Args {
 
     /// Standard deviation of the prompt length.
     #[arg(
+        allow_negative_numbers = true,
         long,
-        alias = "synthetic-input-tokens-stddev",
+        visible_alias = "synthetic-input-tokens-stddev",
+        alias = "prompt-input-tokens-stddev",
         default_value_t = 0.0,
         help_heading = "Dataset"
     )]
     pub(crate) isl_stddev: f64,
 
     /// Mean requested output length in tokens (unset: the server decides).
-    #[arg(long, alias = "output-tokens-mean", help_heading = "Dataset")]
+    #[arg(
+        long,
+        visible_alias = "output-tokens-mean",
+        alias = "prompt-output-tokens-mean",
+        help_heading = "Dataset"
+    )]
     pub(crate) osl: Option<u64>,
 
     /// Standard deviation of the requested output length.
     #[arg(
+        allow_negative_numbers = true,
         long,
-        alias = "output-tokens-stddev",
+        visible_alias = "output-tokens-stddev",
+        alias = "prompt-output-tokens-stddev",
         default_value_t = 0.0,
         help_heading = "Dataset"
     )]
@@ -169,13 +230,30 @@ pub(crate) struct Args {
     )]
     pub(crate) num_prefix_prompts: usize,
 
-    /// Length of each shared prefix in tokens (included in the ISL).
+    /// Length of each shared prefix in tokens, added on top of the synthetic prompt length (the
+    /// ISL of a request is this plus --isl, as in AIPerf).
     #[arg(long, default_value_t = 0, help_heading = "Dataset")]
     pub(crate) prefix_prompt_length: u64,
 
-    /// `builtin` (offline, no download) or a path to a Hugging Face tokenizer.json (or its dir).
-    #[arg(long, default_value = "builtin", help_heading = "Dataset")]
-    pub(crate) tokenizer: String,
+    /// `builtin`, a Hugging Face tokenizer.json or its directory, or a model id (ORG/NAME)
+    /// found offline in the local Hugging Face cache (HF_HUB_CACHE, HF_HOME/hub or
+    /// ~/.cache/huggingface/hub; nothing is downloaded). Default: the model name tried the same
+    /// way, else builtin.
+    #[arg(long, help_heading = "Dataset")]
+    pub(crate) tokenizer: Option<String>,
+
+    /// Branch, tag or commit of a model id given as tokenizer.
+    #[arg(long, default_value = "main", help_heading = "Dataset")]
+    pub(crate) tokenizer_revision: String,
+
+    /// Count input lengths over the prompt the server renders with the model's chat template
+    /// (from tokenizer_config.json beside tokenizer.json).
+    #[arg(long, help_heading = "Dataset")]
+    pub(crate) apply_chat_template: bool,
+
+    /// Dataset files, trace replay, sampling and sessions.
+    #[command(flatten)]
+    pub(crate) replay: crate::replay_args::ReplayArgs,
 
     // ----- Output -----
     /// SLOs, e.g. "time_to_first_token:100 inter_token_latency:5" (display units).
@@ -183,21 +261,91 @@ pub(crate) struct Args {
     pub(crate) goodput: Option<String>,
 
     /// Where exports go. Default: artifacts/<model>-openai-<endpoint>-<stimulus>/ as AIPerf.
-    #[arg(long, help_heading = "Output")]
+    #[arg(long, alias = "output-artifact-dir", help_heading = "Output")]
     pub(crate) artifact_dir: Option<PathBuf>,
 
-    /// Exit 0 even when the client itself was too slow to measure accurately.
+    /// Also summarise the profiling records per window of this many seconds of send time
+    /// (profile_export_aiperf_timeslices.json / .csv, as AIPerf).
+    #[arg(long, help_heading = "Output")]
+    pub(crate) slice_duration: Option<f64>,
+
+    /// Base name of the exports instead of profile_export_aiperf / profile_export (AIPerf):
+    /// PREFIX.json, PREFIX.csv, PREFIX.jsonl, PREFIX_timeslices.*, PREFIX_server_metrics.*.
+    #[arg(long, alias = "profile-export-file", help_heading = "Output")]
+    pub(crate) profile_export_prefix: Option<String>,
+
+    /// Exit 0 even when the client itself was too slow to measure accurately (otherwise exit 3).
+    /// The client counts as saturated when its event-loop lag p99 exceeds both 1 ms and 10 % of
+    /// the TTFT p50 (request latency p50 when not streaming), when open-loop sends fall behind
+    /// schedule, or when requests fail in the client itself (out of open files or local ports).
+    /// Smaller lag is printed as a note.
     #[arg(long, help_heading = "Output")]
     pub(crate) allow_client_saturation: bool,
 
+    /// Exit with status 4 (after writing every export) when more than this percentage of the
+    /// profiling requests failed on the server's side (errors the client caused itself and
+    /// cancelled requests do not count).
+    #[arg(long, value_name = "PCT", default_value_t = DEFAULT_MAX_ERROR_RATE_PCT, allow_negative_numbers = true, help_heading = "Output")]
+    pub(crate) max_error_rate: f64,
+
     /// Progress display: auto (a live line on a terminal, periodic log lines otherwise) or none.
-    #[arg(long, value_enum, default_value_t = Ui::Auto, help_heading = "Output")]
+    #[arg(long, alias = "ui-type", value_enum, default_value_t = Ui::Auto, help_heading = "Output")]
     pub(crate) ui: Ui,
+
+    /// Log level of loadgen's own diagnostics.
+    #[arg(long, value_enum, help_heading = "Output")]
+    pub(crate) log_level: Option<LogLevel>,
+
+    /// More diagnostics: -v debug, -vv trace (as AIPerf).
+    #[arg(short = 'v', long = "verbose", action = ArgAction::Count, help_heading = "Output")]
+    pub(crate) verbose: u8,
+
+    // ----- Server metrics -----
+    /// Prometheus endpoints to scrape at the start, periodically and at the end (default: each
+    /// --url's /metrics, as AIPerf); repeatable.
+    #[arg(long = "server-metrics-url", help_heading = "Server metrics")]
+    pub(crate) server_metrics_urls: Vec<String>,
+
+    /// AIPerf's form: more Prometheus endpoints to scrape besides each --url's /metrics
+    /// (`host:port` or a full URL; a bare `host:port` gets /metrics).
+    #[arg(long = "server-metrics", num_args = 0.., help_heading = "Server metrics")]
+    pub(crate) server_metrics_extra: Vec<String>,
+
+    /// Do not scrape server metrics.
+    #[arg(long, help_heading = "Server metrics")]
+    pub(crate) no_server_metrics: bool,
+
+    /// Seconds between server-metrics scrapes.
+    #[arg(long, default_value_t = 1.0, help_heading = "Server metrics")]
+    pub(crate) server_metrics_interval: f64,
+
+    /// AIPerf flags that do not apply to servebench (accepted, each reported by a notice).
+    #[command(flatten)]
+    pub(crate) ignored: crate::aiperf_compat::IgnoredFlags,
 
     // ----- Embedded engine -----
     /// Speed-up of the embedded simulated engine (used only without --url; 0 = no delays).
-    #[arg(long, default_value_t = 1.0, help_heading = "Embedded engine")]
+    #[arg(
+        long,
+        default_value_t = 1.0,
+        allow_negative_numbers = true,
+        help_heading = "Embedded engine"
+    )]
     pub(crate) mocker_speedup_ratio: f64,
+
+    /// Images and context prompts.
+    #[command(flatten)]
+    pub(crate) media: crate::media_args::MediaArgs,
+}
+
+/// A whole number of at least 1.
+fn at_least_one(value: &str) -> Result<NonZeroUsize, String> {
+    value
+        .trim()
+        .parse::<usize>()
+        .ok()
+        .and_then(NonZeroUsize::new)
+        .ok_or_else(|| "must be a whole number of at least 1".to_owned())
 }
 
 /// API flavour and its default path.
@@ -222,10 +370,59 @@ pub(crate) enum RateMode {
     Gamma,
 }
 
+/// How a request picks a model among several --model-names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ModelSelection {
+    /// In turn.
+    RoundRobin,
+    /// Uniformly at random (seeded by --random-seed).
+    Random,
+}
+
+/// Log levels (AIPerf's names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum LogLevel {
+    /// Everything.
+    #[value(alias = "TRACE")]
+    Trace,
+    /// Debugging detail.
+    #[value(alias = "DEBUG")]
+    Debug,
+    /// Progress.
+    #[value(alias = "INFO")]
+    Info,
+    /// Problems (default).
+    #[value(alias = "WARNING", alias = "warn")]
+    Warning,
+    /// Errors only.
+    #[value(alias = "ERROR", alias = "critical", alias = "CRITICAL")]
+    Error,
+}
+
+impl Args {
+    /// The tracing level from --log-level and -v/-vv (the more verbose wins).
+    pub(crate) fn log_filter(&self) -> tracing::Level {
+        let from_flag = match self.log_level {
+            Some(LogLevel::Trace) => tracing::Level::TRACE,
+            Some(LogLevel::Debug) => tracing::Level::DEBUG,
+            Some(LogLevel::Info) => tracing::Level::INFO,
+            Some(LogLevel::Error) => tracing::Level::ERROR,
+            Some(LogLevel::Warning) | None => tracing::Level::WARN,
+        };
+        let from_v = match self.verbose {
+            0 => tracing::Level::WARN,
+            1 => tracing::Level::DEBUG,
+            _ => tracing::Level::TRACE,
+        };
+        from_flag.max(from_v)
+    }
+}
+
 /// Progress display.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum Ui {
-    /// Live line on a TTY, log lines otherwise.
+    /// Live line on a TTY, log lines otherwise (AIPerf's `dashboard` maps here).
+    #[value(alias = "dashboard")]
     Auto,
     /// Simple periodic log lines.
     Simple,

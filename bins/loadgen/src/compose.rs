@@ -1,18 +1,22 @@
 //! Turns command-line flags into the library crates' configurations.
 
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
 use serde_json::{Value, json};
-use servebench_loadgen_core::arrivals::{ArrivalPattern, Arrivals};
-use servebench_loadgen_core::profile::default_artifact_dir;
+use servebench_loadgen_core::arrivals::{ArrivalMode, ArrivalPattern, Arrivals};
+use servebench_loadgen_core::profile::{LoadEcho, default_artifact_dir};
 use servebench_loadgen_core::prompts::SyntheticConfig;
+use servebench_loadgen_core::ramp::RateRamp;
+use servebench_loadgen_core::redact::redact_command_line;
 use servebench_loadgen_core::{
-    EndpointConfig, EndpointKind, LoadMode, StopCondition, parse_extra_inputs, parse_header,
+    EndpointConfig, EndpointKind, LoadMode, ModelChoice, ModelStrategy, RequestCancellation,
+    StopCondition, parse_extra_inputs, parse_header,
 };
 
-use crate::args::{Args, EndpointKind as CliEndpoint, RateMode};
+use crate::args::{Args, EndpointKind as CliEndpoint, ModelSelection, RateMode};
 
 /// AIPerf's cap when no stop condition is given.
 const DEFAULT_REQUEST_COUNT: u64 = 10;
@@ -26,33 +30,100 @@ pub(crate) fn streaming(args: &Args, embedded: bool) -> bool {
     }
 }
 
+impl From<CliEndpoint> for EndpointKind {
+    fn from(kind: CliEndpoint) -> Self {
+        match kind {
+            CliEndpoint::Chat => Self::Chat,
+            CliEndpoint::Completions => Self::Completions,
+            CliEndpoint::Embeddings => Self::Embeddings,
+        }
+    }
+}
+
+impl From<RateMode> for ArrivalMode {
+    fn from(mode: RateMode) -> Self {
+        match mode {
+            RateMode::Constant => Self::Constant,
+            RateMode::Poisson => Self::Poisson,
+            RateMode::Gamma => Self::Gamma,
+        }
+    }
+}
+
 /// The endpoint, body and header options.
 pub(crate) fn endpoint(args: &Args, streaming: bool) -> anyhow::Result<EndpointConfig> {
-    let kind = match args.endpoint_type {
-        CliEndpoint::Chat => EndpointKind::Chat,
-        CliEndpoint::Completions => EndpointKind::Completions,
-        CliEndpoint::Embeddings => EndpointKind::Embeddings,
-    };
-    let mut config = EndpointConfig::new(kind, args.model.clone());
+    let mut config = EndpointConfig::new(args.endpoint_type.into(), first_model(args));
     config.streaming = streaming;
-    config.path = args.endpoint_path.clone();
+    // AIPerf accepts `v1/chat/completions` as well as `/v1/chat/completions`.
+    config.path = args.endpoint_path.as_ref().map(|p| {
+        if p.starts_with('/') {
+            p.clone()
+        } else {
+            format!("/{p}")
+        }
+    });
     config.use_legacy_max_tokens = args.use_legacy_max_tokens;
     config.pin_output_length = args.ignore_eos;
     config.extra_inputs = parse_extra_inputs(&args.extra_inputs)?;
-    config.extra_headers = args
-        .headers
+    config.extra_headers = crate::aiperf_compat::expand_headers(&args.headers)?
         .iter()
-        .map(|h| {
-            let (name, value) = parse_header(h)?;
-            let value = value
-                .to_str()
-                .with_context(|| format!("header {h:?} has a non-ASCII value"))?
-                .to_owned();
-            Ok((name.as_str().to_owned(), value))
-        })
-        .collect::<anyhow::Result<_>>()?;
+        .map(|h| parse_header(h))
+        .collect::<Result<_, _>>()?;
     config.api_key = args.api_key.clone();
     Ok(config)
+}
+
+/// `--model-names a,b`: the names, in order (empty pieces dropped).
+pub(crate) fn model_names(args: &Args) -> Vec<String> {
+    args.model
+        .split(',')
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The first model (the one every body names unless several are given).
+pub(crate) fn first_model(args: &Args) -> String {
+    model_names(args)
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| args.model.clone())
+}
+
+/// Several models: which one each request names (`None` for one model).
+pub(crate) fn model_choice(args: &Args, seed: u64) -> Option<ModelChoice> {
+    let models = model_names(args);
+    (models.len() > 1).then_some(ModelChoice {
+        models,
+        strategy: match args.model_selection_strategy {
+            ModelSelection::RoundRobin => ModelStrategy::RoundRobin,
+            ModelSelection::Random => ModelStrategy::Random,
+        },
+        seed,
+    })
+}
+
+/// `--request-cancellation-rate` (percent) and `--request-cancellation-delay` (seconds).
+pub(crate) fn cancellation(args: &Args, seed: u64) -> anyhow::Result<Option<RequestCancellation>> {
+    let Some(rate) = args.request_cancellation_rate else {
+        if args.request_cancellation_delay.is_some() {
+            bail!("--request-cancellation-delay needs --request-cancellation-rate");
+        }
+        return Ok(None);
+    };
+    if !(0.0..=100.0).contains(&rate) {
+        bail!("--request-cancellation-rate must be a percentage in 0..=100, got {rate}");
+    }
+    let delay = args.request_cancellation_delay.unwrap_or(0.0);
+    if !(delay.is_finite() && delay >= 0.0) {
+        bail!("--request-cancellation-delay must be >= 0 seconds, got {delay}");
+    }
+    Ok(Some(RequestCancellation {
+        fraction: rate / 100.0,
+        delay: Duration::from_secs_f64(delay),
+        seed,
+    }))
 }
 
 /// The synthetic dataset's settings.
@@ -69,25 +140,58 @@ pub(crate) fn dataset(args: &Args) -> SyntheticConfig {
     }
 }
 
-/// Closed loop at `--concurrency` (default 1), or open loop at `--request-rate`.
-pub(crate) fn load_mode(args: &Args, seed: u64) -> anyhow::Result<LoadMode> {
-    if args.concurrency == Some(0) {
-        bail!("--concurrency must be at least 1");
+/// Virtual users when no `--request-rate` and no `--concurrency` is given (AIPerf's default).
+const DEFAULT_CONCURRENCY: usize = 1;
+
+/// `--concurrency` as the run uses it: the closed-loop default when no rate is given, else the
+/// optional in-flight cap.
+pub(crate) fn concurrency(args: &Args) -> Option<usize> {
+    let given = args.concurrency.map(NonZeroUsize::get);
+    match args.request_rate {
+        None => Some(given.unwrap_or(DEFAULT_CONCURRENCY)),
+        Some(_) => given,
     }
+}
+
+/// Closed loop at [`concurrency`], or open loop at `--request-rate`.
+pub(crate) fn load_mode(args: &Args, seed: u64) -> anyhow::Result<LoadMode> {
+    let concurrency = concurrency(args);
     let Some(rate) = args.request_rate else {
-        return Ok(LoadMode::Concurrency(args.concurrency.unwrap_or(1)));
+        return Ok(LoadMode::Concurrency(
+            concurrency.unwrap_or(DEFAULT_CONCURRENCY),
+        ));
     };
-    let mode = match args.request_rate_mode {
-        RateMode::Constant => "constant",
-        RateMode::Poisson => "poisson",
-        RateMode::Gamma => "gamma",
+    let pattern = ArrivalPattern::new(args.request_rate_mode.into(), args.arrival_smoothness)
+        .context("invalid --request-rate-mode / --arrival-smoothness")?;
+    let arrivals = Arrivals::new(rate, pattern, seed).context("invalid --request-rate")?;
+    let arrivals: Box<dyn Iterator<Item = Duration> + Send> = match seconds(
+        args.request_rate_ramp_duration,
+        "--request-rate-ramp-duration",
+    )? {
+        Some(ramp) => Box::new(RateRamp::new(arrivals, ramp)),
+        None => Box::new(arrivals),
     };
-    let pattern = ArrivalPattern::from_mode(mode, args.arrival_smoothness)?;
-    let arrivals = Arrivals::new(rate, pattern, seed)?;
     Ok(LoadMode::OpenLoop {
-        arrivals: Box::new(arrivals),
-        max_in_flight: args.concurrency,
+        arrivals,
+        max_in_flight: concurrency,
     })
+}
+
+/// The load as the exports echo it.
+pub(crate) fn load_echo(args: &Args) -> LoadEcho {
+    LoadEcho {
+        concurrency: concurrency(args),
+        request_rate: args.request_rate,
+        request_rate_mode: args.request_rate.map(|_| args.request_rate_mode.into()),
+    }
+}
+
+/// A positive, finite number of seconds given to `flag`.
+pub(crate) fn seconds(value: Option<f64>, flag: &str) -> anyhow::Result<Option<Duration>> {
+    match value {
+        Some(v) if !(v.is_finite() && v > 0.0) => bail!("{flag} must be > 0 seconds, got {v}"),
+        v => Ok(v.map(Duration::from_secs_f64)),
+    }
 }
 
 /// `--request-count` and/or `--benchmark-duration`; 10 requests when neither is given.
@@ -97,9 +201,16 @@ pub(crate) fn stop_condition(args: &Args) -> anyhow::Result<StopCondition> {
         Some(d) => Some(Duration::from_secs_f64(d)),
         None => None,
     };
-    if !(args.benchmark_grace_period.is_finite() && args.benchmark_grace_period >= 0.0) {
-        bail!("--benchmark-grace-period must be >= 0 seconds");
+    let grace = args.benchmark_grace_period;
+    if grace.is_nan() || grace < 0.0 {
+        bail!("--benchmark-grace-period must be >= 0 seconds (or inf)");
     }
+    // `inf` (AIPerf: wait for every in-flight response): ten years stands for forever.
+    let grace_period = if grace.is_finite() {
+        Duration::from_secs_f64(grace)
+    } else {
+        Duration::from_secs(10 * 365 * 24 * 3600)
+    };
     let request_count = match (args.request_count, duration) {
         (Some(0), _) => bail!("--request-count must be at least 1"),
         (None, None) => Some(DEFAULT_REQUEST_COUNT),
@@ -108,7 +219,7 @@ pub(crate) fn stop_condition(args: &Args) -> anyhow::Result<StopCondition> {
     Ok(StopCondition {
         request_count,
         duration,
-        grace_period: Duration::from_secs_f64(args.benchmark_grace_period),
+        grace_period,
     })
 }
 
@@ -124,73 +235,18 @@ pub(crate) fn request_timeout(args: &Args) -> anyhow::Result<Duration> {
 /// `--artifact-dir` or AIPerf's default name.
 pub(crate) fn artifact_dir(args: &Args, endpoint: &EndpointConfig) -> PathBuf {
     args.artifact_dir.clone().unwrap_or_else(|| {
-        let concurrency = match args.request_rate {
-            None => Some(args.concurrency.unwrap_or(1)),
-            Some(_) => args.concurrency,
-        };
         default_artifact_dir(
-            &args.model,
+            &first_model(args),
             endpoint.kind.name(),
-            concurrency,
+            concurrency(args),
             args.request_rate,
         )
     })
 }
 
-/// The `input_config` echo, shaped like AIPerf's resolved configuration.
-pub(crate) fn input_config(
-    args: &Args,
-    urls: &[String],
-    endpoint: &EndpointConfig,
-    stop: &StopCondition,
-    seed: u64,
-    tokenizer: &str,
-    artifact_dir: &std::path::Path,
-) -> Value {
-    json!({
-        "models": {"items": [{"name": args.model}]},
-        "endpoint": {
-            "urls": urls,
-            "type": endpoint.kind.name(),
-            "path": endpoint.request_path(),
-            "streaming": endpoint.streaming,
-            "timeout": args.request_timeout_seconds,
-            "extra": Value::Object(endpoint.extra_inputs.clone()),
-        },
-        "datasets": [{
-            "name": "synthetic",
-            "type": "synthetic",
-            "entries": args.num_dataset_entries,
-            "random_seed": seed,
-            "prompts": {
-                "isl": {"mean": args.isl, "stddev": args.isl_stddev},
-                "osl": {"mean": args.osl, "stddev": args.osl_stddev},
-                "prefix_prompt": {"pool_size": args.num_prefix_prompts, "length": args.prefix_prompt_length},
-            },
-        }],
-        "phases": [
-            {"name": "warmup", "kind": "warmup", "requests": args.warmup_request_count, "exclude_from_results": true},
-            {
-                "name": "profiling", "kind": "profiling",
-                "type": if args.request_rate.is_some() { "request_rate" } else { "concurrency" },
-                "requests": stop.request_count,
-                "duration": stop.duration.map(|d| d.as_secs_f64()),
-                "grace_period": stop.grace_period.as_secs_f64(),
-                "concurrency": args.concurrency,
-                "request_rate": args.request_rate,
-                "request_rate_mode": args.request_rate.map(|_| format!("{:?}", args.request_rate_mode).to_lowercase()),
-                "exclude_from_results": false,
-            },
-        ],
-        "artifacts": {"dir": artifact_dir},
-        "tokenizer": {"name": tokenizer},
-        "goodput": args.goodput,
-    })
-}
-
 /// `run_info`.
 pub(crate) fn run_info(benchmark_id: &str, seed: u64) -> Value {
-    let cli: Vec<String> = std::env::args().collect();
+    let cli = redact_command_line(std::env::args());
     json!({
         "benchmark_id": benchmark_id,
         "random_seed": seed,

@@ -3,10 +3,10 @@
 use std::fmt::Write as _;
 
 use servebench_loadgen_core::profile::ProfileOutcome;
-use servebench_metrics::{MetricKind, MetricValue, Unit};
+use servebench_metrics::{MetricKind, MetricValue, MissingReason, Unit};
 
 /// The metrics table, errors, client health and where the exports are.
-pub(crate) fn render(outcome: &ProfileOutcome) -> String {
+pub(crate) fn render(outcome: &ProfileOutcome, embedded: bool) -> String {
     let mut out = String::new();
     let p = &outcome.summary.profiling;
     let name_width = p
@@ -50,13 +50,28 @@ pub(crate) fn render(outcome: &ProfileOutcome) -> String {
             );
         }
     }
+    let mut reasons: Vec<MissingReason> = Vec::new();
+    for m in &p.missing {
+        if !reasons.contains(&m.reason) {
+            reasons.push(m.reason);
+        }
+    }
+    for reason in reasons {
+        let names: Vec<&str> = p
+            .missing
+            .iter()
+            .filter(|m| m.reason == reason)
+            .map(|m| m.metric.spec().header)
+            .collect();
+        let _ = writeln!(out, "No samples ({reason}): {}", names.join(", "));
+    }
     if !p.error_summary.is_empty() {
         let _ = writeln!(out, "\nErrors:");
         for e in &p.error_summary {
             let code = e.code.map(|c| format!(" {c}")).unwrap_or_default();
             let _ = writeln!(
                 out,
-                "  {:>6} x {:?}{code}: {}",
+                "  {:>6} x {}{code}: {}",
                 e.count, e.kind, e.example_message
             );
         }
@@ -79,10 +94,27 @@ pub(crate) fn render(outcome: &ProfileOutcome) -> String {
         health["process_cpu_us_per_content_chunk"]
             .as_f64()
             .map_or_else(
-                || "- (not measured: the embedded engine shares the process)".into(),
+                || if embedded {
+                    "- (not measured: the embedded engine shares the process)".to_owned()
+                } else if health["process_cpu_seconds"].is_null() {
+                    "- (not measured on this system)".to_owned()
+                } else {
+                    "- (no streamed chunks to divide by)".to_owned()
+                },
                 |x| format!("{x:.2} µs per streamed chunk")
             ),
     );
+    for note in &v.notes {
+        let _ = writeln!(out, "Note: {note}");
+    }
+    let rate = &outcome.error_rate;
+    if rate.client_errors > 0 {
+        let _ = writeln!(
+            out,
+            "{} failed requests were the client's own doing (not counted as server failures)",
+            rate.client_errors
+        );
+    }
     if v.saturated {
         let _ = writeln!(
             out,

@@ -2,18 +2,28 @@
 
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use anyhow::Context;
-use servebench_loadgen_core::profile::{LiveProgress, ProfileConfig, profile};
-use servebench_loadgen_core::prompts::synthesize;
-use servebench_loadgen_core::{CancelHandle, RunConfig};
+use anyhow::{Context, bail};
+use servebench_loadgen_core::ArrivalMode;
+use servebench_loadgen_core::profile::{
+    DatasetEcho, InputEcho, ProfileConfig, input_config, profile,
+};
+use servebench_loadgen_core::server_metrics::Collector;
+use servebench_loadgen_core::{CancelHandle, LoadMode, RunConfig};
 use servebench_metrics::{Goodput, MetricOptions, RunClock};
 use servebench_mocker::EmbeddedServer;
-use servebench_tokenize::TokenizerSpec;
+use servebench_tokenize::{LoadOptions, TokenizerSpec};
 
 use crate::args::Args;
-use crate::{compose, console, signals, ui};
+use crate::{
+    compose, console, export_names, limits, media_args, server_metrics, signals, timeslices,
+    tokenizer_choice, ui, workload,
+};
+
+/// Test hook: block the client runtime this many milliseconds every 10 ms (see
+/// `RunConfig::stall_event_loop`), to test the client-saturation exit end to end.
+const STALL_HOOK_VAR: &str = "SERVEBENCH_TEST_STALL_EVENT_LOOP_MS";
 
 /// Every request failed.
 const EXIT_ALL_FAILED: u8 = 1;
@@ -21,18 +31,35 @@ const EXIT_ALL_FAILED: u8 = 1;
 pub(crate) const EXIT_USAGE: u8 = 2;
 /// The client was too slow to measure accurately (see `client_health`).
 const EXIT_CLIENT_SATURATED: u8 = 3;
+/// More requests failed on the server's side than `--max-error-rate` allows.
+const EXIT_ERROR_RATE: u8 = 4;
 /// Interrupted (the exports were written, marked `was_cancelled`).
 const EXIT_INTERRUPTED: u8 = 130;
 
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let spec: TokenizerSpec = args.tokenizer.parse().unwrap_or_default();
-    let tokenizer = servebench_tokenize::load(&spec).with_context(|| {
-        format!(
-            "failed to load tokenizer {spec} (servebench works offline: give `builtin` or the \
-             path of a local tokenizer.json or of the directory holding it; hub ids are not \
-             downloaded)"
-        )
-    })?;
+    if !(args.max_error_rate.is_finite() && (0.0..=100.0).contains(&args.max_error_rate)) {
+        bail!("--max-error-rate must be a percentage from 0 to 100");
+    }
+    if !(args.mocker_speedup_ratio.is_finite() && args.mocker_speedup_ratio >= 0.0) {
+        bail!("--mocker-speedup-ratio must be a finite number >= 0 (0 = no delays)");
+    }
+    let open_files = limits::raise_open_files_limit();
+    for notice in args.ignored.notices() {
+        eprintln!("{notice}");
+    }
+    let load_options = LoadOptions {
+        revision: args.tokenizer_revision.clone(),
+        ..LoadOptions::default()
+    };
+    let model = compose::first_model(&args);
+    let chosen = tokenizer_choice::choose(args.tokenizer.as_deref(), &model, &load_options)?;
+    // servebench's own default model name needs no remark about placeholders.
+    if let Some(notice) = &chosen.notice
+        && !(args.tokenizer.is_none() && args.model == "servebench-mock")
+    {
+        eprintln!("{notice}");
+    }
+    let tokenizer = Arc::clone(&chosen.tokenizer);
     let goodput = args
         .goodput
         .as_deref()
@@ -41,9 +68,12 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         .context("invalid --goodput")?;
 
     let embedded = if args.urls.is_empty() {
-        let engine =
-            EmbeddedServer::simulated(args.mocker_speedup_ratio, &args.model, spec.clone())
-                .context("failed to start the embedded simulated engine")?;
+        let engine = EmbeddedServer::simulated(
+            args.mocker_speedup_ratio,
+            &model,
+            TokenizerSpec::shared(Arc::clone(&tokenizer)),
+        )
+        .context("failed to start the embedded simulated engine")?;
         eprintln!(
             "loadgen: no --url: benchmarking the embedded simulated engine at {} (Dynamo mocker \
              timing, speed-up {})",
@@ -61,19 +91,98 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
 
     let streaming = compose::streaming(&args, embedded.is_some());
     let endpoint = compose::endpoint(&args, streaming)?;
-    let data =
-        synthesize(&compose::dataset(&args), &*tokenizer).context("failed to build the dataset")?;
+    let prepare_start = std::time::Instant::now();
+    let mut data = workload::build(&args, &*tokenizer)?;
+    if args.apply_chat_template
+        && let Some(notice) = tokenizer_choice::apply_chat_template(&chosen, &mut data.entries)
+            .context("--apply-chat-template")?
+    {
+        eprintln!("{notice}");
+    }
+    let prepared_in = prepare_start.elapsed();
     let seed = data.seed;
-    let load = compose::load_mode(&args, seed)?;
-    let stop = compose::stop_condition(&args)?;
-    let artifact_dir = compose::artifact_dir(&args, &endpoint);
+    let fixed_schedule = data.schedule.is_some();
+    let mut entries = data.entries;
+    media_args::augment(&args, &endpoint, &mut entries, &*tokenizer, seed)?;
+    let load = match data.schedule {
+        Some(offsets) => LoadMode::OpenLoop {
+            arrivals: Box::new(offsets.into_iter()),
+            max_in_flight: args.concurrency.map(std::num::NonZeroUsize::get),
+        },
+        None => match (args.replay.user_centric_rate, args.replay.num_users) {
+            (Some(rate), Some(users)) => {
+                if !(rate.is_finite() && rate > 0.0) || users == 0 {
+                    anyhow::bail!("--user-centric-rate must be > 0 and --num-users at least 1");
+                }
+                LoadMode::Concurrency(users)
+            }
+            _ => compose::load_mode(&args, seed)?,
+        },
+    };
+    if !args.http2 {
+        let connections = match &load {
+            LoadMode::Concurrency(n) => Some(*n),
+            LoadMode::OpenLoop { max_in_flight, .. } => *max_in_flight,
+        };
+        if let Some(connections) = connections {
+            limits::check_connections_fit(connections, embedded.is_some(), open_files)?;
+        }
+    }
+    let mut stop = compose::stop_condition(&args)?;
+    if args.request_count.is_none()
+        && args.benchmark_duration.is_none()
+        && let Some(n) = data.default_requests
+    {
+        stop.request_count = Some(n);
+    }
+    if fixed_schedule {
+        // A schedule sends each of its entries once.
+        let entries = entries.len() as u64;
+        stop.request_count = Some(stop.request_count.map_or(entries, |n| n.min(entries)));
+    }
+    let artifact_dir = workload::artifact_dir(&args, &endpoint, fixed_schedule)
+        .unwrap_or_else(|| compose::artifact_dir(&args, &endpoint));
 
     let clock = RunClock::start();
-    let mut run_config = RunConfig::new(clock, urls.clone(), endpoint.clone());
+    let mut run_config = RunConfig::new(clock, urls.clone(), endpoint);
     run_config.stop = stop;
     run_config.request_timeout = compose::request_timeout(&args)?;
     run_config.warmup_requests = args.warmup_request_count;
+    run_config.warmup_duration = match args.warmup_duration {
+        Some(d) if !(d.is_finite() && d > 0.0) => {
+            anyhow::bail!("--warmup-duration must be > 0 seconds")
+        }
+        d => d.map(std::time::Duration::from_secs_f64),
+    };
     run_config.http2 = args.http2;
+    run_config.sampling = data.sampling;
+    run_config.sampling_seed = seed;
+    run_config.stall_event_loop = std::env::var(STALL_HOOK_VAR)
+        .ok()
+        .and_then(|ms| ms.parse::<u64>().ok())
+        .map(Duration::from_millis);
+    run_config.models = compose::model_choice(&args, seed);
+    run_config.cancellation = compose::cancellation(&args, seed)?;
+    run_config.user_pacing = args
+        .replay
+        .user_centric_rate
+        .zip(args.replay.num_users)
+        .map(|(rate, users)| std::time::Duration::try_from_secs_f64(users as f64 / rate))
+        .transpose()
+        .context("--user-centric-rate is too small for --num-users")?;
+    if args.request_rate.is_some() && args.concurrency_ramp_duration.is_some() {
+        anyhow::bail!(
+            "--concurrency-ramp-duration ramps the closed loop; with --request-rate use \
+             --request-rate-ramp-duration"
+        );
+    }
+    if args.request_rate.is_none() && args.request_rate_ramp_duration.is_some() {
+        anyhow::bail!("--request-rate-ramp-duration needs --request-rate");
+    }
+    run_config.concurrency_ramp = compose::seconds(
+        args.concurrency_ramp_duration,
+        "--concurrency-ramp-duration",
+    )?;
 
     let benchmark_id = format!(
         "{:016x}",
@@ -83,7 +192,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     );
     let mut config = ProfileConfig::new(
         run_config,
-        data.entries.into(),
+        entries.into(),
         Arc::clone(&tokenizer),
         artifact_dir.clone(),
     );
@@ -92,37 +201,53 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     config.goodput = goodput;
     config.measure_process_cpu = embedded.is_none();
-    config.input_config = compose::input_config(
-        &args,
-        &urls,
-        &endpoint,
-        &stop,
-        seed,
-        tokenizer.name(),
-        &artifact_dir,
+    config.fixed_schedule = fixed_schedule;
+    config.input_config = input_config(
+        &config,
+        &InputEcho {
+            dataset: DatasetEcho::Described(&data.echo),
+            load: compose::load_echo(&args),
+            goodput: args.goodput.as_deref(),
+        },
     );
+    config.input_config["datasets"] = data.echo;
+    if fixed_schedule {
+        config.input_config["phases"][1]["type"] = "fixed_schedule".into();
+    }
+    media_args::echo(&args.media, &mut config.input_config);
     config.run_info = compose::run_info(&benchmark_id, seed);
     config.benchmark_id = benchmark_id;
 
     eprintln!(
-        "loadgen: {} {} requests to {} ({} tokenizer, ISL {} tokens, seed {seed}); exports in {}",
+        "loadgen: {} {} requests to {} ({} tokenizer, {}, seed {seed}); exports in {}",
         match &load {
-            servebench_loadgen_core::LoadMode::Concurrency(n) => format!("concurrency {n}:"),
-            servebench_loadgen_core::LoadMode::OpenLoop { .. } => format!(
-                "request rate {}/s ({:?}):",
+            _ if fixed_schedule => format!(
+                "fixed schedule (speed-up {}):",
+                args.replay.fixed_schedule_speedup
+            ),
+            LoadMode::Concurrency(n) => format!("concurrency {n}:"),
+            LoadMode::OpenLoop { .. } => format!(
+                "request rate {}/s ({}):",
                 args.request_rate.unwrap_or_default(),
-                args.request_rate_mode
+                ArrivalMode::from(args.request_rate_mode).name()
             ),
         },
         stop.request_count
             .map_or_else(|| "timed".to_owned(), |n| n.to_string()),
         urls.join(", "),
         tokenizer.name(),
-        args.isl,
+        match &args.replay.input_file {
+            Some(path) => format!(
+                "dataset {} prepared in {:.3} s",
+                path.display(),
+                prepared_in.as_secs_f64()
+            ),
+            None => format!("ISL {} tokens", args.isl),
+        },
         artifact_dir.display()
     );
 
-    let live = Arc::new(LiveProgress::new(Arc::clone(&config.run.progress)));
+    let live = Arc::clone(&config.progress);
     let total = stop.request_count.map(|n| n + args.warmup_request_count);
     let progress = ui::Progress::start(args.ui, Arc::clone(&live), total);
     let cancel = CancelHandle::new();
@@ -130,25 +255,72 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("failed to build the client runtime")?;
-    let outcome = runtime.block_on(async {
+    let scrape = server_metrics::plan(&args, &urls)?;
+    let slice_seconds = compose::seconds(args.slice_duration, "--slice-duration")?;
+    let slice_seconds = slice_seconds.map(|d| d.as_secs_f64());
+    let export_base = args
+        .profile_export_prefix
+        .as_deref()
+        .map(export_names::base)
+        .transpose()?;
+    let (outcome, scraped) = runtime.block_on(async {
         signals::watch(cancel.clone());
-        profile(config, load, cancel, live).await
+        let collector = match scrape {
+            Some((urls, every)) => Some(Collector::start(urls, every).await),
+            None => None,
+        };
+        let outcome = profile(config, load, cancel).await;
+        let scraped = match collector {
+            Some(c) => Some(c.finish().await),
+            None => None,
+        };
+        (outcome, scraped)
     });
     progress.finish();
+    let embedded_run = embedded.is_some();
     drop(embedded);
     let outcome = outcome?;
 
-    print!("{}", console::render(&outcome));
+    print!("{}", console::render(&outcome, embedded_run));
+    if let Some(scraped) = &scraped {
+        server_metrics::report(scraped, &artifact_dir);
+    }
+    if let Some(seconds) = slice_seconds {
+        match timeslices::write(&artifact_dir, seconds) {
+            Ok(n) => println!(
+                "Time slices: {n} of {seconds} s in {}",
+                timeslices::JSON_FILE
+            ),
+            Err(e) => eprintln!("loadgen: warning: time-sliced export not written: {e:#}"),
+        }
+    }
+    if let Some(base) = &export_base {
+        export_names::apply(&artifact_dir, base)?;
+    }
     if let Some(e) = &outcome.jsonl_error {
         eprintln!("loadgen: warning: profile_export.jsonl is incomplete: {e}");
     }
-    let p = &outcome.report.profiling;
     if outcome.report.was_cancelled {
         return Ok(ExitCode::from(EXIT_INTERRUPTED));
     }
-    if p.records > 0 && p.succeeded == 0 {
-        eprintln!("loadgen: every request failed ({} errors)", p.failed());
-        return Ok(ExitCode::from(EXIT_ALL_FAILED));
+    let rate = &outcome.error_rate;
+    if rate.exceeds(args.max_error_rate) {
+        let top: Vec<String> = rate
+            .server_kinds
+            .iter()
+            .take(5)
+            .map(|(kind, count)| format!("{count} x {kind}"))
+            .collect();
+        eprintln!(
+            "loadgen: exiting with status {EXIT_ERROR_RATE}: {:.1} % of the requests failed on \
+             the server's side ({} of {}), above --max-error-rate {}: {}",
+            rate.server_error_pct(),
+            rate.server_errors,
+            rate.completed.saturating_sub(rate.client_errors),
+            args.max_error_rate,
+            top.join(", ")
+        );
+        return Ok(ExitCode::from(EXIT_ERROR_RATE));
     }
     if outcome.verdict.saturated {
         if args.allow_client_saturation {
@@ -160,6 +332,11 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             );
             return Ok(ExitCode::from(EXIT_CLIENT_SATURATED));
         }
+    }
+    let p = &outcome.report.profiling;
+    if p.records > 0 && p.succeeded == 0 {
+        eprintln!("loadgen: every request failed ({} errors)", p.failed());
+        return Ok(ExitCode::from(EXIT_ALL_FAILED));
     }
     Ok(ExitCode::SUCCESS)
 }

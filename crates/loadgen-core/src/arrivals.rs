@@ -14,7 +14,7 @@ use rand_distr::{Distribution, Exp, Gamma};
 /// Why arrival times cannot be generated.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
-pub enum Error {
+pub enum ArrivalError {
     /// The request rate is zero, negative, NaN or infinite.
     #[error("request rate must be a positive, finite number of requests per second, got {rate}")]
     InvalidRate {
@@ -41,6 +41,44 @@ pub enum Error {
     },
 }
 
+/// The name of an arrival pattern (AIPerf's `--request-rate-mode`), without its parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArrivalMode {
+    /// [`ArrivalPattern::Constant`].
+    Constant,
+    /// [`ArrivalPattern::Poisson`].
+    Poisson,
+    /// [`ArrivalPattern::Gamma`].
+    Gamma,
+}
+
+impl ArrivalMode {
+    /// The name as on the command line (`constant`, `poisson`, `gamma`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Constant => "constant",
+            Self::Poisson => "poisson",
+            Self::Gamma => "gamma",
+        }
+    }
+}
+
+impl std::str::FromStr for ArrivalMode {
+    type Err = ArrivalError;
+
+    /// `constant`, `poisson` or `gamma` (case-insensitive, surrounding spaces ignored).
+    fn from_str(mode: &str) -> Result<Self, ArrivalError> {
+        match mode.trim().to_ascii_lowercase().as_str() {
+            "constant" => Ok(Self::Constant),
+            "poisson" => Ok(Self::Poisson),
+            "gamma" => Ok(Self::Gamma),
+            _ => Err(ArrivalError::UnknownMode {
+                mode: mode.to_owned(),
+            }),
+        }
+    }
+}
+
 /// How gaps between arrivals are distributed, for a mean rate `R`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum ArrivalPattern {
@@ -59,32 +97,35 @@ pub enum ArrivalPattern {
 }
 
 impl ArrivalPattern {
-    /// The pattern named by AIPerf's `--request-rate-mode` (`constant`, `poisson`, `gamma`) with
-    /// its optional `--arrival-smoothness` (gamma only; default 1).
+    /// The pattern of `mode` with its optional smoothness (gamma only; default 1).
     ///
     /// # Errors
-    /// An unknown name, a smoothness for a pattern other than gamma, or a smoothness that is not
-    /// positive and finite.
-    pub fn from_mode(mode: &str, smoothness: Option<f64>) -> Result<Self, Error> {
-        let pattern = match mode.trim().to_ascii_lowercase().as_str() {
-            "constant" => ArrivalPattern::Constant,
-            "poisson" => ArrivalPattern::Poisson,
-            "gamma" => ArrivalPattern::Gamma {
+    /// A smoothness for a pattern other than gamma, or a smoothness that is not positive and
+    /// finite.
+    pub fn new(mode: ArrivalMode, smoothness: Option<f64>) -> Result<Self, ArrivalError> {
+        let pattern = match mode {
+            ArrivalMode::Constant => ArrivalPattern::Constant,
+            ArrivalMode::Poisson => ArrivalPattern::Poisson,
+            ArrivalMode::Gamma => ArrivalPattern::Gamma {
                 smoothness: smoothness.unwrap_or(1.0),
             },
-            _ => {
-                return Err(Error::UnknownMode {
-                    mode: mode.to_owned(),
-                });
-            }
         };
-        if smoothness.is_some() && !matches!(pattern, ArrivalPattern::Gamma { .. }) {
-            return Err(Error::SmoothnessWithoutGamma {
+        if smoothness.is_some() && mode != ArrivalMode::Gamma {
+            return Err(ArrivalError::SmoothnessWithoutGamma {
                 mode: pattern.name(),
             });
         }
         pattern.validate()?;
         Ok(pattern)
+    }
+
+    /// The pattern named by AIPerf's `--request-rate-mode` (`constant`, `poisson`, `gamma`) with
+    /// its optional `--arrival-smoothness`: [`ArrivalPattern::new`] for a name given as text.
+    ///
+    /// # Errors
+    /// An unknown name, or what [`ArrivalPattern::new`] refuses.
+    pub fn from_mode(mode: &str, smoothness: Option<f64>) -> Result<Self, ArrivalError> {
+        Self::new(mode.parse()?, smoothness)
     }
 
     /// The mode's name as on the command line.
@@ -96,12 +137,12 @@ impl ArrivalPattern {
         }
     }
 
-    fn validate(&self) -> Result<(), Error> {
+    fn validate(&self) -> Result<(), ArrivalError> {
         match *self {
             ArrivalPattern::Gamma { smoothness }
                 if !(smoothness.is_finite() && smoothness > 0.0) =>
             {
-                Err(Error::InvalidSmoothness { value: smoothness })
+                Err(ArrivalError::InvalidSmoothness { value: smoothness })
             }
             _ => Ok(()),
         }
@@ -141,23 +182,23 @@ impl Arrivals {
     /// `seed` (the same seed gives the same offsets; constant arrivals draw nothing).
     ///
     /// # Errors
-    /// [`Error::InvalidRate`] unless `rate` is positive and finite; [`Error::InvalidSmoothness`]
+    /// [`ArrivalError::InvalidRate`] unless `rate` is positive and finite; [`ArrivalError::InvalidSmoothness`]
     /// for a gamma shape that is not.
-    pub fn new(rate: f64, pattern: ArrivalPattern, seed: u64) -> Result<Self, Error> {
+    pub fn new(rate: f64, pattern: ArrivalPattern, seed: u64) -> Result<Self, ArrivalError> {
         if !(rate.is_finite() && rate > 0.0) {
-            return Err(Error::InvalidRate { rate });
+            return Err(ArrivalError::InvalidRate { rate });
         }
         pattern.validate()?;
         let gaps = match pattern {
             ArrivalPattern::Constant => Gaps::Constant,
             ArrivalPattern::Poisson => {
-                Gaps::Exp(Exp::new(rate).map_err(|_| Error::InvalidRate { rate })?)
+                Gaps::Exp(Exp::new(rate).map_err(|_| ArrivalError::InvalidRate { rate })?)
             }
             ArrivalPattern::Gamma { smoothness } => {
                 let scale = 1.0 / (rate * smoothness);
                 Gaps::Gamma(
                     Gamma::new(smoothness, scale)
-                        .map_err(|_| Error::InvalidSmoothness { value: smoothness })?,
+                        .map_err(|_| ArrivalError::InvalidSmoothness { value: smoothness })?,
                 )
             }
         };
@@ -315,13 +356,13 @@ mod tests {
     fn bad_rates_and_shapes_are_rejected() {
         for rate in [0.0, -1.0, f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
             let err = Arrivals::new(rate, ArrivalPattern::Poisson, 0).unwrap_err();
-            assert!(matches!(err, Error::InvalidRate { .. }), "{rate}");
+            assert!(matches!(err, ArrivalError::InvalidRate { .. }), "{rate}");
             assert!(err.to_string().contains("request rate"));
         }
         for smoothness in [0.0, -2.0, f64::NAN, f64::INFINITY] {
             let err = Arrivals::new(1.0, ArrivalPattern::Gamma { smoothness }, 0).unwrap_err();
             assert!(
-                matches!(err, Error::InvalidSmoothness { .. }),
+                matches!(err, ArrivalError::InvalidSmoothness { .. }),
                 "{smoothness}"
             );
         }
@@ -347,15 +388,15 @@ mod tests {
         );
         assert!(matches!(
             ArrivalPattern::from_mode("uniform", None),
-            Err(Error::UnknownMode { .. })
+            Err(ArrivalError::UnknownMode { .. })
         ));
         assert_eq!(
             ArrivalPattern::from_mode("poisson", Some(2.0)),
-            Err(Error::SmoothnessWithoutGamma { mode: "poisson" })
+            Err(ArrivalError::SmoothnessWithoutGamma { mode: "poisson" })
         );
         assert!(matches!(
             ArrivalPattern::from_mode("gamma", Some(0.0)),
-            Err(Error::InvalidSmoothness { .. })
+            Err(ArrivalError::InvalidSmoothness { .. })
         ));
     }
 

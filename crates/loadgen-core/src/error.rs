@@ -3,7 +3,7 @@
 
 /// Why a run could not be started.
 #[derive(Debug, thiserror::Error)]
-pub enum Error {
+pub enum RunConfigError {
     /// No base URL was configured.
     #[error("no base URL given")]
     NoUrls,
@@ -14,6 +14,15 @@ pub enum Error {
         url: String,
         /// What is wrong with it.
         reason: String,
+    },
+    /// The host of a base URL does not resolve to any address.
+    #[error("cannot resolve the host of URL {url:?}")]
+    UnresolvableHost {
+        /// The URL as given.
+        url: String,
+        /// The resolver's error (`None`: it returned no addresses).
+        #[source]
+        source: Option<std::io::Error>,
     },
     /// An `https://` URL: TLS is not supported by this client.
     #[error(
@@ -54,6 +63,13 @@ pub enum Error {
         /// The endpoint kind.
         endpoint: &'static str,
     },
+    /// A multi-turn dataset or user-centric pacing was given an open-loop load (they run under a
+    /// number of virtual users).
+    #[error(
+        "multi-turn sessions and user-centric load run under a number of users (--concurrency or \
+         --num-users); a request rate or fixed schedule is not supported for them"
+    )]
+    SessionsNeedConcurrency,
     /// Neither a request count nor a benchmark duration was given.
     #[error("no stop condition: give a request count or a benchmark duration")]
     NoStopCondition,

@@ -7,7 +7,7 @@ use serde_json::{Map, Number, Value};
 /// A command-line value that could not be parsed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum Error {
+pub enum RequestOptionError {
     /// An `--extra-inputs` item is neither a JSON object nor `key:value` pairs.
     #[error("invalid --extra-inputs item {item:?}: {reason}")]
     ExtraInput {
@@ -19,7 +19,7 @@ pub enum Error {
     /// A `--header` value is not `Name: value` with a valid name and value.
     #[error("invalid --header {item:?}: {reason}")]
     Header {
-        /// The value as given.
+        /// The value as given, a secret header's value redacted.
         item: String,
         /// What is wrong with it.
         reason: String,
@@ -39,12 +39,12 @@ pub enum Error {
 /// Later items override earlier ones key by key (a shallow merge, as in AIPerf).
 ///
 /// # Errors
-/// [`Error::ExtraInput`] naming the item: invalid JSON, a JSON value that is not an object, a pair
+/// [`RequestOptionError::ExtraInput`] naming the item: invalid JSON, a JSON value that is not an object, a pair
 /// without a colon, or an empty key.
-pub fn parse_extra_inputs(items: &[String]) -> Result<Map<String, Value>, Error> {
+pub fn parse_extra_inputs(items: &[String]) -> Result<Map<String, Value>, RequestOptionError> {
     let mut out = Map::new();
     for item in items {
-        let fail = |reason: String| Error::ExtraInput {
+        let fail = |reason: String| RequestOptionError::ExtraInput {
             item: item.clone(),
             reason,
         };
@@ -119,14 +119,15 @@ fn infer_value(s: &str) -> Value {
 }
 
 /// Parses a `-H/--header` value, `Name: value` or `Name:value` (split at the first colon, both
-/// sides trimmed).
+/// sides trimmed). The values of credential headers ([`crate::redact::is_secret_header`]) are
+/// marked sensitive, so their `Debug` output does not show them.
 ///
 /// # Errors
-/// [`Error::Header`] naming the value: no colon, an empty or invalid header name, or a value with
+/// [`RequestOptionError::Header`] naming the value: no colon, an empty or invalid header name, or a value with
 /// characters not allowed in HTTP headers (such as a newline).
-pub fn parse_header(item: &str) -> Result<(HeaderName, HeaderValue), Error> {
-    let fail = |reason: String| Error::Header {
-        item: item.to_owned(),
+pub fn parse_header(item: &str) -> Result<(HeaderName, HeaderValue), RequestOptionError> {
+    let fail = |reason: String| RequestOptionError::Header {
+        item: crate::redact::redact_header_item(item),
         reason,
     };
     let (name, value) = item
@@ -138,7 +139,9 @@ pub fn parse_header(item: &str) -> Result<(HeaderName, HeaderValue), Error> {
     }
     let name =
         HeaderName::from_bytes(name.as_bytes()).map_err(|e| fail(format!("bad name: {e}")))?;
-    let value = HeaderValue::from_str(value.trim()).map_err(|e| fail(format!("bad value: {e}")))?;
+    let mut value =
+        HeaderValue::from_str(value.trim()).map_err(|e| fail(format!("bad value: {e}")))?;
+    value.set_sensitive(crate::redact::is_secret_header(name.as_str()));
     Ok((name, value))
 }
 
@@ -147,7 +150,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn parse(items: &[&str]) -> Result<Value, Error> {
+    fn parse(items: &[&str]) -> Result<Value, RequestOptionError> {
         let items: Vec<String> = items.iter().map(|s| (*s).to_owned()).collect();
         parse_extra_inputs(&items).map(Value::Object)
     }
@@ -242,6 +245,8 @@ mod tests {
     #[test]
     fn headers_parse_with_or_without_space() {
         let (n, v) = parse_header("Authorization: Bearer abc:def").unwrap();
+        assert!(v.is_sensitive() && !format!("{v:?}").contains("abc"));
+        assert!(!parse_header("X-Trace: 1").unwrap().1.is_sensitive());
         assert_eq!(n.as_str(), "authorization");
         assert_eq!(v.to_str().unwrap(), "Bearer abc:def");
         let (n, v) = parse_header("X-Request-Id:42").unwrap();
@@ -252,13 +257,15 @@ mod tests {
 
     #[test]
     fn bad_headers_name_the_value() {
-        for bad in [
-            "NoColon",
-            ": value",
-            "Bad Name: x",
-            "X-A: line\nbreak",
-            "Ünï: x",
-        ] {
+        // Without a colon the name is unknown and the item may be a bare secret: not echoed.
+        let err = parse_header("Bearer sk-NoColon").unwrap_err().to_string();
+        assert!(
+            err.contains("<redacted>") && !err.contains("sk-NoColon"),
+            "{err}"
+        );
+        let err = parse_header("X-Api-Key: a\nb").unwrap_err().to_string();
+        assert!(err.contains("X-Api-Key") && !err.contains("a\nb"), "{err}");
+        for bad in [": value", "Bad Name: x", "X-A: line\nbreak", "Ünï: x"] {
             let err = parse_header(bad).unwrap_err();
             assert!(err.to_string().contains(&format!("{bad:?}")), "{err}");
         }

@@ -5,6 +5,7 @@
 //! without `preserve_order`).
 
 use bytes::Bytes;
+use http::{HeaderName, HeaderValue};
 use serde_json::{Map, Value};
 
 use crate::dataset::DatasetEntry;
@@ -45,8 +46,9 @@ impl EndpointKind {
     }
 }
 
-/// How to talk to the endpoint: body options and headers.
-#[derive(Debug, Clone, PartialEq)]
+/// How to talk to the endpoint: body options and headers. Its `Debug` output never shows the
+/// API key (nor the values of headers marked sensitive, see [`crate::parse_header`]).
+#[derive(Clone, PartialEq)]
 pub struct EndpointConfig {
     /// The API.
     pub kind: EndpointKind,
@@ -63,10 +65,30 @@ pub struct EndpointConfig {
     pub pin_output_length: bool,
     /// Extra fields merged into every body last (they override the generated ones).
     pub extra_inputs: Map<String, Value>,
-    /// Extra request headers.
-    pub extra_headers: Vec<(String, String)>,
+    /// Extra request headers, parsed (e.g. by [`crate::parse_header`]); later ones replace
+    /// earlier ones and the generated ones of the same name.
+    pub extra_headers: Vec<(HeaderName, HeaderValue)>,
     /// Sent as `Authorization: Bearer <key>`.
     pub api_key: Option<String>,
+}
+
+impl std::fmt::Debug for EndpointConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EndpointConfig")
+            .field("kind", &self.kind)
+            .field("model", &self.model)
+            .field("streaming", &self.streaming)
+            .field("path", &self.path)
+            .field("use_legacy_max_tokens", &self.use_legacy_max_tokens)
+            .field("pin_output_length", &self.pin_output_length)
+            .field("extra_inputs", &self.extra_inputs)
+            .field("extra_headers", &self.extra_headers)
+            .field(
+                "api_key",
+                &self.api_key.as_ref().map(|_| crate::redact::REDACTED),
+            )
+            .finish()
+    }
 }
 
 impl EndpointConfig {
@@ -105,26 +127,32 @@ impl EndpointConfig {
 }
 
 /// The JSON body sent for `entry`.
+///
+/// An entry read from a file may override parts of it: a `payload` is sent verbatim, `messages`
+/// replace the single user message (chat), and the entry's `extra` fields are merged last.
 pub fn build_body(config: &EndpointConfig, entry: &DatasetEntry) -> Value {
+    let extras = entry.extras.as_deref();
+    if let Some(payload) = extras.and_then(|e| e.payload.as_ref()) {
+        return payload.clone();
+    }
+    let prompt = entry.prompt_text();
     let mut body = Map::new();
     body.insert("model".into(), Value::String(config.model.clone()));
     match config.kind {
         EndpointKind::Chat => {
-            let mut message = Map::new();
-            message.insert("role".into(), Value::String("user".into()));
-            message.insert("content".into(), Value::String(entry.prompt.clone()));
-            body.insert(
-                "messages".into(),
-                Value::Array(vec![Value::Object(message)]),
-            );
+            let messages = match extras.and_then(|e| e.messages.as_ref()) {
+                Some(messages) => messages.clone(),
+                None => chat_messages(entry, prompt.into_owned()),
+            };
+            body.insert("messages".into(), Value::Array(messages));
         }
         EndpointKind::Completions => {
-            body.insert("prompt".into(), Value::String(entry.prompt.clone()));
+            body.insert("prompt".into(), Value::String(prompt.into_owned()));
         }
         EndpointKind::Embeddings => {
             body.insert(
                 "input".into(),
-                Value::Array(vec![Value::String(entry.prompt.clone())]),
+                Value::Array(vec![Value::String(prompt.into_owned())]),
             );
         }
     }
@@ -151,7 +179,55 @@ pub fn build_body(config: &EndpointConfig, entry: &DatasetEntry) -> Value {
     for (key, value) in &config.extra_inputs {
         body.insert(key.clone(), value.clone());
     }
+    if let Some(extra) = extras.and_then(|e| e.extra.as_ref()) {
+        for (key, value) in extra {
+            body.insert(key.clone(), value.clone());
+        }
+    }
     Value::Object(body)
+}
+
+/// The chat `messages` of `entry`: its system prompt and user context when present (as AIPerf
+/// sends them: a `system` message, then a `user` message), then the user message. The user
+/// message's content is the prompt as a string, or with images a list of parts as AIPerf sends
+/// them: a `text` part (left out when the prompt is empty), then one
+/// `{"type": "image_url", "image_url": {"url": ...}}` part per image.
+fn chat_messages(entry: &DatasetEntry, prompt: String) -> Vec<Value> {
+    let message = |role: &str, content: Value| {
+        let mut m = Map::new();
+        m.insert("role".into(), Value::String(role.into()));
+        m.insert("content".into(), content);
+        Value::Object(m)
+    };
+    let mut messages = Vec::with_capacity(3);
+    if let Some(system) = &entry.system_prompt {
+        messages.push(message("system", Value::String(system.to_string())));
+    }
+    if let Some(context) = &entry.user_context {
+        messages.push(message("user", Value::String(context.to_string())));
+    }
+    let content = if entry.images.is_empty() {
+        Value::String(prompt)
+    } else {
+        let mut parts = Vec::with_capacity(1 + entry.images.len());
+        if !prompt.is_empty() {
+            let mut text = Map::new();
+            text.insert("type".into(), Value::String("text".into()));
+            text.insert("text".into(), Value::String(prompt));
+            parts.push(Value::Object(text));
+        }
+        for url in &entry.images {
+            let mut image_url = Map::new();
+            image_url.insert("url".into(), Value::String(url.clone()));
+            let mut part = Map::new();
+            part.insert("type".into(), Value::String("image_url".into()));
+            part.insert("image_url".into(), Value::Object(image_url));
+            parts.push(Value::Object(part));
+        }
+        Value::Array(parts)
+    };
+    messages.push(message("user", content));
+    messages
 }
 
 /// The exact bytes sent for `entry` (the serialization of [`build_body`]).
@@ -159,6 +235,9 @@ pub fn body_bytes(
     config: &EndpointConfig,
     entry: &DatasetEntry,
 ) -> Result<Bytes, serde_json::Error> {
+    if let Some(body) = crate::replay::block_body(config, entry) {
+        return body;
+    }
     serde_json::to_vec(&build_body(config, entry)).map(Bytes::from)
 }
 
@@ -169,11 +248,7 @@ mod tests {
     use super::*;
 
     fn entry(max: Option<u64>) -> DatasetEntry {
-        DatasetEntry {
-            prompt: "hi \"there\"".into(),
-            input_tokens: 3,
-            max_output_tokens: max,
-        }
+        DatasetEntry::new("hi \"there\"".into(), 3, max)
     }
 
     #[test]
@@ -241,6 +316,62 @@ mod tests {
         assert_eq!(
             build_body(&config, &entry(Some(4))),
             json!({"input": ["hi \"there\""], "model": "e"})
+        );
+    }
+
+    #[test]
+    fn chat_with_images_sends_a_text_part_then_image_url_parts_as_aiperf() {
+        let config = EndpointConfig::new(EndpointKind::Chat, "vlm");
+        let mut e = entry(Some(1));
+        e.images = vec![
+            "http://127.0.0.1:9/a.png".into(),
+            "data:image/jpeg;base64,AAAA".into(),
+        ];
+        assert_eq!(
+            build_body(&config, &e),
+            json!({
+                "messages": [{"role": "user", "content": [
+                    {"type": "text", "text": "hi \"there\""},
+                    {"type": "image_url", "image_url": {"url": "http://127.0.0.1:9/a.png"}},
+                    {"type": "image_url", "image_url": {"url": "data:image/jpeg;base64,AAAA"}}
+                ]}],
+                "model": "vlm",
+                "stream": false,
+                "max_completion_tokens": 1
+            })
+        );
+        // An image-only request (AIPerf's `{"images": [...]}` lines) has no empty text part.
+        e.prompt.clear();
+        assert_eq!(
+            build_body(&config, &e)["messages"][0]["content"],
+            json!([
+                {"type": "image_url", "image_url": {"url": "http://127.0.0.1:9/a.png"}},
+                {"type": "image_url", "image_url": {"url": "data:image/jpeg;base64,AAAA"}}
+            ])
+        );
+    }
+
+    #[test]
+    fn system_prompt_and_user_context_come_before_the_user_message() {
+        let config = EndpointConfig::new(EndpointKind::Chat, "m");
+        let mut e = entry(None);
+        e.system_prompt = Some("be brief".into());
+        e.user_context = Some("I am user 7".into());
+        assert_eq!(
+            build_body(&config, &e)["messages"],
+            json!([
+                {"role": "system", "content": "be brief"},
+                {"role": "user", "content": "I am user 7"},
+                {"role": "user", "content": "hi \"there\""}
+            ])
+        );
+        e.user_context = None;
+        assert_eq!(
+            build_body(&config, &e)["messages"],
+            json!([
+                {"role": "system", "content": "be brief"},
+                {"role": "user", "content": "hi \"there\""}
+            ])
         );
     }
 

@@ -7,7 +7,9 @@ use crate::compute::RecordMetrics;
 use crate::distribution::{DEFAULT_EXACT_SAMPLE_CAP, Distribution};
 use crate::goodput::Goodput;
 use crate::record::{ErrorKind, MonoNs, Phase, RequestRecord, RunClock};
-use crate::summary::{ErrorGroup, MetricResult, MetricValue, PhaseSummary, Summary};
+use crate::summary::{
+    ErrorGroup, MetricResult, MetricValue, MissingMetric, MissingReason, PhaseSummary, Summary,
+};
 
 /// What the run was, which decides the metrics that apply.
 #[derive(Debug, Clone, PartialEq)]
@@ -163,6 +165,30 @@ impl PhaseAggregate {
             }
         };
 
+        let missing = CATALOGUE
+            .iter()
+            .filter(|spec| spec.kind.is_distribution())
+            .filter(|spec| {
+                !spec.flags.contains(MetricFlags::GOODPUT_ONLY)
+                    && !spec.flags.contains(MetricFlags::INTERNAL)
+            })
+            .filter(|spec| !applies(spec.metric) || stats(spec.metric).is_none())
+            .map(|spec| MissingMetric {
+                metric: spec.metric,
+                reason: if !config.produces_tokens && spec.produces_tokens() {
+                    MissingReason::NoOutputTokens
+                } else if !config.streaming && spec.streaming_only() {
+                    MissingReason::NotStreaming
+                } else if completed == 0 {
+                    MissingReason::NoRequests
+                } else if self.successes == 0 {
+                    MissingReason::EveryRequestFailed
+                } else {
+                    MissingReason::NotReported
+                },
+            })
+            .collect();
+
         let results = CATALOGUE
             .iter()
             .filter(|spec| applies(spec.metric))
@@ -201,6 +227,7 @@ impl PhaseAggregate {
 
         PhaseSummary {
             results,
+            missing,
             error_summary,
             start_epoch_ns: span.map(|(s, _)| clock.epoch_ns(s)),
             end_epoch_ns: span.map(|(_, e)| clock.epoch_ns(e)),

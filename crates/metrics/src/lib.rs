@@ -17,21 +17,13 @@
 //!
 //! let clock = RunClock::start();
 //! let mut aggregator = Aggregator::new(AggregatorConfig::default());
-//! let chunk = |ms: u64, text: &str| ContentChunk {
-//!     read_index: 0,
-//!     stamp_ns: ms * 1_000_000,
-//!     text: text.into(),
-//!     reasoning: String::new(),
-//!     usage_tokens: None,
-//! };
-//! let record = RequestRecord {
-//!     index: 0, phase: Phase::Profiling, session_index: 0, turn_index: 0, url_index: 0,
-//!     credit_issued_ns: 0, intended_send_ns: None, start_ns: 0, ack_ns: None,
-//!     end_ns: 150_000_000, status: Some(200), streaming: true,
-//!     chunks: vec![chunk(100, " hello"), chunk(120, " world"), chunk(140, " again")],
-//!     reads: 3, non_content_events: 1, usage: None, input_tokens: Some(8),
-//!     requested_output_tokens: None, server_timing: None, error: None,
-//! };
+//! let ms = |v: u64| v * 1_000_000;
+//! let record = RecordBuilder::new(0)
+//!     .span(0, ms(150))
+//!     .streamed_chunks([(ms(100), " hello"), (ms(120), " world"), (ms(140), " again")])
+//!     .reads(3, 1)
+//!     .input_tokens(8)
+//!     .build();
 //! let metrics = RecordMetrics::compute(&record, &BuiltinTokenizer::new(), &MetricOptions::default());
 //! // TTFT 100 ms; ITL = (140 - 100) / (3 - 1) = 20 ms.
 //! assert_eq!(metrics.get(Metric::TimeToFirstToken), Some(100.0));
@@ -53,6 +45,7 @@ mod export;
 mod goodput;
 mod histogram;
 mod record;
+mod record_builder;
 mod stats;
 mod summary;
 
@@ -72,5 +65,8 @@ pub use record::{
     ContentChunk, ErrorKind, MonoNs, Phase, RequestError, RequestRecord, RunClock, ServerTiming,
     Usage,
 };
+pub use record_builder::RecordBuilder;
 pub use stats::{PERCENTILES, Stats, percentile_sorted};
-pub use summary::{ErrorGroup, MetricResult, MetricValue, PhaseSummary, Summary};
+pub use summary::{
+    ErrorGroup, MetricResult, MetricValue, MissingMetric, MissingReason, PhaseSummary, Summary,
+};

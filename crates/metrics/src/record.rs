@@ -133,8 +133,49 @@ pub enum ErrorKind {
     ServerError,
     /// The run was cancelled (Ctrl-C) while the request was in flight.
     Cancelled,
-    /// Anything else.
-    Other,
+    /// A 2xx response that carried no content although output tokens were requested: a hollow
+    /// success (e.g. a prompt the server could not fit, answered with zero tokens).
+    EmptyResponse,
+    /// A response that ended with `finish_reason` `"abort"` or `"error"`: the server gave up on
+    /// the request.
+    Aborted,
+    /// The client itself could not make the request: it ran out of a local resource (open files,
+    /// local ports, buffers). Not a server failure; it counts against the client's health.
+    ClientResource,
+    /// The request body could not be built from its dataset entry (a client-side input
+    /// problem; no request was sent).
+    RequestBody,
+}
+
+impl ErrorKind {
+    /// The kind's name as written in the exports (`http_status`, `empty_response`, ...).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Connect => "connect",
+            Self::HttpStatus => "http_status",
+            Self::StreamReset => "stream_reset",
+            Self::Timeout => "timeout",
+            Self::InvalidResponse => "invalid_response",
+            Self::NotSse => "not_sse",
+            Self::ServerError => "server_error",
+            Self::Cancelled => "cancelled",
+            Self::EmptyResponse => "empty_response",
+            Self::Aborted => "aborted",
+            Self::RequestBody => "request_body",
+            Self::ClientResource => "client_resource",
+        }
+    }
+
+    /// True when the client caused the failure itself (not the server's doing).
+    pub const fn is_client_side(self) -> bool {
+        matches!(self, Self::ClientResource)
+    }
+}
+
+impl std::fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// Why a request failed.
@@ -207,5 +248,34 @@ impl RequestRecord {
     /// there is a schedule, else the credit time.
     pub fn due_ns(&self) -> MonoNs {
         self.intended_send_ns.unwrap_or(self.credit_issued_ns)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ErrorKind;
+
+    #[test]
+    fn error_kind_names_are_the_exported_names() {
+        let kinds = [
+            ErrorKind::Connect,
+            ErrorKind::HttpStatus,
+            ErrorKind::StreamReset,
+            ErrorKind::Timeout,
+            ErrorKind::InvalidResponse,
+            ErrorKind::NotSse,
+            ErrorKind::ServerError,
+            ErrorKind::Cancelled,
+            ErrorKind::EmptyResponse,
+            ErrorKind::Aborted,
+            ErrorKind::ClientResource,
+            ErrorKind::RequestBody,
+        ];
+        for kind in kinds {
+            let json = serde_json::to_string(&kind).unwrap();
+            assert_eq!(json, format!("\"{kind}\""));
+        }
+        assert!(ErrorKind::ClientResource.is_client_side());
+        assert!(!ErrorKind::Timeout.is_client_side());
     }
 }

@@ -42,11 +42,58 @@ pub struct ErrorGroup {
     pub example_message: String,
 }
 
+/// Why a per-request metric that applies to the run has no samples.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MissingReason {
+    /// No request of the phase completed.
+    NoRequests,
+    /// Every request failed, so no success fed the distribution.
+    EveryRequestFailed,
+    /// The metric needs streamed responses and the run did not stream.
+    NotStreaming,
+    /// The endpoint produces no tokens (embeddings).
+    NoOutputTokens,
+    /// Requests succeeded but none of them reported it (e.g. no `usage` from the server, no
+    /// reasoning text, responses of one chunk for inter-chunk gaps).
+    NotReported,
+}
+
+impl MissingReason {
+    /// A short explanation for a console line.
+    pub const fn describe(self) -> &'static str {
+        match self {
+            Self::NoRequests => "no request completed",
+            Self::EveryRequestFailed => "every request failed",
+            Self::NotStreaming => "not streaming (pass --streaming to measure it)",
+            Self::NoOutputTokens => "the endpoint produces no tokens",
+            Self::NotReported => "no successful response reported it",
+        }
+    }
+}
+
+impl std::fmt::Display for MissingReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.describe())
+    }
+}
+
+/// A per-request metric without samples, and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MissingMetric {
+    /// Which metric.
+    pub metric: Metric,
+    /// Why it has no samples.
+    pub reason: MissingReason,
+}
+
 /// The results of one phase (profiling or warm-up).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PhaseSummary {
     /// Metric results in catalogue order; metrics without a value are absent.
     pub results: Vec<MetricResult>,
+    /// Per-request metrics (distributions) absent from `results`, with the reason, so a table
+    /// never drops a row silently. Goodput-only and internal metrics are not listed.
+    pub missing: Vec<MissingMetric>,
     /// Failed requests grouped by (kind, code), most frequent first.
     pub error_summary: Vec<ErrorGroup>,
     /// Epoch ns of the earliest request start (see [`crate::Aggregator`] for which records count).
@@ -56,6 +103,14 @@ pub struct PhaseSummary {
 }
 
 impl PhaseSummary {
+    /// Why `metric` has no samples, if it is listed in [`PhaseSummary::missing`].
+    pub fn missing_reason(&self, metric: Metric) -> Option<MissingReason> {
+        self.missing
+            .iter()
+            .find(|m| m.metric == metric)
+            .map(|m| m.reason)
+    }
+
     /// The result of `metric`, if present.
     pub fn get(&self, metric: Metric) -> Option<&MetricValue> {
         self.results

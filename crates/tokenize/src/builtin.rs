@@ -277,11 +277,29 @@ mod tests {
     }
 
     #[test]
-    fn multibyte_text_never_panics() {
+    fn multibyte_text_splits_on_character_boundaries() {
         let t = BuiltinTokenizer::new();
-        for s in ["日本語のテキスト", " é", "\u{1F600} a", "a\u{0301}b", " "] {
-            let _ = t.encode(s);
-            let _ = t.count_tokens(s);
+        // (text, pieces): letters of any script are alphanumeric runs; a combining accent is
+        // not alphanumeric, so it is a piece of its own; an emoji is a lone symbol.
+        let cases: &[(&str, &[&str])] = &[
+            ("日本語のテキスト", &["日本語のテキスト"]),
+            (" é", &[" é"]),
+            ("\u{1F600} a", &["\u{1F600}", " a"]),
+            ("a\u{0301}b", &["a", "\u{0301}", "b"]),
+            (" ", &[" "]),
+            // 17 three-byte letters: split after 16 characters, not after 16 bytes.
+            (
+                "語語語語語語語語語語語語語語語語語",
+                &["語語語語語語語語語語語語語語語語", "語"],
+            ),
+        ];
+        for (text, expected) in cases {
+            let mut pieces = Vec::new();
+            BuiltinTokenizer::for_each_piece(text, |p| pieces.push(p));
+            assert_eq!(&pieces, expected, "pieces of {text:?}");
+            assert_eq!(t.count_tokens(text), expected.len(), "count of {text:?}");
+            assert_eq!(t.encode(text).len(), expected.len(), "ids of {text:?}");
+            assert_eq!(pieces.concat(), *text);
         }
     }
 }

@@ -25,16 +25,15 @@ impl HfTokenizer {
     /// Loads `path`.
     ///
     /// # Errors
-    /// [`Error::Read`] if the file cannot be read, [`Error::Parse`] if it is not a tokenizer.
+    /// [`Error::Read`] if the file cannot be read, [`Error::Parse`] if it is not JSON,
+    /// [`Error::NotATokenizer`] if it is JSON but not a tokenizer.
     pub fn from_file(path: &Path) -> Result<Self, Error> {
         let bytes = std::fs::read(path).map_err(|source| Error::Read {
             path: path.to_path_buf(),
             source,
         })?;
-        let mut inner = tokenizers::Tokenizer::from_bytes(&bytes).map_err(|e| Error::Parse {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        })?;
+        let mut inner = tokenizers::Tokenizer::from_bytes(&bytes)
+            .map_err(|e| classify(path, &bytes, &e.to_string()))?;
         inner.with_padding(None);
         inner.with_truncation(None).map_err(|e| Error::Parse {
             path: path.to_path_buf(),
@@ -44,6 +43,29 @@ impl HfTokenizer {
             inner,
             name: path.display().to_string(),
         })
+    }
+}
+
+/// Tells a JSON syntax error from a valid JSON document that is not a tokenizer (the tokenizers
+/// library reports both as "… at line L column C").
+fn classify(path: &Path, bytes: &[u8], library_message: &str) -> Error {
+    let value = match serde_json::from_slice::<serde_json::Value>(bytes) {
+        Ok(value) => value,
+        Err(e) => {
+            return Error::Parse {
+                path: path.to_path_buf(),
+                message: e.to_string(),
+            };
+        }
+    };
+    let message = match value.as_object() {
+        None => "the document is not a JSON object".to_owned(),
+        Some(object) if !object.contains_key("model") => "it has no `model` field".to_owned(),
+        Some(_) => format!("the tokenizers library rejected it ({library_message})"),
+    };
+    Error::NotATokenizer {
+        path: path.to_path_buf(),
+        message,
     }
 }
 

@@ -12,6 +12,11 @@
 //! - `HfTokenizer` (cargo feature `hf`): a Hugging Face `tokenizer.json` loaded from a local path,
 //!   for counting tokens the way a real model server does.
 //!
+//! A [`TokenizerSpec`] names one as users do (`builtin`, a file or directory, or a Hugging Face
+//! model id resolved offline through the local [`HubCache`]); [`load`] / [`load_with`] load it.
+//! Cargo feature `chat-template` adds `ChatTemplate`, a model's `chat_template` rendered from its
+//! `tokenizer_config.json`.
+//!
 //! ```
 //! use servebench_tokenize::{BuiltinTokenizer, Tokenizer};
 //! let tok = BuiltinTokenizer::new();
@@ -21,16 +26,22 @@
 #![warn(missing_docs)]
 
 mod builtin;
+#[cfg(feature = "chat-template")]
+mod chat_template;
 mod error;
 #[cfg(feature = "hf")]
 mod hf;
+mod hub_cache;
 mod spec;
 
 pub use builtin::BuiltinTokenizer;
+#[cfg(feature = "chat-template")]
+pub use chat_template::{ChatMessage, ChatTemplate, config_beside};
 pub use error::Error;
 #[cfg(feature = "hf")]
 pub use hf::HfTokenizer;
-pub use spec::{TokenizerSpec, load};
+pub use hub_cache::{DEFAULT_REVISION, HubCache, HubLookup, is_repo_id};
+pub use spec::{LoadOptions, SharedTokenizer, TokenizerSpec, load, load_with, tokenizer_file};
 
 /// A tokenizer: text to token ids and back.
 ///

@@ -34,7 +34,8 @@ impl AzureTimestamp {
     }
 
     /// Parses `YYYY-MM-DD HH:MM:SS[.f…]` with 0 to 9 fractional digits (a `T` separator is also
-    /// accepted).
+    /// accepted); `None` for anything else, including dates outside 1677–2262 (the range of
+    /// nanoseconds in an `i64`).
     pub fn parse(text: &str) -> Option<Self> {
         let b = text.as_bytes();
         if b.len() < 19
@@ -81,7 +82,10 @@ impl AzureTimestamp {
         }
         let days = days_from_civil(year, month, day);
         let secs = days * SECS_PER_DAY + hour * 3600 + minute * 60 + second;
-        Some(Self(secs * NANOS_PER_SEC + nanos))
+        // Nanoseconds in an i64 reach only the years 1677 to 2262; later or earlier is refused.
+        secs.checked_mul(NANOS_PER_SEC)
+            .and_then(|n| n.checked_add(nanos))
+            .map(Self)
     }
 }
 
@@ -208,7 +212,7 @@ impl<R: Read> AzureReader<R> {
     }
 
     /// Turns the time-order check on whatever the options said.
-    pub(crate) fn force_monotonic(&mut self) {
+    pub fn force_monotonic(&mut self) {
         self.rows.options.monotonic_timestamps = true;
     }
 
@@ -305,6 +309,15 @@ impl<W: Write> AzureWriter<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_beyond_the_nanosecond_range_are_refused_not_overflowed() {
+        // Found by the fuzz target: year 9999 overflowed an i64 of nanoseconds (a panic in debug).
+        assert_eq!(AzureTimestamp::parse("9999-12-31 23:59:59.9999999"), None);
+        assert_eq!(AzureTimestamp::parse("0001-01-01 00:00:00"), None);
+        assert!(AzureTimestamp::parse("2262-04-11 23:47:16").is_some());
+        assert!(AzureTimestamp::parse("1677-09-21 00:12:44").is_some());
+    }
 
     #[test]
     fn parses_seven_digit_fractions_and_prints_them_back() {

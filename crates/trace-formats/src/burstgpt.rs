@@ -130,7 +130,7 @@ impl<R: Read> BurstGptReader<R> {
     /// Like [`Self::read_record`] but only the fields the converter's first pass needs, without
     /// allocating: `(timestamp, request tokens, response tokens, model, log type)` passed to
     /// `visit`.
-    pub(crate) fn read_light<T>(
+    pub fn read_light<T>(
         &mut self,
         mut visit: impl FnMut(f64, u64, u64, &str, &str) -> T,
     ) -> Result<Option<T>, Error> {
@@ -149,7 +149,7 @@ impl<R: Read> BurstGptReader<R> {
     }
 
     /// Like [`Self::read_record`] but borrowing the strings: `visit(record fields)`.
-    pub(crate) fn read_borrowed<T>(
+    pub fn read_borrowed<T>(
         &mut self,
         mut visit: impl FnMut(f64, &str, u64, u64, &str) -> T,
     ) -> Result<Option<T>, Error> {

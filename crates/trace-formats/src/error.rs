@@ -1,6 +1,6 @@
 //! Errors of trace reading, writing and conversion, and the policy for malformed records.
 
-use std::io;
+use std::{fmt, io};
 
 /// What is wrong with a malformed record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -28,8 +28,7 @@ pub enum RecordErrorKind {
 
 /// A malformed input record: the file, the 1-based line, the field (when one is to blame) and what
 /// is wrong. Displays as `file:line: field `name`: message`.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{source_name}:{line}: {}{message}", field_prefix(field.as_deref()))]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct RecordError {
     /// The file (or stream name given by the caller).
@@ -44,9 +43,17 @@ pub struct RecordError {
     pub message: String,
 }
 
-fn field_prefix(field: Option<&str>) -> String {
-    field.map(|f| format!("field `{f}`: ")).unwrap_or_default()
+impl fmt::Display for RecordError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: ", self.source_name, self.line)?;
+        if let Some(field) = &self.field {
+            write!(f, "field `{field}`: ")?;
+        }
+        f.write_str(&self.message)
+    }
 }
+
+impl std::error::Error for RecordError {}
 
 /// A problem found in one record, before the reader adds the file and line.
 #[derive(Debug, Clone, PartialEq)]
@@ -95,32 +102,26 @@ impl FieldProblem {
 }
 
 /// Errors of this crate.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
     /// Reading an input failed.
-    #[error("failed to read {path}: {source}")]
     Read {
         /// The file or stream name.
         path: String,
         /// The underlying error.
-        #[source]
         source: io::Error,
     },
     /// Writing an output failed.
-    #[error("failed to write {path}: {source}")]
     Write {
         /// The file or stream name.
         path: String,
         /// The underlying error.
-        #[source]
         source: io::Error,
     },
     /// A malformed record under [`ErrorPolicy::Stop`], or a malformed header (always fatal).
-    #[error(transparent)]
-    Record(#[from] RecordError),
+    Record(RecordError),
     /// An option has an impossible value.
-    #[error("invalid option `{name}`: {message}")]
     InvalidOption {
         /// The option name.
         name: &'static str,
@@ -129,22 +130,55 @@ pub enum Error {
     },
 }
 
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            // The I/O cause is the source, printed after this by `{:#}`, not repeated here.
+            Self::Read { path, .. } => write!(f, "failed to read {path}"),
+            Self::Write { path, .. } => write!(f, "failed to write {path}"),
+            Self::Record(e) => e.fmt(f),
+            Self::InvalidOption { name, message } => {
+                write!(f, "invalid option `{name}`: {message}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Read { source, .. } | Self::Write { source, .. } => Some(source),
+            // Transparent: the record error's own source (it has none).
+            Self::Record(_) | Self::InvalidOption { .. } => None,
+        }
+    }
+}
+
+impl From<RecordError> for Error {
+    fn from(e: RecordError) -> Self {
+        Self::Record(e)
+    }
+}
+
 impl Error {
-    pub(crate) fn read(path: &str, source: io::Error) -> Self {
+    /// A failed read of `path`.
+    pub fn read(path: &str, source: io::Error) -> Self {
         Self::Read {
             path: path.to_owned(),
             source,
         }
     }
 
-    pub(crate) fn write(path: &str, source: io::Error) -> Self {
+    /// A failed write of `path`.
+    pub fn write(path: &str, source: io::Error) -> Self {
         Self::Write {
             path: path.to_owned(),
             source,
         }
     }
 
-    pub(crate) fn invalid_option(name: &'static str, message: impl Into<String>) -> Self {
+    /// An option `name` with an impossible value.
+    pub fn invalid_option(name: &'static str, message: impl Into<String>) -> Self {
         Self::InvalidOption {
             name,
             message: message.into(),
@@ -250,6 +284,21 @@ mod tests {
         assert_eq!(e.to_string(), "t.jsonl:7: field `hash_ids`: empty");
         let e = FieldProblem::whole_record(RecordErrorKind::InvalidJson, "bad").at("t.jsonl", 2);
         assert_eq!(e.to_string(), "t.jsonl:2: bad");
+    }
+
+    #[test]
+    fn io_errors_name_the_path_and_carry_the_cause_once() {
+        use std::error::Error as _;
+        let e = Error::read("t.jsonl", io::Error::from(io::ErrorKind::NotFound));
+        assert_eq!(e.to_string(), "failed to read t.jsonl");
+        let cause = e.source().map(ToString::to_string).unwrap_or_default();
+        assert_eq!(cause, io::Error::from(io::ErrorKind::NotFound).to_string());
+        let e = Error::write("o.jsonl", io::Error::other("disk full"));
+        assert_eq!(e.to_string(), "failed to write o.jsonl");
+        assert_eq!(
+            e.source().map(ToString::to_string).as_deref(),
+            Some("disk full")
+        );
     }
 
     #[test]

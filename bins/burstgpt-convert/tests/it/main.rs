@@ -3,14 +3,16 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-const CSV: &str = "Timestamp,Model,Request tokens,Response tokens,Total tokens,Log Type
+mod safety;
+
+pub(crate) const CSV: &str = "Timestamp,Model,Request tokens,Response tokens,Total tokens,Log Type
 5,ChatGPT,472,18,490,Conversation log
 45,ChatGPT,1087,230,1317,Conversation log
 118,GPT-4,417,276,693,Conversation log
 130,GPT-4,10,0,10,API log
 ";
 
-fn convert(dir: &Path, args: &[&str]) -> Output {
+pub(crate) fn convert(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_burstgpt-convert"))
         .current_dir(dir)
         .args(args)
@@ -66,10 +68,11 @@ fn default_output_path_and_the_original_statistics() {
 }
 
 #[test]
+#[cfg_attr(skip_python, ignore = "SERVEBENCH_SKIP_PYTHON=1")]
 fn output_is_byte_identical_to_the_python_restatement() {
     let script = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../crates/trace-formats/tests/it/reference_convert.py"
+        "/../../crates/workload/tests/it/reference_convert.py"
     );
     let dir = tempfile::tempdir().expect("tempdir");
     let mut csv =
@@ -97,21 +100,18 @@ fn output_is_byte_identical_to_the_python_restatement() {
         "--num-hash-blocks",
         "50",
     ];
-    let status = match Command::new("python3")
+    let status = Command::new("python3")
         .current_dir(dir.path())
         .arg(script)
         .args(["in.csv", "expected.jsonl"])
         .args(args)
         .status()
-    {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!(
-                "!!!!!!!! SKIPPING Python comparison: python3 could not be started ({e}) !!!!!!!!"
-            );
-            return;
-        }
-    };
+        .unwrap_or_else(|e| {
+            panic!(
+                "python3 is required for this comparison: install it, or set \
+                 SERVEBENCH_SKIP_PYTHON=1 to skip it (starting python3 failed: {e})"
+            )
+        });
     assert!(status.success());
     let out = convert(
         dir.path(),

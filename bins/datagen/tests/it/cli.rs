@@ -2,7 +2,7 @@
 
 use crate::trace::datagen;
 
-const TINY: &str = "\
+pub(crate) const TINY: &str = "\
 {\"timestamp\": 0, \"input_length\": 18, \"output_length\": 5, \"hash_ids\": [10, 11, 12, 13, 14]}
 {\"timestamp\": 0, \"input_length\": 16, \"output_length\": 7, \"hash_ids\": [10, 11, 12, 15]}
 {\"timestamp\": 100, \"input_length\": 9, \"output_length\": 5, \"hash_ids\": [10, 11, 12]}

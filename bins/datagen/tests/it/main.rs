@@ -3,5 +3,6 @@
 
 mod analyze_real_trace;
 mod cli;
+mod safety;
 mod synthesize_real_trace;
 mod trace;

@@ -37,3 +37,16 @@ pub(crate) fn datagen(args: &[&str]) -> (bool, String, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// Runs the built `datagen` binary; returns (exit code, stdout, stderr).
+pub(crate) fn datagen_status(args: &[&str]) -> (Option<i32>, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_datagen"))
+        .args(args)
+        .output()
+        .expect("datagen runs");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}

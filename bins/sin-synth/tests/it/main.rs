@@ -3,7 +3,9 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-fn sin_synth(dir: &Path, args: &[&str]) -> Output {
+mod safety;
+
+pub(crate) fn sin_synth(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_sin-synth"))
         .current_dir(dir)
         .args(args)
@@ -81,5 +83,7 @@ fn help_shows_defaults_and_bad_options_fail_cleanly() {
     }
     let out = sin_synth(dir.path(), &["--process-interval", "0"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("process_interval"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("invalid --process-interval"), "{stderr}");
+    assert!(!stderr.contains("process_interval"), "{stderr}");
 }

@@ -16,7 +16,7 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper::client::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use servebench_metrics::RunClock;
+use servebench_metrics::{ErrorKind, RunClock};
 use tokio::net::TcpStream;
 
 use super::stamped_io::{ReadStamps, StampedStream};
@@ -106,7 +106,7 @@ impl Connector {
         &self,
         index: usize,
         target: &Target,
-    ) -> Result<H1Conn, String> {
+    ) -> Result<H1Conn, DialError> {
         loop {
             let pooled = self.idle_h1[index]
                 .lock()
@@ -125,9 +125,12 @@ impl Connector {
         let tcp = dial(target).await?;
         let stamps = Arc::new(ReadStamps::default());
         let io = TokioIo::new(StampedStream::new(tcp, self.clock, Arc::clone(&stamps)));
-        let (sender, conn) = http1::handshake(io)
-            .await
-            .map_err(|e| format!("HTTP/1.1 handshake with {} failed: {e}", target.url))?;
+        let (sender, conn) = http1::handshake(io).await.map_err(|e| {
+            DialError::connect(format!(
+                "HTTP/1.1 handshake with {} failed: {e}",
+                target.url
+            ))
+        })?;
         Ok(H1Conn {
             sender,
             driver: H1Driver {
@@ -154,7 +157,7 @@ impl Connector {
         &self,
         index: usize,
         target: &Target,
-    ) -> Result<http2::SendRequest<ReqBody>, String> {
+    ) -> Result<http2::SendRequest<ReqBody>, DialError> {
         let mut slot = self.shared_h2[index].lock().await;
         if let Some(sender) = slot.as_ref()
             && !sender.is_closed()
@@ -165,7 +168,9 @@ impl Connector {
         let (sender, conn) = http2::Builder::new(TokioExecutor::new())
             .handshake(TokioIo::new(tcp))
             .await
-            .map_err(|e| format!("HTTP/2 handshake with {} failed: {e}", target.url))?;
+            .map_err(|e| {
+                DialError::connect(format!("HTTP/2 handshake with {} failed: {e}", target.url))
+            })?;
         tokio::spawn(async move {
             if let Err(e) = conn.await {
                 tracing::debug!("HTTP/2 connection ended: {e}");
@@ -176,11 +181,55 @@ impl Connector {
     }
 }
 
+/// Why a connection could not be made: the error kind of the record and its message.
+#[derive(Debug)]
+pub(crate) struct DialError {
+    pub(crate) kind: ErrorKind,
+    pub(crate) message: String,
+}
+
+impl DialError {
+    fn connect(message: String) -> Self {
+        Self {
+            kind: ErrorKind::Connect,
+            message,
+        }
+    }
+
+    /// Classifies an OS error of connecting: the client's own resource limits or the server.
+    fn from_io(error: &std::io::Error, message: String) -> Self {
+        let kind = classify_io_error(error);
+        let message = if kind == ErrorKind::ClientResource {
+            format!("{message} (a limit of this client, not a server failure)")
+        } else {
+            message
+        };
+        Self { kind, message }
+    }
+}
+
+/// [`ErrorKind::ClientResource`] for errors that mean the client ran out of something of its own
+/// (open files, local ports, socket buffers, memory); [`ErrorKind::Connect`] for the rest.
+pub(crate) fn classify_io_error(error: &std::io::Error) -> ErrorKind {
+    if error.kind() == std::io::ErrorKind::AddrNotAvailable
+        || error.kind() == std::io::ErrorKind::OutOfMemory
+    {
+        return ErrorKind::ClientResource;
+    }
+    // EMFILE, ENFILE and ENOBUFS have no stable `io::ErrorKind`; their numbers are the same on
+    // every Linux architecture (23, 24, 105).
+    #[cfg(target_os = "linux")]
+    if let Some(23 | 24 | 105) = error.raw_os_error() {
+        return ErrorKind::ClientResource;
+    }
+    ErrorKind::Connect
+}
+
 /// Resolves the target and connects to the first address that accepts.
-async fn dial(target: &Target) -> Result<TcpStream, String> {
+async fn dial(target: &Target) -> Result<TcpStream, DialError> {
     let addrs = tokio::net::lookup_host(target.authority.as_str())
         .await
-        .map_err(|e| format!("failed to resolve {}: {e}", target.url))?;
+        .map_err(|e| DialError::from_io(&e, format!("failed to resolve {}: {e}", target.url)))?;
     let mut last_error = None;
     for addr in addrs {
         match TcpStream::connect(addr).await {
@@ -194,7 +243,37 @@ async fn dial(target: &Target) -> Result<TcpStream, String> {
         }
     }
     Err(match last_error {
-        Some((addr, e)) => format!("failed to connect to {} ({addr}): {e}", target.url),
-        None => format!("failed to resolve {}: no addresses", target.url),
+        Some((addr, e)) => DialError::from_io(
+            &e,
+            format!("failed to connect to {} ({addr}): {e}", target.url),
+        ),
+        None => DialError::connect(format!("failed to resolve {}: no addresses", target.url)),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io;
+
+    use super::*;
+
+    #[test]
+    fn the_clients_own_limits_are_client_errors() {
+        assert_eq!(
+            classify_io_error(&io::Error::from(io::ErrorKind::AddrNotAvailable)),
+            ErrorKind::ClientResource
+        );
+        #[cfg(target_os = "linux")]
+        for errno in [23, 24, 105] {
+            assert_eq!(
+                classify_io_error(&io::Error::from_raw_os_error(errno)),
+                ErrorKind::ClientResource,
+                "errno {errno}"
+            );
+        }
+        assert_eq!(
+            classify_io_error(&io::Error::from(io::ErrorKind::ConnectionRefused)),
+            ErrorKind::Connect
+        );
+    }
 }

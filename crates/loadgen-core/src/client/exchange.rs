@@ -7,9 +7,9 @@ use hyper::body::Incoming;
 use servebench_metrics::{ErrorKind, MonoNs, RequestError, RequestRecord, RunClock};
 
 use super::connection::{Connector, H1Conn, ReqBody};
-use super::stream::{QUOTE_LIMIT, StreamState, apply_whole_body, quote};
+use super::stream::{QUOTE_LIMIT, StreamState, apply_whole_body, judge_completion, quote};
 use super::target::Target;
-use crate::error::Error;
+use crate::error::RunConfigError;
 use crate::request_body::{EndpointConfig, EndpointKind};
 use crate::sse::SseParser;
 
@@ -100,9 +100,9 @@ impl HttpClient {
         urls: &[String],
         endpoint: &EndpointConfig,
         http2: bool,
-    ) -> Result<Self, Error> {
+    ) -> Result<Self, RunConfigError> {
         if urls.is_empty() {
-            return Err(Error::NoUrls);
+            return Err(RunConfigError::NoUrls);
         }
         let targets = urls
             .iter()
@@ -116,6 +116,23 @@ impl HttpClient {
             streaming: endpoint.streams(),
             embeddings: endpoint.kind == EndpointKind::Embeddings,
         })
+    }
+
+    /// Checks that the host of every base URL resolves.
+    pub(crate) async fn resolve_all(&self) -> Result<(), RunConfigError> {
+        for target in &self.targets {
+            let unresolvable = |source| RunConfigError::UnresolvableHost {
+                url: target.url.clone(),
+                source,
+            };
+            let mut addrs = tokio::net::lookup_host(target.authority.as_str())
+                .await
+                .map_err(|e| unresolvable(Some(e)))?;
+            if addrs.next().is_none() {
+                return Err(unresolvable(None));
+            }
+        }
+        Ok(())
     }
 
     /// Number of base URLs.
@@ -149,7 +166,7 @@ impl HttpClient {
         loop {
             let mut conn = match self.connector.checkout_h1(index, target).await {
                 Ok(conn) => conn,
-                Err(message) => return self.fail(record, ErrorKind::Connect, None, message),
+                Err(e) => return self.fail(record, e.kind, None, e.message),
             };
             let request = build_request(target, body.clone(), false);
             record.start_ns = self.clock.now_ns();
@@ -160,6 +177,16 @@ impl HttpClient {
                 Err(_) if conn.reused && !retried => {
                     retried = true;
                     continue;
+                }
+                // Bytes that are not HTTP: parsed as a response, or arriving before the request
+                // was sent (a service that speaks first, e.g. an SSH banner).
+                Err(e) if e.is_parse() || describe(&e).contains("unexpected message") => {
+                    let message = format!(
+                        "{} did not answer with a valid HTTP response: {}",
+                        target.url,
+                        describe(&e)
+                    );
+                    return self.fail(record, ErrorKind::InvalidResponse, None, message);
                 }
                 Err(e) => {
                     let message = format!(
@@ -190,7 +217,7 @@ impl HttpClient {
     ) {
         let mut sender = match self.connector.h2_sender(index, target).await {
             Ok(sender) => sender,
-            Err(message) => return self.fail(record, ErrorKind::Connect, None, message),
+            Err(e) => return self.fail(record, e.kind, None, e.message),
         };
         if let Err(e) = sender.ready().await {
             let message = format!(
@@ -325,6 +352,7 @@ impl HttpClient {
                             ),
                         });
                     }
+                    judge_completion(record, &target.url, state.finish_reason.as_deref());
                     return true;
                 }
                 Err(e) => {
@@ -398,7 +426,7 @@ impl HttpClient {
     }
 }
 
-/// Error bodies longer than this are not drained (the connection is closed instead).
+/// RunConfigError bodies longer than this are not drained (the connection is closed instead).
 const ERROR_BODY_DRAIN_LIMIT: usize = 64 * 1024;
 
 /// Reads up to [`QUOTE_LIMIT`] bytes of an error body; true when the body ended cleanly.

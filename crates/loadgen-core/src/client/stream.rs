@@ -18,6 +18,8 @@ pub(crate) struct StreamState<'u> {
     previous_completion_tokens: u64,
     /// Decodes chunks, reusing the shape of the previous one.
     decoder: ChunkTemplate,
+    /// The last non-null `finish_reason` of the stream.
+    pub(crate) finish_reason: Option<String>,
     /// The first failure; the stream is abandoned when set.
     pub(crate) error: Option<RequestError>,
 }
@@ -29,6 +31,7 @@ impl<'u> StreamState<'u> {
             events: 0,
             previous_completion_tokens: 0,
             decoder: ChunkTemplate::default(),
+            finish_reason: None,
             error: None,
         }
     }
@@ -89,6 +92,9 @@ impl<'u> StreamState<'u> {
         }
         if let Some(timing) = chunk.server_timing() {
             record.server_timing = Some(timing.clone());
+        }
+        if let Some(reason) = chunk.finish_reason() {
+            self.finish_reason = Some(reason.to_owned());
         }
         let (text, reasoning) = (chunk.text(), chunk.reasoning());
         if text.is_empty() && reasoning.is_empty() {
@@ -156,6 +162,44 @@ pub(crate) fn apply_whole_body(
             usage_tokens: None,
         });
     }
+    judge_completion(record, url, chunk.finish_reason());
+}
+
+/// Judges a token-producing response that ended cleanly: one that the server gave up on
+/// (`finish_reason` `"abort"` or `"error"`) or that carried no content although output tokens
+/// were requested is an error of its own kind, not a success.
+pub(crate) fn judge_completion(record: &mut RequestRecord, url: &str, finish_reason: Option<&str>) {
+    if record.error.is_some() {
+        return;
+    }
+    if let Some(reason @ ("abort" | "error")) = finish_reason {
+        record.error = Some(RequestError {
+            kind: ErrorKind::Aborted,
+            code: None,
+            message: format!(
+                "{url} ended the response with finish_reason \"{reason}\" after {} content chunks",
+                record.chunks.len()
+            ),
+        });
+        return;
+    }
+    let requested = record.requested_output_tokens;
+    if record.chunks.is_empty() && requested != Some(0) {
+        let asked = requested.map_or_else(
+            || "output tokens were requested".to_owned(),
+            |n| format!("{n} output tokens were requested"),
+        );
+        let finish = finish_reason.map_or_else(
+            || "no finish_reason".to_owned(),
+            |r| format!("finish_reason \"{r}\""),
+        );
+        let status = record.status.map_or_else(String::new, |s| format!(" {s}"));
+        record.error = Some(RequestError {
+            kind: ErrorKind::EmptyResponse,
+            code: None,
+            message: format!("{url} answered{status} with no content ({finish}) although {asked}"),
+        });
+    }
 }
 
 fn invalid_response(message: String) -> RequestError {
@@ -191,33 +235,14 @@ pub(crate) fn quote(bytes: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use servebench_metrics::{Phase, RequestRecord};
+    use servebench_metrics::{RecordBuilder, RequestRecord};
 
     use super::*;
 
     fn record() -> RequestRecord {
-        RequestRecord {
-            index: 0,
-            phase: Phase::Profiling,
-            session_index: 0,
-            turn_index: 0,
-            url_index: 0,
-            credit_issued_ns: 0,
-            intended_send_ns: None,
-            start_ns: 0,
-            ack_ns: None,
-            end_ns: 0,
-            status: Some(200),
-            streaming: true,
-            chunks: Vec::new(),
-            reads: 0,
-            non_content_events: 0,
-            usage: None,
-            input_tokens: None,
-            requested_output_tokens: None,
-            server_timing: None,
-            error: None,
-        }
+        let mut record = RecordBuilder::new(0).status(200).build();
+        record.streaming = true;
+        record
     }
 
     fn event(data: &str) -> SseEvent<'_> {

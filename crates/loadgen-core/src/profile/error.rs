@@ -6,7 +6,7 @@ use std::path::PathBuf;
 #[non_exhaustive]
 pub enum ProfileError {
     /// The artifact directory could not be created.
-    #[error("failed to create artifact directory {path}: {source}")]
+    #[error("failed to create artifact directory {path}")]
     ArtifactDir {
         /// The directory.
         path: PathBuf,
@@ -15,14 +15,11 @@ pub enum ProfileError {
         source: std::io::Error,
     },
     /// An export file could not be written.
-    #[error("failed to write exports: {0}")]
+    #[error("failed to write exports")]
     Export(#[from] servebench_metrics::Error),
     /// The run configuration was rejected before anything was sent.
     #[error(transparent)]
-    Run(#[from] crate::Error),
-    /// A request body could not be serialised for `inputs.json`.
-    #[error("failed to serialise a request body: {0}")]
-    Body(#[from] serde_json::Error),
+    Run(#[from] crate::RunConfigError),
     /// The record-processing thread could not be started or died.
     #[error("record-processing thread failed: {0}")]
     Processor(String),

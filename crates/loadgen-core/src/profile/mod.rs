@@ -4,15 +4,20 @@
 
 mod artifacts;
 mod cpu;
+mod echo;
 mod error;
+mod error_rate;
 mod processor;
 mod progress;
+mod replay_lag;
 mod run;
 mod verdict;
 
 pub use artifacts::default_artifact_dir;
 pub use cpu::process_cpu_time;
+pub use echo::{DatasetEcho, InputEcho, LoadEcho, input_config};
 pub use error::ProfileError;
+pub use error_rate::{DEFAULT_MAX_ERROR_RATE_PCT, ErrorRate};
 pub use progress::{LiveProgress, ProgressSnapshot};
 pub use run::{ProfileConfig, ProfileOutcome, profile};
 pub use verdict::{ClientVerdict, SaturationThresholds};

@@ -7,16 +7,19 @@ use std::time::Instant;
 use serde_json::Value;
 use servebench_metrics::{
     Aggregator, AggregatorConfig, DEFAULT_EXACT_SAMPLE_CAP, ExportContext, Goodput, INPUTS_FILE,
-    InputsJsonWriter, JSONL_FILE, MetricOptions, Summary, session_id, write_summary_exports,
+    InputsJsonWriter, JSONL_FILE, Metric, MetricOptions, Summary, session_id,
+    write_summary_exports,
 };
 use servebench_tokenize::Tokenizer;
 
 use super::error::ProfileError;
+use super::error_rate::ErrorRate;
 use super::progress::LiveProgress;
 use super::verdict::{ClientVerdict, SaturationThresholds, VerdictInput, assess};
 use super::{cpu, processor};
 use crate::{
-    CancelHandle, DatasetEntry, EndpointKind, LoadMode, RunConfig, RunReport, build_body, run,
+    CancelHandle, DatasetEntry, EndpointKind, LoadMode, RunConfig, RunReport, build_body,
+    check_run, run,
 };
 
 /// Everything a benchmark run needs besides its load mode.
@@ -47,6 +50,12 @@ pub struct ProfileConfig {
     /// Report the process's CPU time as the client's. Turn off when the process also hosts the
     /// server (the embedded engine), whose CPU would be counted as the client's.
     pub measure_process_cpu: bool,
+    /// The load is a fixed-schedule trace replay: the summary gets AIPerf's
+    /// `replay_sched_lag_p50/p90/p99` and `replay_sched_degraded`.
+    pub fixed_schedule: bool,
+    /// Live state of the run for a progress display; built by [`ProfileConfig::new`] from
+    /// `run.progress`.
+    pub progress: Arc<LiveProgress>,
 }
 
 impl ProfileConfig {
@@ -59,7 +68,6 @@ impl ProfileConfig {
         artifact_dir: PathBuf,
     ) -> Self {
         Self {
-            run,
             dataset,
             tokenizer,
             metric_options: MetricOptions::default(),
@@ -71,6 +79,9 @@ impl ProfileConfig {
             run_info: Value::Object(Default::default()),
             thresholds: SaturationThresholds::default(),
             measure_process_cpu: true,
+            fixed_schedule: false,
+            progress: Arc::new(LiveProgress::new(Arc::clone(&run.progress))),
+            run,
         }
     }
 }
@@ -84,6 +95,8 @@ pub struct ProfileOutcome {
     pub report: RunReport,
     /// Whether the client was too late to trust the numbers.
     pub verdict: ClientVerdict,
+    /// The profiling failures split by who caused them.
+    pub error_rate: ErrorRate,
     /// Where the exports were written.
     pub artifact_dir: PathBuf,
     /// Lines written to `profile_export.jsonl`.
@@ -92,11 +105,10 @@ pub struct ProfileOutcome {
     pub jsonl_error: Option<String>,
 }
 
-/// Runs a benchmark and writes every export: `inputs.json` first, `profile_export.jsonl` as each
+/// Runs a benchmark and writes every export. The endpoint is checked first ([`check_run`]):
+/// a URL that cannot work fails before any file is written. Then `inputs.json`, `profile_export.jsonl` as each
 /// request finishes, then `profile_export_aiperf.json` and `.csv`. A cancelled run (see
 /// [`CancelHandle`]) still writes all of them, with `was_cancelled: true`.
-///
-/// `progress` must be built from `config.run.progress`.
 ///
 /// # Errors
 /// A configuration the runner rejects, or exports that cannot be written.
@@ -104,8 +116,9 @@ pub async fn profile(
     config: ProfileConfig,
     load: LoadMode,
     cancel: CancelHandle,
-    progress: Arc<LiveProgress>,
 ) -> Result<ProfileOutcome, ProfileError> {
+    // Nothing is written for a configuration that cannot work.
+    check_run(&config.run, &config.dataset, &load).await?;
     let dir = config.artifact_dir.clone();
     std::fs::create_dir_all(&dir).map_err(|source| ProfileError::ArtifactDir {
         path: dir.clone(),
@@ -136,7 +149,7 @@ pub async fn profile(
         config.metric_options,
         &dir.join(JSONL_FILE),
         clock,
-        progress,
+        Arc::clone(&config.progress),
     )?;
 
     let cpu_before = cpu::process_cpu_time();
@@ -162,13 +175,35 @@ pub async fn profile(
     let report = report?;
 
     let summary = processed.aggregator.summary(&clock);
+    let streaming = config.run.endpoint.streams();
+    let reference_latency = if streaming {
+        summary
+            .profiling
+            .stats(Metric::TimeToFirstToken)
+            .map(|s| ("TTFT", s.p50))
+    } else {
+        summary
+            .profiling
+            .stats(Metric::RequestLatency)
+            .map(|s| ("request latency", s.p50))
+    };
+    let client_resource_errors = report
+        .profiling
+        .errors
+        .iter()
+        .filter(|(kind, _)| kind.is_client_side())
+        .map(|(_, count)| count)
+        .sum();
     let verdict = assess(VerdictInput {
         health: &report.health,
         uncapped_open_loop,
         process_cpu: cpu_used,
         wall,
         thresholds: config.thresholds,
+        reference_latency,
+        client_errors: client_resource_errors,
     });
+    let error_rate = ErrorRate::of(&report.profiling, verdict.saturated);
     let mut context = ExportContext::new(config.benchmark_id.clone(), config.input_config.clone());
     context.run_info = config.run_info.clone();
     context.was_cancelled = report.was_cancelled;
@@ -180,23 +215,49 @@ pub async fn profile(
     context
         .extra_sections
         .push(("client_health".into(), verdict.details.clone()));
+    if config.fixed_schedule {
+        context
+            .extra_sections
+            .extend(super::replay_lag::sections(&report.health.send_lag.stats()));
+    }
+    context
+        .extra_sections
+        .push(("error_attribution".into(), error_rate.to_json()));
     write_summary_exports(&dir, &summary, &context)?;
     Ok(ProfileOutcome {
         summary,
         report,
         verdict,
+        error_rate,
         artifact_dir: dir,
         jsonl_lines: processed.jsonl_lines,
         jsonl_error: processed.jsonl_error,
     })
 }
 
-/// `inputs.json`: the exact body of every dataset entry, one session per entry.
+/// `inputs.json`: the exact body of every dataset entry, one session per entry, or per
+/// multi-turn session with one payload per turn (as the dataset gives it: the replies a turn
+/// will carry are not known before the run).
 fn write_inputs(config: &ProfileConfig) -> Result<(), ProfileError> {
     let mut inputs = InputsJsonWriter::create(&config.artifact_dir.join(INPUTS_FILE))?;
+    let mut pending: Option<(u64, Vec<Value>)> = None;
     for (i, entry) in config.dataset.iter().enumerate() {
         let payload = build_body(&config.run.endpoint, entry);
-        inputs.write_session(&session_id(i as u64), &[payload])?;
+        let number = entry.session().map_or(i as u64, |s| s.session);
+        match &mut pending {
+            Some((current, payloads)) if *current == number && entry.session().is_some() => {
+                payloads.push(payload);
+            }
+            _ => {
+                if let Some((done, payloads)) = pending.take() {
+                    inputs.write_session(&session_id(done), &payloads)?;
+                }
+                pending = Some((number, vec![payload]));
+            }
+        }
+    }
+    if let Some((done, payloads)) = pending {
+        inputs.write_session(&session_id(done), &payloads)?;
     }
     inputs.finish()?;
     Ok(())

@@ -1,6 +1,6 @@
 //! Settings of a synthetic dataset.
 
-use crate::prompts::Error;
+use crate::prompts::SynthesisError;
 
 /// Settings of a synthetic dataset, with AIPerf's defaults (see [`SyntheticConfig::default`]).
 ///
@@ -49,13 +49,13 @@ impl SyntheticConfig {
     /// Checks ranges and combinations.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] naming the flag: a zero mean length or entry count, a negative or
+    /// [`SynthesisError::InvalidConfig`] naming the flag: a zero mean length or entry count, a negative or
     /// non-finite standard deviation, `--osl-stddev` without `--osl`, or only one of
     /// `--num-prefix-prompts` and `--prefix-prompt-length` set (a setting that would be ignored is
     /// rejected rather than silently dropped).
-    pub fn validate(&self) -> Result<(), Error> {
+    pub fn validate(&self) -> Result<(), SynthesisError> {
         let invalid = |field, reason: &str| {
-            Err(Error::InvalidConfig {
+            Err(SynthesisError::InvalidConfig {
                 field,
                 reason: reason.to_owned(),
             })
@@ -94,7 +94,7 @@ mod tests {
 
     fn field_of(c: &SyntheticConfig) -> &'static str {
         match c.validate() {
-            Err(Error::InvalidConfig { field, .. }) => field,
+            Err(SynthesisError::InvalidConfig { field, .. }) => field,
             other => panic!("expected an invalid config, got {other:?}"),
         }
     }

@@ -8,7 +8,7 @@ use servebench_tokenize::Tokenizer;
 use crate::DatasetEntry;
 use crate::prompts::sampling::{index, sample_length, seeded_rng};
 use crate::prompts::synthesizer::MAX_ATTEMPTS;
-use crate::prompts::{Error, PromptSynthesizer, SyntheticConfig};
+use crate::prompts::{PromptSynthesizer, SynthesisError, SyntheticConfig};
 
 /// A synthetic dataset and what is needed to reproduce and describe it.
 #[derive(Debug, Clone, PartialEq)]
@@ -48,12 +48,12 @@ struct Prefix {
 /// `--osl` leaves the prompts unchanged.
 ///
 /// # Errors
-/// [`Error::InvalidConfig`] for a bad setting; [`Error::LengthUnreachable`] if the tokenizer
+/// [`SynthesisError::InvalidConfig`] for a bad setting; [`SynthesisError::LengthUnreachable`] if the tokenizer
 /// makes an exact length impossible (never with the built-in tokenizer).
 pub fn synthesize(
     config: &SyntheticConfig,
     tokenizer: &dyn Tokenizer,
-) -> Result<SyntheticDataset, Error> {
+) -> Result<SyntheticDataset, SynthesisError> {
     config.validate()?;
     let seed = config.seed.unwrap_or_else(rand::random);
     let synth = PromptSynthesizer::new(tokenizer);
@@ -88,11 +88,11 @@ pub fn synthesize(
                 prompt_after_prefix(&synth, prefix, isl, &mut text_rng)
             })?
         };
-        entries.push(DatasetEntry {
+        entries.push(DatasetEntry::new(
             prompt,
-            input_tokens: config.prefix_prompt_length + isl,
+            config.prefix_prompt_length + isl,
             max_output_tokens,
-        });
+        ));
     }
     Ok(SyntheticDataset {
         entries,
@@ -125,8 +125,8 @@ impl Seen {
     fn distinct(
         &mut self,
         skip: usize,
-        mut make: impl FnMut() -> Result<String, Error>,
-    ) -> Result<String, Error> {
+        mut make: impl FnMut() -> Result<String, SynthesisError>,
+    ) -> Result<String, SynthesisError> {
         let head = |text: &str| -> String {
             let own = &text[skip.min(text.len())..];
             own[..own.floor_char_boundary(HEAD_BYTES)].to_owned()
@@ -155,7 +155,7 @@ fn prompt_after_prefix(
     prefix: &Prefix,
     isl: u64,
     rng: &mut StdRng,
-) -> Result<String, Error> {
+) -> Result<String, SynthesisError> {
     let want = prefix.ids.len() as u64 + isl;
     let fits = |tail: &str| {
         let ids = synth.tokenizer().encode(&format!("{}{tail}", prefix.text));

@@ -3,7 +3,7 @@
 /// Why a synthetic dataset could not be built.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum Error {
+pub enum SynthesisError {
     /// A setting is out of range or inconsistent with another one.
     #[error("invalid synthetic dataset setting {field}: {reason}")]
     InvalidConfig {

@@ -5,17 +5,22 @@
 //! `--prefix-prompt-length`) into [`DatasetEntry`](crate::DatasetEntry)s whose prompts have exactly
 //! the sampled number of tokens under the run's tokenizer. [`PromptSynthesizer`] makes single texts
 //! of an exact length for other generators (trace synthesis, prefix blocks).
+//! [`ContextPromptConfig`] / [`add_context_prompts`] add AIPerf's shared system prompt, per-user
+//! context prompts and verbatim system prompt to a dataset.
 
 mod config;
-mod corpus;
+pub(crate) mod corpus;
 mod cut;
 mod dataset;
 mod error;
 mod sampling;
 mod synthesizer;
+mod system;
 
 pub use config::SyntheticConfig;
 pub use dataset::{SyntheticDataset, synthesize};
-pub use error::Error;
+pub use error::SynthesisError;
+pub(crate) use sampling::index as sampling_index;
 pub use sampling::seeded_rng;
 pub use synthesizer::PromptSynthesizer;
+pub use system::{ContextPromptConfig, ContextPrompts, add_context_prompts};

@@ -3,7 +3,7 @@
 use rand::rngs::StdRng;
 use servebench_tokenize::Tokenizer;
 
-use crate::prompts::Error;
+use crate::prompts::SynthesisError;
 use crate::prompts::corpus::SENTENCES;
 use crate::prompts::cut::cut_to_token_count;
 use crate::prompts::sampling::index;
@@ -45,9 +45,13 @@ impl<'t> PromptSynthesizer<'t> {
     /// A random text of exactly `tokens` tokens (0 gives the empty text).
     ///
     /// # Errors
-    /// [`Error::LengthUnreachable`] if no tried text could be cut to exactly `tokens` (does not
+    /// [`SynthesisError::LengthUnreachable`] if no tried text could be cut to exactly `tokens` (does not
     /// happen with the built-in tokenizer).
-    pub fn text_with_tokens(&self, tokens: u64, rng: &mut StdRng) -> Result<String, Error> {
+    pub fn text_with_tokens(
+        &self,
+        tokens: u64,
+        rng: &mut StdRng,
+    ) -> Result<String, SynthesisError> {
         for _ in 0..MAX_ATTEMPTS {
             let exact = |text: &str| self.tokenizer.count_tokens(text) as u64 == tokens;
             if let Some(text) = self.attempt(false, tokens, rng, &exact) {
@@ -129,8 +133,8 @@ impl<'t> PromptSynthesizer<'t> {
         }
     }
 
-    pub(crate) fn unreachable(&self, tokens: u64) -> Error {
-        Error::LengthUnreachable {
+    pub(crate) fn unreachable(&self, tokens: u64) -> SynthesisError {
+        SynthesisError::LengthUnreachable {
             tokens,
             tokenizer: self.tokenizer.name().to_owned(),
             attempts: MAX_ATTEMPTS,

@@ -2,7 +2,8 @@
 //!
 //! Only the fields the metrics need are decoded; text is borrowed from the input when it has no
 //! JSON escapes. Recognised text: chat `choices[0].delta.content`, `reasoning_content`,
-//! `reasoning`; completions `choices[0].text`; non-streaming `choices[0].message.*`. Also
+//! `reasoning`; completions `choices[0].text`; non-streaming `choices[0].message.*`;
+//! `choices[0].finish_reason`. Also
 //! `usage` (with `prompt_tokens_details.cached_tokens` and
 //! `completion_tokens_details.reasoning_tokens`), a top-level `error` object, and servebench's
 //! optional `servebench` object (the simulated server's queue/prefill timings).
@@ -83,6 +84,11 @@ impl<'a> ResponseChunk<'a> {
             .unwrap_or("")
     }
 
+    /// `choices[0].finish_reason`, when it is a string (`"stop"`, `"length"`, `"abort"`, ...).
+    pub fn finish_reason(&self) -> Option<&str> {
+        self.choices.0.as_ref()?.finish_reason.as_deref()
+    }
+
     /// Whether the object had a non-empty `choices` list.
     pub fn has_choices(&self) -> bool {
         self.choices.0.is_some()
@@ -125,6 +131,8 @@ struct Choice<'a> {
     message: Option<Delta<'a>>,
     #[serde(default, borrow)]
     text: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    finish_reason: Option<Cow<'a, str>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

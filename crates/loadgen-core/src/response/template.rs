@@ -92,6 +92,7 @@ impl ChunkTemplate {
             && chunk.data.is_none()
             && chunk.servebench_timing.is_none()
             && choice.message.is_none()
+            && choice.finish_reason.is_none()
             && (slot == TextSlot::Text || choice.delta.is_some());
         if !plain {
             return;

@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use servebench_metrics::RunClock;
 
+use super::variation::{ModelChoice, RequestCancellation};
+use crate::replay::SamplingStrategy;
 use crate::request_body::EndpointConfig;
 
 /// How requests are issued.
@@ -94,6 +96,10 @@ pub struct RunConfig {
     pub stop: StopCondition,
     /// Requests sent before profiling (recorded with `Phase::Warmup`), in closed loop.
     pub warmup_requests: u64,
+    /// Stop issuing warm-up requests after this long (AIPerf `--warmup-duration`); with
+    /// `warmup_requests` also set, the first limit reached ends the warm-up. Requests in flight
+    /// then finish (they count as warm-up) before profiling starts.
+    pub warmup_duration: Option<Duration>,
     /// Virtual users of the warm-up; `None`: the closed-loop concurrency, or the open-loop
     /// in-flight cap, or 1.
     pub warmup_concurrency: Option<usize>,
@@ -103,6 +109,24 @@ pub struct RunConfig {
     pub probe_period: Duration,
     /// Live counters a progress display can read while the run goes on.
     pub progress: Arc<RunProgress>,
+    /// How requests pick dataset entries (sessions, for a multi-turn dataset).
+    pub sampling: SamplingStrategy,
+    /// Seed of the `random` and `shuffle` strategies.
+    pub sampling_seed: u64,
+    /// Test hook: block the client runtime this long every probe period, so the client is
+    /// genuinely late (tests of the client-saturation verdict). `None` in real runs.
+    pub stall_event_loop: Option<Duration>,
+    /// Several models, one named per request (`None`: every body names `endpoint.model`).
+    pub models: Option<ModelChoice>,
+    /// Requests the client cancels on purpose.
+    pub cancellation: Option<RequestCancellation>,
+    /// User-centric load (AIPerf `--user-centric-rate R --num-users N`): with
+    /// [`LoadMode::Concurrency`]`(N)`, each of the N users sends its next turn this long (N/R)
+    /// after its previous one was due (and not before that one completed).
+    pub user_pacing: Option<Duration>,
+    /// Closed loop: start the profiling phase's users one by one over this long (AIPerf
+    /// `--concurrency-ramp-duration`, from 1 to the target; see [`crate::ramp::user_start`]).
+    pub concurrency_ramp: Option<Duration>,
 }
 
 /// Live counters of a run, updated as requests are sent (read them from any thread).
@@ -124,7 +148,7 @@ impl RunProgress {
 
 impl RunConfig {
     /// A configuration with AIPerf-like defaults: 10 requests, 600 s timeout, no warm-up,
-    /// HTTP/1.1, 2 s cancel grace, 10 ms probe period.
+    /// HTTP/1.1, 2 s cancel grace, 10 ms probe period, entries used in order.
     pub fn new(clock: RunClock, urls: Vec<String>, endpoint: EndpointConfig) -> Self {
         Self {
             clock,
@@ -134,10 +158,18 @@ impl RunConfig {
             request_timeout: Duration::from_secs(600),
             stop: StopCondition::requests(10),
             warmup_requests: 0,
+            warmup_duration: None,
             warmup_concurrency: None,
             cancel_grace: Duration::from_secs(2),
             probe_period: Duration::from_millis(10),
             progress: Arc::new(RunProgress::default()),
+            sampling: SamplingStrategy::Sequential,
+            sampling_seed: 0,
+            stall_event_loop: None,
+            models: None,
+            cancellation: None,
+            user_pacing: None,
+            concurrency_ramp: None,
         }
     }
 }

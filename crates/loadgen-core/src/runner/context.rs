@@ -12,8 +12,11 @@ use servebench_metrics::{ErrorKind, MonoNs, Phase, RequestError, RequestRecord, 
 use super::config::RunProgress;
 use super::health::ClientHealth;
 use super::phase::PhaseRun;
+use super::variation::{ModelChoice, RequestCancellation};
 use crate::client::HttpClient;
 use crate::dataset::DatasetEntry;
+use crate::replay::EntrySampler;
+use crate::request_body::{EndpointConfig, body_bytes};
 
 /// Counts of one phase's records.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -56,14 +59,29 @@ pub(crate) struct RequestSpec {
     pub(crate) phase_seq: u64,
     pub(crate) credit_issued_ns: MonoNs,
     pub(crate) intended_send_ns: Option<MonoNs>,
+    /// A session turn: the entry, its body (with the conversation so far) and where it sits.
+    /// `None`: the sampler picks the entry from `phase_seq` and its prepared body is sent.
+    pub(crate) turn: Option<TurnSpec>,
+}
+
+/// The entry and body of one turn of a session.
+pub(crate) struct TurnSpec {
+    pub(crate) entry: usize,
+    pub(crate) body: Bytes,
+    pub(crate) session_index: u64,
+    pub(crate) turn_index: u32,
 }
 
 /// Shared by all request tasks of a run.
 pub(crate) struct RunContext {
     pub(crate) clock: RunClock,
     client: HttpClient,
-    dataset: Arc<[DatasetEntry]>,
-    bodies: Vec<Bytes>,
+    pub(crate) dataset: Arc<[DatasetEntry]>,
+    /// For bodies built at send time (block prompts, session turns).
+    pub(crate) endpoint: EndpointConfig,
+    sampler: EntrySampler,
+    /// `bodies[model][entry]` (empty for entries rendered at send time).
+    bodies: Vec<Vec<Bytes>>,
     requested_output_tokens: Vec<Option<u64>>,
     streaming: bool,
     timeout: Duration,
@@ -71,6 +89,10 @@ pub(crate) struct RunContext {
     progress: Arc<RunProgress>,
     next_index: AtomicU64,
     pub(crate) tally: Mutex<Tally>,
+    /// Several models: which one (which row of `bodies`) a request names.
+    pub(crate) models: Option<ModelChoice>,
+    /// Requests cancelled on purpose.
+    pub(crate) cancellation: Option<RequestCancellation>,
 }
 
 /// Upper bound of the chunks reserved per record (`chunk_capacity`): ~72 KiB of `ContentChunk`s,
@@ -82,6 +104,7 @@ enum Outcome {
     Done,
     Aborted,
     TimedOut,
+    CancelledOnPurpose,
 }
 
 impl RunContext {
@@ -93,17 +116,21 @@ impl RunContext {
         clock: RunClock,
         client: HttpClient,
         dataset: Arc<[DatasetEntry]>,
-        bodies: Vec<Bytes>,
+        bodies: Vec<Vec<Bytes>>,
         requested_output_tokens: Vec<Option<u64>>,
         streaming: bool,
         timeout: Duration,
         sink: Sender<RequestRecord>,
         progress: Arc<RunProgress>,
+        endpoint: EndpointConfig,
+        sampler: EntrySampler,
     ) -> Self {
         Self {
             clock,
             client,
             dataset,
+            endpoint,
+            sampler,
             bodies,
             requested_output_tokens,
             streaming,
@@ -112,21 +139,50 @@ impl RunContext {
             progress,
             next_index: AtomicU64::new(0),
             tally: Mutex::new(Tally::default()),
+            models: None,
+            cancellation: None,
         }
+    }
+
+    /// The body of an entry rendered at send time (a block prompt), naming request model `model`.
+    fn lazy_body(&self, model: usize, entry: usize) -> Result<Bytes, serde_json::Error> {
+        match self.models.as_ref().and_then(|m| m.models.get(model)) {
+            Some(name) => {
+                let mut endpoint = self.endpoint.clone();
+                endpoint.model.clone_from(name);
+                body_bytes(&endpoint, &self.dataset[entry])
+            }
+            None => body_bytes(&self.endpoint, &self.dataset[entry]),
+        }
+    }
+
+    /// The sampled item (entry, or session of a multi-turn dataset) for sequence number `seq`.
+    pub(crate) fn sampler_index(&self, seq: u64) -> usize {
+        self.sampler.index(seq)
     }
 
     /// Makes one request and returns its record (never fails: failures are in the record).
     pub(crate) async fn execute(&self, phase: &PhaseRun, spec: RequestSpec) -> RequestRecord {
         let index = self.next_index.fetch_add(1, Ordering::Relaxed);
         self.progress.record_start();
-        let entries = self.dataset.len() as u64;
-        let session = usize::try_from(spec.phase_seq % entries).unwrap_or(0);
+        let (session, body, session_index, turn_index) = match spec.turn {
+            Some(turn) => (
+                turn.entry,
+                Some(turn.body),
+                turn.session_index,
+                turn.turn_index,
+            ),
+            None => {
+                let entry = self.sampler.index(spec.phase_seq);
+                (entry, None, entry as u64, 0)
+            }
+        };
         let url_index = u32::try_from(index % self.client.url_count() as u64).unwrap_or(0);
         let mut record = RequestRecord {
             index,
             phase: phase.phase,
-            session_index: session as u64,
-            turn_index: 0,
+            session_index,
+            turn_index,
             url_index,
             credit_issued_ns: spec.credit_issued_ns,
             intended_send_ns: spec.intended_send_ns,
@@ -145,16 +201,39 @@ impl RunContext {
             server_timing: None,
             error: None,
         };
-        let deadline = tokio::time::Instant::now() + self.timeout;
+        let now = tokio::time::Instant::now();
+        let deadline = now + self.timeout;
+        let model = self.models.as_ref().map_or(0, |m| m.pick(index));
+        let cancel_at = self
+            .cancellation
+            .filter(|c| c.cancels(index))
+            .map(|c| now + c.delay);
+        let body = match body {
+            Some(body) => body,
+            None if self.dataset[session].renders_lazily() => {
+                match self.lazy_body(model, session) {
+                    Ok(body) => body,
+                    Err(e) => {
+                        record.end_ns = self.clock.now_ns();
+                        record.error = Some(RequestError {
+                            kind: ErrorKind::RequestBody,
+                            code: None,
+                            message: format!("failed to serialize the request body: {e}"),
+                        });
+                        return record;
+                    }
+                }
+            }
+            None => self.bodies[model.min(self.bodies.len() - 1)][session].clone(),
+        };
         let outcome = {
-            let exchange = self
-                .client
-                .exchange(&mut record, self.bodies[session].clone());
+            let exchange = self.client.exchange(&mut record, body);
             tokio::select! {
                 biased;
                 () = exchange => Outcome::Done,
                 () = phase.abort.raised() => Outcome::Aborted,
                 () = tokio::time::sleep_until(deadline) => Outcome::TimedOut,
+                () = sleep_until_some(cancel_at) => Outcome::CancelledOnPurpose,
             }
         };
         let (kind, message) = match outcome {
@@ -163,11 +242,20 @@ impl RunContext {
                 ErrorKind::Cancelled,
                 format!("cancelled in flight: {}", phase.abort_reason()),
             ),
+            Outcome::CancelledOnPurpose => {
+                record.end_ns = self.clock.now_ns();
+                record.error = Some(RequestError {
+                    kind: ErrorKind::Cancelled,
+                    code: Some(499),
+                    message: "cancelled by the client (--request-cancellation-rate)".to_owned(),
+                });
+                return record;
+            }
             Outcome::TimedOut => (
                 ErrorKind::Timeout,
                 format!(
-                    "no complete response within the request timeout of {:?}",
-                    self.timeout
+                    "no complete response within the request timeout of {} s",
+                    self.timeout.as_secs_f64()
                 ),
             ),
         };
@@ -204,5 +292,12 @@ impl RunContext {
         if self.sink.send(record).is_err() {
             tally.undelivered += 1;
         }
+    }
+}
+
+async fn sleep_until_some(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
 }

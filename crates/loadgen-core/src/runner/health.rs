@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use servebench_metrics::{Phase, RequestRecord};
 
-use crate::error::Error;
+use crate::error::RunConfigError;
 
 /// Sub-buckets per power of two (relative bucket width 1/32, about 3%).
 const SUB_BUCKETS: u64 = 32;
@@ -210,7 +210,13 @@ pub(crate) struct EventLoopProbe {
 }
 
 impl EventLoopProbe {
-    pub(crate) fn start(runtime: tokio::runtime::Handle, period: Duration) -> Result<Self, Error> {
+    /// Starts the probe; with `stall`, every probe period also blocks the runtime that long (a
+    /// test hook that makes the client genuinely late).
+    pub(crate) fn start(
+        runtime: tokio::runtime::Handle,
+        period: Duration,
+        stall: Option<Duration>,
+    ) -> Result<Self, RunConfigError> {
         let stop = Arc::new(AtomicBool::new(false));
         let histogram = Arc::new(Mutex::new(LagHistogram::default()));
         let thread = {
@@ -230,9 +236,12 @@ impl EventLoopProbe {
                                 .unwrap_or_else(PoisonError::into_inner)
                                 .record(u64::try_from(waited.as_nanos()).unwrap_or(u64::MAX));
                         });
+                        if let Some(stall) = stall {
+                            runtime.spawn(async move { std::thread::sleep(stall) });
+                        }
                     }
                 })
-                .map_err(|source| Error::Thread {
+                .map_err(|source| RunConfigError::Thread {
                     name: "event-loop probe",
                     source,
                 })?
@@ -314,28 +323,13 @@ mod tests {
             read_index,
             ..ContentChunk::default()
         };
-        let record = RequestRecord {
-            index: 0,
-            phase: Phase::Profiling,
-            session_index: 0,
-            turn_index: 0,
-            url_index: 0,
-            credit_issued_ns: 10,
-            intended_send_ns: None,
-            start_ns: 15,
-            ack_ns: Some(20),
-            end_ns: 30,
-            status: Some(200),
-            streaming: true,
-            chunks: vec![chunk(0), chunk(1), chunk(1), chunk(1), chunk(3)],
-            reads: 5,
-            non_content_events: 1,
-            usage: None,
-            input_tokens: None,
-            requested_output_tokens: None,
-            server_timing: None,
-            error: None,
-        };
+        let record = servebench_metrics::RecordBuilder::new(0)
+            .span(15, 30)
+            .credit(10)
+            .ack(20)
+            .chunks(vec![chunk(0), chunk(1), chunk(1), chunk(1), chunk(3)])
+            .reads(5, 1)
+            .build();
         let mut health = ClientHealth::default();
         health.observe(&record);
         assert_eq!(&health.content_events_per_read[..4], &[2, 2, 0, 1]);

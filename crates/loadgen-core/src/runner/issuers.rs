@@ -10,25 +10,40 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use super::cancel::Signal;
 use super::context::{RequestSpec, RunContext};
 use super::phase::PhaseRun;
-use crate::error::Error;
+use crate::error::RunConfigError;
 
 /// Longest single sleep of the timer thread, so that a stop is noticed promptly.
 const MAX_SLEEP_SLICE: Duration = Duration::from_millis(5);
 
 /// Spawns `users` virtual users; each issues its next request the moment the previous one
 /// completes (woken by completion, never polling).
-pub(crate) fn start_closed_loop(context: &Arc<RunContext>, phase: &Arc<PhaseRun>, users: usize) {
-    for _ in 0..users {
+/// With `ramp`, user `i` starts at [`crate::ramp::user_start`] instead of at once.
+pub(crate) fn start_closed_loop(
+    context: &Arc<RunContext>,
+    phase: &Arc<PhaseRun>,
+    users: usize,
+    ramp: Option<Duration>,
+) {
+    for user in 0..users {
         let guard = phase.tracker.enter();
         let context = Arc::clone(context);
         let phase = Arc::clone(phase);
+        let delay = ramp.map(|r| crate::ramp::user_start(user, users, r));
         tokio::spawn(async move {
             let _guard = guard;
+            if let Some(delay) = delay.filter(|d| !d.is_zero()) {
+                let at = tokio::time::Instant::from_std(phase.start + delay);
+                tokio::select! {
+                    () = tokio::time::sleep_until(at) => {}
+                    () = phase.stop.raised() => return,
+                }
+            }
             while let Some(phase_seq) = phase.try_issue() {
                 let spec = RequestSpec {
                     phase_seq,
                     credit_issued_ns: context.clock.now_ns(),
                     intended_send_ns: None,
+                    turn: None,
                 };
                 let record = context.execute(&phase, spec).await;
                 context.deliver(record);
@@ -46,7 +61,7 @@ pub(crate) fn start_open_loop(
     arrivals: Box<dyn Iterator<Item = Duration> + Send>,
     max_in_flight: Option<usize>,
     runtime: Handle,
-) -> Result<(), Error> {
+) -> Result<(), RunConfigError> {
     let guard = phase.tracker.enter();
     let context = Arc::clone(context);
     let phase = Arc::clone(phase);
@@ -76,6 +91,7 @@ pub(crate) fn start_open_loop(
                     phase_seq,
                     credit_issued_ns: context.clock.now_ns(),
                     intended_send_ns: Some(context.clock.ns_at(due)),
+                    turn: None,
                 };
                 let guard = phase.tracker.enter();
                 let context = Arc::clone(&context);
@@ -88,7 +104,7 @@ pub(crate) fn start_open_loop(
                 });
             }
         })
-        .map_err(|source| Error::Thread {
+        .map_err(|source| RunConfigError::Thread {
             name: "open-loop timer",
             source,
         })?;

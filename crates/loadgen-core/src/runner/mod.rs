@@ -7,9 +7,12 @@ mod health;
 mod issuers;
 mod phase;
 mod run;
+mod sessions;
+mod variation;
 
 pub use cancel::CancelHandle;
 pub use config::{LoadMode, RunConfig, RunProgress, StopCondition};
 pub use context::PhaseSummary;
 pub use health::{ClientHealth, LagHistogram, LagStats};
-pub use run::{RunReport, run};
+pub use run::{RunReport, check_run, run};
+pub use variation::{ModelChoice, ModelStrategy, RequestCancellation};

@@ -62,6 +62,11 @@ impl PhaseRun {
         Some(seq)
     }
 
+    /// The phase's request count, if it has one.
+    pub(crate) fn limit(&self) -> Option<u64> {
+        self.limit
+    }
+
     /// Stops issuing and cancels everything in flight.
     pub(crate) fn abort(&self, reason: &'static str) {
         let _ = self.abort_reason.set(reason);

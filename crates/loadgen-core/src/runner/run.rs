@@ -12,9 +12,11 @@ use super::context::{PhaseSummary, RunContext};
 use super::health::{ClientHealth, EventLoopProbe};
 use super::issuers::{start_closed_loop, start_open_loop};
 use super::phase::PhaseRun;
+use super::sessions::{Sessions, start_sessions};
 use crate::client::HttpClient;
 use crate::dataset::DatasetEntry;
-use crate::error::Error;
+use crate::error::RunConfigError;
+use crate::replay::EntrySampler;
 use crate::request_body::body_bytes;
 
 /// What a run did (the per-request measurements went to the sink).
@@ -38,6 +40,23 @@ pub struct RunReport {
     pub health: ClientHealth,
 }
 
+/// Checks everything [`run`] would refuse, and more, before anything is sent or written: the
+/// dataset, load mode and stop condition, every base URL (scheme, host, path), the headers, and
+/// that every host resolves.
+///
+/// # Errors
+/// The first setting, URL or header that cannot work.
+pub async fn check_run(
+    config: &RunConfig,
+    dataset: &[DatasetEntry],
+    load: &LoadMode,
+) -> Result<(), RunConfigError> {
+    validate(config, dataset, load)?;
+    HttpClient::new(config.clock, &config.urls, &config.endpoint, config.http2)?
+        .resolve_all()
+        .await
+}
+
 /// Runs a benchmark: warm-up (if configured), then the profiling phase under `load`, sending
 /// every finished [`RequestRecord`] to `sink` as it completes.
 ///
@@ -54,14 +73,37 @@ pub async fn run(
     load: LoadMode,
     sink: Sender<RequestRecord>,
     cancel: CancelHandle,
-) -> Result<RunReport, Error> {
+) -> Result<RunReport, RunConfigError> {
     let users = validate(&config, &dataset, &load)?;
     let client = HttpClient::new(config.clock, &config.urls, &config.endpoint, config.http2)?;
-    let bodies = dataset
+    // One body per dataset entry, for each model a request may name.
+    let endpoints: Vec<_> = match &config.models {
+        Some(choice) if !choice.models.is_empty() => choice
+            .models
+            .iter()
+            .map(|model| {
+                let mut endpoint = config.endpoint.clone();
+                endpoint.model.clone_from(model);
+                endpoint
+            })
+            .collect(),
+        _ => vec![config.endpoint.clone()],
+    };
+    let bodies = endpoints
         .iter()
-        .enumerate()
-        .map(|(index, entry)| {
-            body_bytes(&config.endpoint, entry).map_err(|source| Error::Body { index, source })
+        .map(|endpoint| {
+            dataset
+                .iter()
+                .enumerate()
+                .map(|(index, entry)| {
+                    if entry.renders_lazily() {
+                        // Built when sent: block prompts are too large to keep rendered.
+                        return Ok(bytes::Bytes::new());
+                    }
+                    body_bytes(endpoint, entry)
+                        .map_err(|source| RunConfigError::Body { index, source })
+                })
+                .collect::<Result<Vec<_>, _>>()
         })
         .collect::<Result<Vec<_>, _>>()?;
     let requested = dataset
@@ -69,7 +111,16 @@ pub async fn run(
         .map(|entry| config.endpoint.requested_output_tokens(entry))
         .collect();
     let clock = config.clock;
-    let context = Arc::new(RunContext::new(
+    let dataset_len = dataset.len();
+    let sessions = Sessions::of(&dataset);
+    if (sessions.is_some() || config.user_pacing.is_some())
+        && matches!(load, LoadMode::OpenLoop { .. })
+    {
+        return Err(RunConfigError::SessionsNeedConcurrency);
+    }
+    let sampled = sessions.as_ref().map_or(dataset.len(), |s| s.len());
+    let sampler = EntrySampler::new(config.sampling, sampled, config.sampling_seed);
+    let mut context = RunContext::new(
         clock,
         client,
         dataset,
@@ -79,21 +130,45 @@ pub async fn run(
         config.request_timeout,
         sink,
         Arc::clone(&config.progress),
-    ));
+        config.endpoint.clone(),
+        sampler,
+    );
+    context.models = config.models.clone().filter(|m| !m.models.is_empty());
+    context.cancellation = config.cancellation;
+    let context = Arc::new(context);
+
     let runtime = tokio::runtime::Handle::current();
-    let probe = EventLoopProbe::start(runtime.clone(), config.probe_period)?;
+    let probe = EventLoopProbe::start(
+        runtime.clone(),
+        config.probe_period,
+        config.stall_event_loop,
+    )?;
     let run_start_ns = clock.now_ns();
 
     let mut was_cancelled = false;
-    if config.warmup_requests > 0 {
+    if config.warmup_requests > 0 || config.warmup_duration.is_some() {
         let warmup = Arc::new(PhaseRun::new(
             Phase::Warmup,
-            Some(config.warmup_requests),
+            (config.warmup_requests > 0).then_some(config.warmup_requests),
             &clock,
         ));
-        start_closed_loop(&context, &warmup, users.warmup);
-        was_cancelled =
-            supervise(&warmup, None, Duration::ZERO, &cancel, config.cancel_grace).await;
+        // A multi-turn dataset warms up with whole sessions (their own turn counters).
+        match Sessions::of(&context.dataset) {
+            Some(warm_sessions) => {
+                start_sessions(&context, &warmup, users.warmup, warm_sessions, None);
+            }
+            None => start_closed_loop(&context, &warmup, users.warmup, None),
+        }
+        // In-flight warm-up requests finish after a duration stop (no grace limit but the
+        // request timeout), so profiling starts on an idle server.
+        was_cancelled = supervise(
+            &warmup,
+            config.warmup_duration,
+            config.request_timeout,
+            &cancel,
+            config.cancel_grace,
+        )
+        .await;
     }
 
     let profiling = Arc::new(PhaseRun::new(
@@ -105,7 +180,19 @@ pub async fn run(
         was_cancelled = true;
     } else {
         match load {
-            LoadMode::Concurrency(n) => start_closed_loop(&context, &profiling, n),
+            LoadMode::Concurrency(n) => match (sessions, config.user_pacing) {
+                (Some(sessions), pacing) => {
+                    start_sessions(&context, &profiling, n, sessions, pacing)
+                }
+                (None, Some(gap)) => start_sessions(
+                    &context,
+                    &profiling,
+                    n,
+                    Sessions::singles(dataset_len),
+                    Some(gap),
+                ),
+                (None, None) => start_closed_loop(&context, &profiling, n, config.concurrency_ramp),
+            },
             LoadMode::OpenLoop {
                 arrivals,
                 max_in_flight,
@@ -142,21 +229,25 @@ struct Users {
     warmup: usize,
 }
 
-fn validate(config: &RunConfig, dataset: &[DatasetEntry], load: &LoadMode) -> Result<Users, Error> {
+fn validate(
+    config: &RunConfig,
+    dataset: &[DatasetEntry],
+    load: &LoadMode,
+) -> Result<Users, RunConfigError> {
     if dataset.is_empty() {
-        return Err(Error::EmptyDataset);
+        return Err(RunConfigError::EmptyDataset);
     }
     if config.endpoint.streaming && !config.endpoint.kind.supports_streaming() {
-        return Err(Error::StreamingUnsupported {
+        return Err(RunConfigError::StreamingUnsupported {
             endpoint: config.endpoint.kind.name(),
         });
     }
     if config.stop.request_count.is_none() && config.stop.duration.is_none() {
-        return Err(Error::NoStopCondition);
+        return Err(RunConfigError::NoStopCondition);
     }
     let default_warmup = match load {
         LoadMode::Concurrency(0) => {
-            return Err(Error::ZeroConcurrency {
+            return Err(RunConfigError::ZeroConcurrency {
                 what: "concurrency",
             });
         }
@@ -164,7 +255,7 @@ fn validate(config: &RunConfig, dataset: &[DatasetEntry], load: &LoadMode) -> Re
             max_in_flight: Some(0),
             ..
         } => {
-            return Err(Error::ZeroConcurrency {
+            return Err(RunConfigError::ZeroConcurrency {
                 what: "the in-flight cap",
             });
         }
@@ -173,7 +264,7 @@ fn validate(config: &RunConfig, dataset: &[DatasetEntry], load: &LoadMode) -> Re
     };
     let warmup = config.warmup_concurrency.unwrap_or(default_warmup);
     if warmup == 0 {
-        return Err(Error::ZeroConcurrency {
+        return Err(RunConfigError::ZeroConcurrency {
             what: "the warm-up concurrency",
         });
     }

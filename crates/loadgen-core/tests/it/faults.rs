@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use servebench_loadgen_core::{Error, LoadMode, run};
+use servebench_loadgen_core::{LoadMode, RunConfigError, run};
 use servebench_metrics::{ErrorKind, RequestRecord};
 
 use crate::support::server::{Script, ScriptedServer};
@@ -169,7 +169,10 @@ async fn https_and_bad_configurations_are_refused_up_front() {
         Default::default(),
     )
     .await;
-    assert!(matches!(result, Err(Error::HttpsUnsupported { .. })));
+    assert!(matches!(
+        result,
+        Err(RunConfigError::HttpsUnsupported { .. })
+    ));
     let message = result.err().unwrap().to_string();
     assert!(message.contains("https://api.example.test"), "{message}");
 
@@ -181,7 +184,10 @@ async fn https_and_bad_configurations_are_refused_up_front() {
         Default::default(),
     )
     .await;
-    assert!(matches!(result, Err(Error::ZeroConcurrency { .. })));
+    assert!(matches!(
+        result,
+        Err(RunConfigError::ZeroConcurrency { .. })
+    ));
     let result = run(
         config(vec!["http://127.0.0.1:1".into()], 1),
         dataset(0),
@@ -190,5 +196,96 @@ async fn https_and_bad_configurations_are_refused_up_front() {
         Default::default(),
     )
     .await;
-    assert!(matches!(result, Err(Error::EmptyDataset)));
+    assert!(matches!(result, Err(RunConfigError::EmptyDataset)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_with_zero_content_tokens_is_an_empty_response() {
+    let record = one_fault(Script::Stream {
+        ttft: Duration::from_millis(1),
+        gap: Duration::from_millis(1),
+        tokens: 0,
+    })
+    .await;
+    let error = record.error.unwrap();
+    assert_eq!(error.kind, ErrorKind::EmptyResponse, "{}", error.message);
+    assert!(
+        error.message.contains("16 output tokens were requested")
+            && error.message.contains("\"length\""),
+        "{}",
+        error.message
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finish_reason_abort_or_error_is_an_aborted_response() {
+    for reason in ["abort", "error"] {
+        let sse: &'static str = Box::leak(
+            format!(
+                "data: {{\"choices\":[{{\"delta\":{{\"content\":\"partial\"}},\"finish_reason\":null}}]}}\n\n\
+                 data: {{\"choices\":[{{\"delta\":{{}},\"finish_reason\":\"{reason}\"}}]}}\n\n\
+                 data: [DONE]\n\n"
+            )
+            .into_boxed_str(),
+        );
+        let record = one_fault(Script::RawSse(sse)).await;
+        let error = record.error.unwrap();
+        assert_eq!(error.kind, ErrorKind::Aborted, "{}", error.message);
+        assert!(error.message.contains(reason), "{}", error.message);
+        assert_eq!(
+            record.chunks.len(),
+            1,
+            "the content before the abort is kept"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_non_streamed_empty_completion_is_an_empty_response() {
+    let server = ScriptedServer::start(|seq| {
+        if seq == 0 {
+            Script::Json(r#"{"choices":[{"message":{"content":""},"finish_reason":"length"}]}"#)
+        } else {
+            Script::Json(r#"{"choices":[{"message":{"content":"hello"},"finish_reason":"stop"}]}"#)
+        }
+    })
+    .await;
+    let mut config = config(vec![server.url()], 2);
+    config.endpoint.streaming = false;
+    let (report, records) = run_collect(config, LoadMode::Concurrency(1)).await;
+    assert_eq!(
+        report.profiling.errors.get(&ErrorKind::EmptyResponse),
+        Some(&1)
+    );
+    assert_eq!(
+        records[0].error.as_ref().map(|e| e.kind),
+        Some(ErrorKind::EmptyResponse)
+    );
+    assert!(records[1].is_success(), "{:?}", records[1].error);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn non_http_bytes_are_an_invalid_response_not_a_reset() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                // A service that answers whatever it is sent in its own protocol.
+                let mut request = [0u8; 4096];
+                let _ = socket.read(&mut request).await;
+                let _ = socket.write_all(b"SSH-2.0-OpenSSH_9.6\r\n").await;
+                tokio::time::sleep(Duration::from_secs(5)).await;
+            });
+        }
+    });
+    let (report, records) = run_collect(config(vec![url], 2), LoadMode::Concurrency(1)).await;
+    assert_eq!(
+        report.profiling.errors.get(&ErrorKind::InvalidResponse),
+        Some(&2),
+        "{records:#?}"
+    );
+    let message = &records[0].error.as_ref().unwrap().message;
+    assert!(message.contains("valid HTTP response"), "{message}");
 }

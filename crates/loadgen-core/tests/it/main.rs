@@ -5,10 +5,16 @@
     reason = "test fixtures and helpers: a panic is the failure report"
 )]
 
+mod context_prompts;
 mod faults;
+mod fuzz;
 mod load;
+mod media;
 mod profile_exports;
 mod protocol;
+mod replay_datasets;
+mod replay_prefix_cache;
+mod replay_runs;
 mod sse_split;
 mod support;
 mod synthetic_builtin;

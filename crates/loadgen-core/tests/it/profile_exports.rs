@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
-use servebench_loadgen_core::profile::{LiveProgress, ProfileConfig, profile};
+use servebench_loadgen_core::profile::{ProfileConfig, profile};
 use servebench_loadgen_core::{CancelHandle, LoadMode};
 use servebench_tokenize::BuiltinTokenizer;
 
@@ -37,21 +37,16 @@ async fn every_fault_is_counted_and_every_export_is_written() {
     run.request_timeout = Duration::from_millis(400);
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("exports");
-    let live = Arc::new(LiveProgress::new(Arc::clone(&run.progress)));
     let config = ProfileConfig::new(
         run,
         dataset(4),
         Arc::new(BuiltinTokenizer::new()),
         dir.clone(),
     );
-    let outcome = profile(
-        config,
-        LoadMode::Concurrency(1),
-        CancelHandle::new(),
-        live.clone(),
-    )
-    .await
-    .unwrap();
+    let live = Arc::clone(&config.progress);
+    let outcome = profile(config, LoadMode::Concurrency(1), CancelHandle::new())
+        .await
+        .unwrap();
 
     assert_eq!(outcome.report.profiling.records, 10);
     assert_eq!(outcome.report.profiling.failed(), 7);
@@ -91,6 +86,18 @@ async fn every_fault_is_counted_and_every_export_is_written() {
     .map(|(k, n)| ((*k).to_owned(), *n))
     .collect();
     assert_eq!(kinds, expected);
+    // Who caused the failures: all seven are the server's, except the timeout when the (busy)
+    // client was saturated.
+    let attribution = &summary["error_attribution"];
+    assert_eq!(attribution["completed"], 10);
+    assert_eq!(attribution["cancelled"], 0);
+    let (server, client) = (
+        attribution["server_errors"].as_u64().unwrap(),
+        attribution["client_errors"].as_u64().unwrap(),
+    );
+    assert_eq!(server + client, 7);
+    assert!(client <= 1, "{attribution}");
+    assert_eq!(attribution["server_error_kinds"]["http_status"], 2);
     for file in [
         "profile_export_aiperf.csv",
         "profile_export.jsonl",

@@ -24,7 +24,8 @@ async fn exact_body_headers_and_path_reach_the_server() {
     let mut config = config(vec![format!("{}/prefix/", server.url())], 2);
     config.endpoint.path = Some("/custom/chat".into());
     config.endpoint.api_key = Some("sk-test".into());
-    config.endpoint.extra_headers = vec![("X-Trace".into(), "abc".into())];
+    config.endpoint.extra_headers =
+        vec![servebench_loadgen_core::parse_header("X-Trace: abc").unwrap()];
     config
         .endpoint
         .extra_inputs

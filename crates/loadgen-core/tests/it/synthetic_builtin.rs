@@ -1,6 +1,6 @@
 //! Synthetic datasets under the built-in tokenizer.
 
-use servebench_loadgen_core::prompts::{Error, SyntheticConfig};
+use servebench_loadgen_core::prompts::{SynthesisError, SyntheticConfig};
 use servebench_loadgen_core::synthesize;
 use servebench_tokenize::BuiltinTokenizer;
 
@@ -164,7 +164,7 @@ fn invalid_config_is_rejected_before_any_work() {
     assert!(
         matches!(
             err,
-            Error::InvalidConfig {
+            SynthesisError::InvalidConfig {
                 field: "--num-prefix-prompts",
                 ..
             }

@@ -2,8 +2,8 @@
 //! memory.
 
 use servebench_metrics::{
-    Aggregator, AggregatorConfig, ErrorKind, Goodput, Metric, MetricOptions, Phase, RecordMetrics,
-    RequestRecord,
+    Aggregator, AggregatorConfig, ErrorKind, Goodput, Metric, MetricOptions, MissingReason, Phase,
+    RecordMetrics, RequestRecord,
 };
 
 use crate::support::{chunk, clock, failed, ms, streamed, tok};
@@ -242,4 +242,46 @@ fn histogram_fallback_keeps_exact_count_sum_min_max() {
     assert!((icl.std - 33.25f64.sqrt()).abs() < 1e-9);
     // p50 exact = 10.5; histogram within 0.5 % relative.
     assert!((icl.p50 - 10.5).abs() / 10.5 < 0.006);
+}
+
+#[test]
+fn metrics_without_samples_are_listed_with_the_reason() {
+    let clock = clock();
+    let mut all_failed = Aggregator::new(AggregatorConfig::default());
+    push(
+        &mut all_failed,
+        &failed(0, 10, ErrorKind::EmptyResponse, Some(200), "no content"),
+    );
+    let s = all_failed.summary(&clock).profiling;
+    assert!(s.stats(Metric::TimeToFirstToken).is_none());
+    assert_eq!(
+        s.missing_reason(Metric::TimeToFirstToken),
+        Some(MissingReason::EveryRequestFailed)
+    );
+    assert_eq!(
+        s.missing_reason(Metric::RequestLatency),
+        Some(MissingReason::EveryRequestFailed)
+    );
+
+    let mut not_streaming = Aggregator::new(AggregatorConfig {
+        streaming: false,
+        ..AggregatorConfig::default()
+    });
+    push(&mut not_streaming, &three_successes()[0]);
+    let s = not_streaming.summary(&clock).profiling;
+    assert_eq!(
+        s.missing_reason(Metric::TimeToFirstToken),
+        Some(MissingReason::NotStreaming)
+    );
+    assert_eq!(s.missing_reason(Metric::RequestLatency), None);
+    // Succeeded, but no server usage: the usage rows are explained, not dropped.
+    assert_eq!(
+        s.missing_reason(Metric::UsagePromptTokens),
+        Some(MissingReason::NotReported)
+    );
+    // Every listed metric is absent from the results, and none is goodput-only.
+    for m in &s.missing {
+        assert!(s.get(m.metric).is_none(), "{}", m.metric);
+    }
+    assert_eq!(s.missing_reason(Metric::GoodRequestCount), None);
 }

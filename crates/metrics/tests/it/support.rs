@@ -1,6 +1,6 @@
 //! Hand-built records with known stamps.
 
-use servebench_metrics::{ContentChunk, ErrorKind, Phase, RequestError, RequestRecord, RunClock};
+use servebench_metrics::{ContentChunk, ErrorKind, RecordBuilder, RequestRecord, RunClock};
 use servebench_tokenize::BuiltinTokenizer;
 
 /// Milliseconds to the record's monotonic nanoseconds.
@@ -26,28 +26,15 @@ pub(crate) fn chunk(stamp_ms: u64, text: &str) -> ContentChunk {
 /// chunks, end 5 ms after the last chunk, 12 input tokens.
 pub(crate) fn streamed(credit_ms: u64, start_ms: u64, chunks: Vec<ContentChunk>) -> RequestRecord {
     let end = chunks.last().map_or(ms(start_ms), |c| c.stamp_ns) + ms(5);
-    RequestRecord {
-        index: 0,
-        phase: Phase::Profiling,
-        session_index: 0,
-        turn_index: 0,
-        url_index: 0,
-        credit_issued_ns: ms(credit_ms),
-        intended_send_ns: None,
-        start_ns: ms(start_ms),
-        ack_ns: Some(ms(start_ms) + ms(1)),
-        end_ns: end,
-        status: Some(200),
-        streaming: true,
-        reads: chunks.len() as u32,
-        chunks,
-        non_content_events: 2,
-        usage: None,
-        input_tokens: Some(12),
-        requested_output_tokens: None,
-        server_timing: None,
-        error: None,
-    }
+    let reads = chunks.len() as u32;
+    RecordBuilder::new(0)
+        .span(ms(start_ms), end)
+        .credit(ms(credit_ms))
+        .ack(ms(start_ms) + ms(1))
+        .chunks(chunks)
+        .reads(reads, 2)
+        .input_tokens(12)
+        .build()
 }
 
 /// A failed profiling record spanning `start_ms..end_ms`.
@@ -60,13 +47,7 @@ pub(crate) fn failed(
 ) -> RequestRecord {
     let mut r = streamed(start_ms, start_ms, Vec::new());
     r.end_ns = ms(end_ms);
-    r.status = code;
-    r.error = Some(RequestError {
-        kind,
-        code,
-        message: msg.to_owned(),
-    });
-    r
+    RecordBuilder::from_record(r).error(kind, code, msg).build()
 }
 
 pub(crate) fn clock() -> RunClock {

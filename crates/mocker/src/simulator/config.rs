@@ -308,14 +308,7 @@ mod tests {
 
     #[test]
     fn defaults_are_valid_and_block_size_zero_is_not_a_block_size() {
-        assert!(
-            PoolConfig {
-                num_workers: 1,
-                ..PoolConfig::default()
-            }
-            .validate()
-            .is_ok()
-        );
+        assert!(PoolConfig::default().validate().is_ok());
         assert_eq!(BlockSize::default().get(), 64);
         assert_eq!(BlockSize::new(0), None);
         let err = BlockSize::try_from(0).unwrap_err();

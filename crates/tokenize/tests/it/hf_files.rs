@@ -51,12 +51,11 @@ fn a_directory_without_tokenizer_json_is_a_read_error_naming_the_file() {
 }
 
 #[test]
-fn corrupt_files_are_parse_errors_naming_the_file() {
+fn broken_json_is_a_parse_error_naming_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let truncated = &TINY_WORD_LEVEL[..TINY_WORD_LEVEL.len() / 2];
     for (name, contents) in [
         ("truncated.json", truncated),
-        ("not-a-tokenizer.json", r#"{"model": 42}"#),
         ("empty.json", ""),
         ("binary.json", "\u{0}\u{1}\u{2}garbage"),
     ] {
@@ -65,13 +64,39 @@ fn corrupt_files_are_parse_errors_naming_the_file() {
         match &err {
             Error::Parse { path: p, message } => {
                 assert_eq!(p, &path);
-                assert!(!message.is_empty());
+                assert!(message.contains("line"), "{name}: {message}");
             }
             other => panic!("{name}: expected a parse error, got {other}"),
         }
+        assert!(err.to_string().contains("not valid JSON"), "{err}");
         assert!(
             err.to_string().contains(&path.display().to_string()),
             "{err}"
         );
+    }
+}
+
+#[test]
+fn valid_json_that_is_not_a_tokenizer_is_not_called_a_syntax_error() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, contents, says) in [
+        (
+            "config.json",
+            r#"{"architectures": ["Qwen3ForCausalLM"]}"#,
+            "no `model` field",
+        ),
+        ("list.json", "[1, 2, 3]", "not a JSON object"),
+        ("bad-model.json", r#"{"model": 42}"#, "rejected"),
+    ] {
+        let path = write(dir.path(), name, contents);
+        let err = load(&TokenizerSpec::HfFile(path.clone())).unwrap_err();
+        assert!(matches!(err, Error::NotATokenizer { .. }), "{name}: {err}");
+        let text = err.to_string();
+        assert!(
+            text.contains("is valid JSON but not a Hugging Face tokenizer.json"),
+            "{text}"
+        );
+        assert!(text.contains(says), "{name}: {text}");
+        assert!(text.contains(&path.display().to_string()), "{text}");
     }
 }

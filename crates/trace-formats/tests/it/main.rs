@@ -4,10 +4,8 @@
     reason = "test helpers outside #[test] functions unwrap like the tests do"
 )]
 
-mod burstgpt_convert;
+mod fuzz;
 mod malformed;
-mod python;
-mod python_random;
+mod non_utf8;
 mod real_traces;
 mod roundtrip;
-mod sin_synth;

@@ -4,7 +4,7 @@
 //! input it fully understands: strictly valid JSON (RFC 8259, valid UTF-8 everywhere, escapes with
 //! well-formed surrogate pairs, nesting depth up to [`MAX_DEPTH`]) whose top level is an object,
 //! with `choices` null or an array whose first element is an object, `delta` / `message` null or
-//! objects, text fields null or strings, `usage` null or an object of plain unsigned integers
+//! objects, text fields and `finish_reason` null or strings, `usage` null or an object of plain unsigned integers
 //! (and its two `*_details` objects). Anything else (`error`, `data` or `servebench`
 //! present, a duplicate recognised key, a key written with escapes, an array where an object is
 //! expected, a float token count, ...) returns `None` and the caller falls back to serde, so the
@@ -322,6 +322,11 @@ impl<'a> Scanner<'a> {
             b"text" => {
                 seen.first(2)?;
                 choice.text = s.text_field(TextSlot::Text)?;
+                Some(())
+            }
+            b"finish_reason" => {
+                seen.first(3)?;
+                choice.finish_reason = if s.null()? { None } else { Some(s.string()?) };
                 Some(())
             }
             _ => s.skip_value(3),

@@ -14,11 +14,7 @@ use servebench_metrics::{RequestRecord, RunClock};
 /// `n` small dataset entries asking for 16 output tokens.
 pub(crate) fn dataset(n: usize) -> Arc<[DatasetEntry]> {
     (0..n)
-        .map(|i| DatasetEntry {
-            prompt: format!("prompt number {i}"),
-            input_tokens: 3,
-            max_output_tokens: Some(16),
-        })
+        .map(|i| DatasetEntry::new(format!("prompt number {i}"), 3, Some(16)))
         .collect()
 }
 

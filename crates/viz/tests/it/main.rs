@@ -1,0 +1,6 @@
+//! Integration tests of servebench-viz.
+
+mod errors;
+mod fixtures;
+mod pareto;
+mod render;
