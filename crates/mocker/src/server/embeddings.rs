@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 use super::api_error::ApiError;
 use super::handler::{check_prompt_length, refuse_if_failed};
 use super::json;
+use super::request::{json_object, optional_model};
 use super::state::{AppState, unix_now};
 use crate::protocol::{GenerateEvent, GenerateRequest};
 
@@ -48,19 +49,8 @@ fn token_ids(items: &[Value]) -> Option<Vec<u32>> {
 }
 
 fn parse(body: &[u8]) -> Result<EmbeddingsRequest, ApiError> {
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|e| ApiError::invalid(format!("invalid JSON body: {e}"), None))?;
-    let Value::Object(obj) = value else {
-        return Err(ApiError::invalid(
-            "request body must be a JSON object",
-            None,
-        ));
-    };
-    let model = match obj.get("model") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(_) => return Err(invalid("'model' must be a string", "model")),
-    };
+    let obj = json_object(body)?;
+    let model = optional_model(&obj)?;
     let inputs = parse_input(&obj)?;
     let dimensions = match obj.get("dimensions") {
         None | Some(Value::Null) => DEFAULT_DIMENSIONS,

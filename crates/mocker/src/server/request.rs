@@ -43,19 +43,8 @@ pub(crate) struct ParsedRequest {
 
 /// Parses a request body for `endpoint`.
 pub(crate) fn parse(endpoint: Endpoint, body: &[u8]) -> Result<ParsedRequest, ApiError> {
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|e| ApiError::invalid(format!("invalid JSON body: {e}"), None))?;
-    let Value::Object(obj) = value else {
-        return Err(ApiError::invalid(
-            "request body must be a JSON object",
-            None,
-        ));
-    };
-    let model = match obj.get("model") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(_) => return Err(type_error("model", "a string")),
-    };
+    let obj = json_object(body)?;
+    let model = optional_model(&obj)?;
     let stream = opt_bool(&obj, "stream")?.unwrap_or(false);
     let include_usage = match obj.get("stream_options") {
         None | Some(Value::Null) => false,
@@ -110,6 +99,28 @@ pub(crate) fn parse(endpoint: Endpoint, body: &[u8]) -> Result<ParsedRequest, Ap
         ignore_eos,
         prompt,
     })
+}
+
+/// The request body as a JSON object, or the 400 every endpoint gives for anything else.
+pub(crate) fn json_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| ApiError::invalid(format!("invalid JSON body: {e}"), None))?;
+    match value {
+        Value::Object(obj) => Ok(obj),
+        _ => Err(ApiError::invalid(
+            "request body must be a JSON object",
+            None,
+        )),
+    }
+}
+
+/// The optional `model` field: absent or null, or a string.
+pub(crate) fn optional_model(obj: &Map<String, Value>) -> Result<Option<String>, ApiError> {
+    match obj.get("model") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(type_error("model", "a string")),
+    }
 }
 
 fn type_error(field: &str, expected: &str) -> ApiError {
