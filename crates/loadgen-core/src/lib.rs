@@ -134,7 +134,6 @@ pub use arrivals::{ArrivalMode, ArrivalPattern, Arrivals};
 pub use dataset::{DatasetEntry, EntryExtras, SessionTurn};
 pub use error::RunConfigError;
 pub use extra_inputs::{parse_extra_inputs, parse_header};
-pub use prompts::{PromptSynthesizer, SyntheticConfig, SyntheticDataset, synthesize};
 pub use request_body::{EndpointConfig, EndpointKind, body_bytes, build_body};
 pub use response::{ChunkTemplate, ResponseChunk};
 pub use runner::{
