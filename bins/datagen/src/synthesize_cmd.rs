@@ -7,9 +7,9 @@ use anyhow::{Context, Result};
 use clap::Args;
 use servebench_workload::analyze::{SummaryStats, render_stats_table};
 use servebench_workload::synthesize::{
-    DEFAULT_SEED, OutputNameParts, SynthesizeError, default_output_path, write_synthetic_jsonl,
+    DEFAULT_SEED, OutputNameParts, RequestFilters, SynthesizeError, Synthesizer, SynthesizerConfig,
+    SyntheticRequest, default_output_path, write_synthetic_jsonl,
 };
-use servebench_workload::{RequestFilters, Synthesizer, SynthesizerConfig, SyntheticRequest};
 
 use servebench_cli_support::exit::{self, Failure, WithStatus};
 use servebench_cli_support::flags::{flag, settings_to_flags};

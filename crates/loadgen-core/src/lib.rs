@@ -117,7 +117,7 @@ pub mod arrivals;
 mod client;
 mod dataset;
 mod error;
-pub mod extra_inputs;
+mod extra_inputs;
 pub mod media;
 pub mod profile;
 pub mod prompts;
@@ -133,7 +133,7 @@ mod sse;
 pub use arrivals::{ArrivalMode, ArrivalPattern, Arrivals};
 pub use dataset::{DatasetEntry, EntryExtras, SessionTurn};
 pub use error::RunConfigError;
-pub use extra_inputs::{parse_extra_inputs, parse_header};
+pub use extra_inputs::{RequestOptionError, parse_extra_inputs, parse_header};
 pub use request_body::{EndpointConfig, EndpointKind, body_bytes, build_body};
 pub use response::{ChunkTemplate, ResponseChunk};
 pub use runner::{
