@@ -59,11 +59,7 @@
 //!     EndpointConfig::new(EndpointKind::Chat, "my-model"),
 //! );
 //! run.stop = StopCondition::requests(4);
-//! let dataset = vec![DatasetEntry {
-//!     prompt: "Say hello".into(),
-//!     input_tokens: 2,
-//!     max_output_tokens: Some(8),
-//! }];
+//! let dataset = vec![DatasetEntry::new("Say hello".into(), 2, Some(8))];
 //! let exports = tempfile::tempdir()?;
 //! let config = ProfileConfig::new(
 //!     run,
