@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use servebench_trace_formats::MooncakeRecord;
-use servebench_workload::{PrefixAnalyzer, RequestFilters, Synthesizer, SynthesizerConfig};
+use servebench_workload::analyze::PrefixAnalyzer;
+use servebench_workload::synthesize::{RequestFilters, Synthesizer, SynthesizerConfig};
 
 const TRACE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),

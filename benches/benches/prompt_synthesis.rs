@@ -8,7 +8,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use servebench_loadgen_core::{ArrivalPattern, Arrivals, SyntheticConfig, synthesize};
+use servebench_loadgen_core::prompts::{SyntheticConfig, synthesize};
+use servebench_loadgen_core::{ArrivalPattern, Arrivals};
 use servebench_tokenize::{BuiltinTokenizer, Tokenizer, TokenizerSpec, load};
 
 fn qwen3_dir() -> PathBuf {

@@ -13,9 +13,8 @@ use rand::rngs::StdRng;
 use servebench_trace_formats::{
     AzureReader, JsonStyle, MooncakeReader, MooncakeRecord, MooncakeWriter, ReadOptions,
 };
-use servebench_workload::{
-    BurstGptConvertOptions, LANES, LaneRandoms, SinSynthConfig, convert_burstgpt,
-};
+use servebench_workload::pycompat::{LANES, LaneRandoms};
+use servebench_workload::{BurstGptConvertOptions, SinSynthConfig, convert_burstgpt};
 
 fn shared(rel: &str) -> PathBuf {
     PathBuf::from(concat!(

@@ -6,8 +6,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Args;
 use serde::Serialize;
-use servebench_workload::PrefixAnalyzer;
-use servebench_workload::analyze::{MetricSummary, render_stats_table};
+use servebench_workload::analyze::{MetricSummary, PrefixAnalyzer, render_stats_table};
 
 use crate::input::{Trace, read_mooncake_jsonl};
 use servebench_cli_support::progress;

@@ -7,9 +7,9 @@ use anyhow::{Context, Result};
 use clap::Args;
 use servebench_workload::analyze::{SummaryStats, render_stats_table};
 use servebench_workload::synthesize::{
-    DEFAULT_SEED, OutputNameParts, SynthesizeError, default_output_path, write_synthetic_jsonl,
+    DEFAULT_SEED, OutputNameParts, RequestFilters, SynthesizeError, Synthesizer, SynthesizerConfig,
+    SyntheticRequest, default_output_path, write_synthetic_jsonl,
 };
-use servebench_workload::{RequestFilters, Synthesizer, SynthesizerConfig, SyntheticRequest};
 
 use servebench_cli_support::exit::{self, Failure, WithStatus};
 use servebench_cli_support::flags::{flag, settings_to_flags};
@@ -62,9 +62,13 @@ pub(crate) struct SynthesizeArgs {
     /// Tokens per hash block.
     #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u64).range(1..))]
     block_size: u64,
-    /// Output JSONL [default: beside the input, named
-    /// <stem>_synth_{int(plm)}x{prm}+{pplm}_speedup{s}[_maxisl…][_minisl…][_minosl…][_maxosl…][_oslx…]].
-    #[arg(long)]
+    // Help given as an attribute, not a doc comment: rustdoc would read `<stem>` as an HTML tag
+    // and `[_minisl…]` as a link.
+    #[arg(
+        long,
+        help = "Output JSONL [default: beside the input, named \
+                <stem>_synth_{int(plm)}x{prm}+{pplm}_speedup{s}[_maxisl…][_minisl…][_minosl…][_maxosl…][_oslx…]]"
+    )]
     output_file: Option<PathBuf>,
     /// Seed of every random stream; the same seed and input give the same output (the draws are
     /// not numpy's, so they differ from Dynamo's for any seed).

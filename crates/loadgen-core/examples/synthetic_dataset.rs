@@ -10,7 +10,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use servebench_loadgen_core::{SyntheticConfig, synthesize};
+use servebench_loadgen_core::prompts::{SyntheticConfig, synthesize};
 use servebench_tokenize::{TokenizerSpec, load};
 
 fn main() -> ExitCode {

@@ -59,11 +59,7 @@
 //!     EndpointConfig::new(EndpointKind::Chat, "my-model"),
 //! );
 //! run.stop = StopCondition::requests(4);
-//! let dataset = vec![DatasetEntry {
-//!     prompt: "Say hello".into(),
-//!     input_tokens: 2,
-//!     max_output_tokens: Some(8),
-//! }];
+//! let dataset = vec![DatasetEntry::new("Say hello".into(), 2, Some(8))];
 //! let exports = tempfile::tempdir()?;
 //! let config = ProfileConfig::new(
 //!     run,
@@ -117,7 +113,7 @@ pub mod arrivals;
 mod client;
 mod dataset;
 mod error;
-pub mod extra_inputs;
+mod extra_inputs;
 pub mod media;
 pub mod profile;
 pub mod prompts;
@@ -133,8 +129,7 @@ mod sse;
 pub use arrivals::{ArrivalMode, ArrivalPattern, Arrivals};
 pub use dataset::{DatasetEntry, EntryExtras, SessionTurn};
 pub use error::RunConfigError;
-pub use extra_inputs::{parse_extra_inputs, parse_header};
-pub use prompts::{PromptSynthesizer, SyntheticConfig, SyntheticDataset, synthesize};
+pub use extra_inputs::{RequestOptionError, parse_extra_inputs, parse_header};
 pub use request_body::{EndpointConfig, EndpointKind, body_bytes, build_body};
 pub use response::{ChunkTemplate, ResponseChunk};
 pub use runner::{

@@ -17,11 +17,23 @@
 //! Cargo feature `chat-template` adds `ChatTemplate`, a model's `chat_template` rendered from its
 //! `tokenizer_config.json`.
 //!
+//! The one main call: parse a spec as a user writes it, load it, count tokens.
+//!
 //! ```
-//! use servebench_tokenize::{BuiltinTokenizer, Tokenizer};
-//! let tok = BuiltinTokenizer::new();
-//! let text = tok.synthetic_text(0, 5);
-//! assert_eq!(tok.count_tokens(&text), 5);
+//! use servebench_tokenize::{BuiltinTokenizer, TokenizerSpec, load};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let spec: TokenizerSpec = "builtin".parse()?;
+//! let tokenizer = load(&spec)?;
+//! assert_eq!(tokenizer.name(), "builtin");
+//! // Words and punctuation are tokens of their own.
+//! assert_eq!(tokenizer.count_tokens("Hello, world!"), 4);
+//!
+//! // The built-in tokenizer also makes texts of an exact length.
+//! let text = BuiltinTokenizer::new().synthetic_text(0, 5);
+//! assert_eq!(tokenizer.count_tokens(&text), 5);
+//! # Ok(())
+//! # }
 //! ```
 #![warn(missing_docs)]
 

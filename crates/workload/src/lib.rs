@@ -29,13 +29,10 @@ mod report;
 mod sin_synth;
 pub mod synthesize;
 
-pub use analyze::{PrefixAnalysis, PrefixAnalyzer};
 pub use convert::azure::{AzureConversion, AzureConvertOptions, convert_azure};
 pub use convert::burstgpt::{
     BurstGptConversion, BurstGptConvertOptions, ConvertProgress, PipelineCounts, convert_burstgpt,
 };
 pub use convert::stats::{LengthStats, RateTimeline, TraceStats};
-pub use pycompat::{LANES, LaneRandoms, PyRandom, seed_lanes};
 pub use report::{CONVERSION_REPORT_VERSION, ConversionReport};
 pub use sin_synth::{DefaultedFloats, SinSynthConfig, SinSynthSummary, sine_value};
-pub use synthesize::{RequestFilters, Synthesizer, SynthesizerConfig, SyntheticRequest};

@@ -1,8 +1,7 @@
 //! `datagen analyze` on the real conversation trace: invariants, and agreement with an
 //! independent stdlib-only Python re-statement of Dynamo's `prefix_analyzer.py` (spec §6.2).
 
-use servebench_workload::PrefixAnalyzer;
-use servebench_workload::analyze::ANALYSIS_METRICS;
+use servebench_workload::analyze::{ANALYSIS_METRICS, PrefixAnalyzer};
 
 use crate::trace::{conversation_records, conversation_trace, datagen};
 

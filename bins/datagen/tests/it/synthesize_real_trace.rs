@@ -1,7 +1,9 @@
 //! Synthesis of 100k requests from the real conversation trace: lengths follow the source and
 //! the hash ids form a tree.
 
-use servebench_workload::{RequestFilters, Synthesizer, SynthesizerConfig, SyntheticRequest};
+use servebench_workload::synthesize::{
+    RequestFilters, Synthesizer, SynthesizerConfig, SyntheticRequest,
+};
 
 use crate::trace::conversation_records;
 

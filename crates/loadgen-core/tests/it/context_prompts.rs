@@ -5,9 +5,9 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use servebench_loadgen_core::prompts::{
-    ContextPromptConfig, ContextPrompts, SyntheticConfig, add_context_prompts,
+    ContextPromptConfig, ContextPrompts, SyntheticConfig, add_context_prompts, synthesize,
 };
-use servebench_loadgen_core::{DatasetEntry, LoadMode, synthesize};
+use servebench_loadgen_core::{DatasetEntry, LoadMode};
 use servebench_mocker::{EngineConfig, PoolConfig, ServerConfig, spawn_simulated};
 use servebench_tokenize::{BuiltinTokenizer, Tokenizer, TokenizerSpec};
 

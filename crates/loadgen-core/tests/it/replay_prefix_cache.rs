@@ -9,7 +9,7 @@ use servebench_loadgen_core::{CancelHandle, DatasetEntry, LoadMode};
 use servebench_mocker::{EngineConfig, PoolConfig, ServerConfig, spawn_simulated};
 use servebench_tokenize::{BuiltinTokenizer, TokenizerSpec};
 use servebench_trace_formats::{MooncakeReader, ReadOptions};
-use servebench_workload::PrefixAnalyzer;
+use servebench_workload::analyze::PrefixAnalyzer;
 
 use crate::replay_datasets::trace_slice;
 use crate::support::{config, run_with};

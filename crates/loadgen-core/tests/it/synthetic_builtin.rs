@@ -1,7 +1,7 @@
 //! Synthetic datasets under the built-in tokenizer.
 
+use servebench_loadgen_core::prompts::synthesize;
 use servebench_loadgen_core::prompts::{SynthesisError, SyntheticConfig};
-use servebench_loadgen_core::synthesize;
 use servebench_tokenize::BuiltinTokenizer;
 
 use crate::synthetic_support::{build_and_check, check_prefix_sharing, check_prompts_differ};
@@ -116,7 +116,7 @@ fn output_lengths_do_not_change_the_prompts() {
     };
     let a = synthesize(&without, &tok).unwrap();
     let b = synthesize(&with, &tok).unwrap();
-    let prompts = |d: &servebench_loadgen_core::SyntheticDataset| {
+    let prompts = |d: &servebench_loadgen_core::prompts::SyntheticDataset| {
         d.entries
             .iter()
             .map(|e| e.prompt.clone())

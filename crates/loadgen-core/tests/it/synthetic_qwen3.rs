@@ -2,7 +2,7 @@
 //! exactness comes from re-encoding, which these tests check by recounting every prompt).
 
 use servebench_loadgen_core::prompts::SyntheticConfig;
-use servebench_loadgen_core::synthesize;
+use servebench_loadgen_core::prompts::synthesize;
 
 use crate::synthetic_support::{
     build_and_check, check_prefix_sharing, check_prompts_differ, qwen3,

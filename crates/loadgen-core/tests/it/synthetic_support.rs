@@ -2,7 +2,7 @@
 
 use std::sync::{Arc, OnceLock};
 
-use servebench_loadgen_core::{SyntheticDataset, prompts::SyntheticConfig, synthesize};
+use servebench_loadgen_core::prompts::{SyntheticConfig, SyntheticDataset, synthesize};
 use servebench_tokenize::{Tokenizer, TokenizerSpec, load};
 
 /// The real Qwen3 tokenizer from `shared/`, loaded once per test process.

@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use servebench_mocker::{EngineConfig, EnginePool, EngineStats, PoolConfig, TokenSource};
 
-use crate::common::*;
+use crate::support::*;
 
 /// Log lines written by the process-wide tracing subscriber this test installs.
 #[derive(Clone, Default)]

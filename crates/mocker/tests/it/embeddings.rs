@@ -4,8 +4,8 @@
 use serde_json::{Value, json};
 use servebench_tokenize::{BuiltinTokenizer, Tokenizer};
 
-use crate::common::*;
 use crate::limits::small_engine;
+use crate::support::*;
 
 fn vector(item: &Value) -> Vec<f64> {
     item["embedding"]

@@ -3,7 +3,7 @@
 use serde_json::json;
 use servebench_mocker::ServerConfig;
 
-use crate::common::*;
+use crate::support::*;
 
 fn assert_openai_error(reply: &Reply, status: u16, kind: &str, needle: &str) {
     assert_eq!(

@@ -5,7 +5,7 @@ use std::time::Duration;
 use serde_json::json;
 use servebench_mocker::{FaultConfig, ServerConfig};
 
-use crate::common::*;
+use crate::support::*;
 
 fn with_faults(faults: FaultConfig) -> ServerConfig {
     ServerConfig {

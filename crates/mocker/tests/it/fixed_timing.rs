@@ -15,7 +15,7 @@ use servebench_mocker::{
     FixedTiming, FixedTimingConfig, GenerateEvent, GenerateRequest, TokenSource,
 };
 
-use crate::common::*;
+use crate::support::*;
 
 /// Checks arrivals against `start + ttft + k·itl`; returns the median lateness.
 fn check_arrivals(start: Instant, arrivals: &[Instant], ttft: Duration, itl: Duration) -> Duration {

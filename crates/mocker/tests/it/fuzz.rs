@@ -14,7 +14,7 @@ use servebench_mocker::{EngineConfig, PoolConfig, RunningServer, ServerConfig, s
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::common::config;
+use crate::support::config;
 
 /// Longest a case may take: far above the server's own timeouts, so reaching it is a hang.
 const CASE_GUARD: Duration = Duration::from_secs(20);

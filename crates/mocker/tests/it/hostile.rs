@@ -6,7 +6,7 @@ use servebench_mocker::{RunningServer, ServerConfig};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::common::*;
+use crate::support::*;
 
 /// Far longer than the server's timeouts below: reaching it means the server never gave up.
 const GUARD: Duration = Duration::from_secs(20);

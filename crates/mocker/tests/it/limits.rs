@@ -7,7 +7,7 @@ use servebench_mocker::{
 };
 use servebench_tokenize::{BuiltinTokenizer, Tokenizer};
 
-use crate::common::*;
+use crate::support::*;
 
 /// A simulated engine with 16 blocks of 64 tokens (1024 tokens of KV) and no delays.
 pub(crate) async fn small_engine(server: ServerConfig) -> RunningServer {

@@ -4,7 +4,6 @@
     reason = "helpers outside #[test] functions fail the test on unexpected errors"
 )]
 
-mod common;
 mod config_values;
 mod dead_worker;
 mod embedded;
@@ -18,4 +17,5 @@ mod limits;
 mod metrics;
 mod non_streaming;
 mod streaming;
+mod support;
 mod token_counts;

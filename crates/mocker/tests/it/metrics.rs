@@ -6,7 +6,7 @@ use std::sync::Arc;
 use serde_json::json;
 use servebench_mocker::{EngineMetrics, EngineStats};
 
-use crate::common::*;
+use crate::support::*;
 
 type Labels = BTreeMap<String, String>;
 

@@ -3,7 +3,7 @@
 use serde_json::json;
 use servebench_tokenize::{BuiltinTokenizer, Tokenizer};
 
-use crate::common::*;
+use crate::support::*;
 
 #[tokio::test]
 async fn chat_body_has_message_usage_and_timing_headers() {

@@ -11,7 +11,7 @@ use servebench_mocker::{
 use servebench_tokenize::{BuiltinTokenizer, Tokenizer};
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
-use crate::common::*;
+use crate::support::*;
 
 fn assert_one_builtin_token(text: &str) {
     let tok = BuiltinTokenizer::new();

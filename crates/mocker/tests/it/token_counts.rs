@@ -7,7 +7,7 @@ use serde_json::json;
 use servebench_mocker::{ServerConfig, TokenSource};
 use servebench_tokenize::TokenizerSpec;
 
-use crate::common::*;
+use crate::support::*;
 
 const QWEN3: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),

@@ -4,7 +4,8 @@
 use std::path::Path;
 
 use servebench_trace_formats::{MooncakeReader, MooncakeRecord, ReadOptions, RollingHasher};
-use servebench_workload::{BurstGptConvertOptions, PyRandom, convert_burstgpt};
+use servebench_workload::pycompat::PyRandom;
+use servebench_workload::{BurstGptConvertOptions, convert_burstgpt};
 
 use crate::python::run_python_file;
 

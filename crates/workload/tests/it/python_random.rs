@@ -1,6 +1,6 @@
 //! `PyRandom` against CPython's own `random` module, run by the machine's python3.
 
-use servebench_workload::{LANES, PyRandom, seed_lanes};
+use servebench_workload::pycompat::{LANES, PyRandom, seed_lanes};
 
 use crate::python::run_python;
 
