@@ -10,8 +10,8 @@ mod limits;
 mod media_args;
 mod replay_args;
 mod run;
+mod safety;
 mod server_metrics;
-mod signals;
 mod timeslices;
 mod tokenizer_choice;
 mod ui;
@@ -20,6 +20,7 @@ mod workload;
 use std::process::ExitCode;
 
 use clap::Parser;
+use servebench_cli_support::exit;
 
 fn main() -> ExitCode {
     let args = args::Args::parse();
@@ -29,9 +30,7 @@ fn main() -> ExitCode {
         .init();
     match run::run(args) {
         Ok(code) => code,
-        Err(e) => {
-            eprintln!("loadgen: error: {e:#}");
-            ExitCode::from(run::EXIT_USAGE)
-        }
+        // Unlabelled errors stopped the run before it started: bad flags or values.
+        Err(e) => exit::report_or("loadgen", Err(e), exit::USAGE),
     }
 }

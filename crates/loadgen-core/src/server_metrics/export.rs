@@ -188,14 +188,20 @@ impl ServerMetrics {
         out
     }
 
-    /// Writes both exports into `dir`.
+    /// Writes both exports into `dir`, each through a `.partial` sidecar renamed into place
+    /// (never a partial file under the final name).
     ///
     /// # Errors
     /// The files cannot be written.
-    pub fn write(&self, dir: &Path) -> std::io::Result<()> {
-        let json = serde_json::to_string_pretty(&self.to_json()).map_err(std::io::Error::other)?;
-        std::fs::write(dir.join(JSON_FILE), json)?;
-        std::fs::write(dir.join(CSV_FILE), self.to_csv())
+    pub fn write(&self, dir: &Path) -> Result<(), servebench_metrics::Error> {
+        let json = serde_json::to_string_pretty(&self.to_json()).map_err(|e| {
+            servebench_metrics::Error::Write {
+                path: dir.join(JSON_FILE),
+                source: e.into(),
+            }
+        })?;
+        servebench_metrics::write_atomically(&dir.join(JSON_FILE), json.as_bytes())?;
+        servebench_metrics::write_atomically(&dir.join(CSV_FILE), self.to_csv().as_bytes())
     }
 }
 
