@@ -261,6 +261,10 @@ pub(crate) struct Args {
     pub(crate) goodput: Option<String>,
 
     /// Where exports go. Default: artifacts/<model>-openai-<endpoint>-<stimulus>/ as AIPerf.
+    /// Each export is written to a temporary file and renamed into place when complete; an
+    /// export that would be the same file as an input is refused. During the run the records
+    /// stream to profile_export.jsonl.partial (renamed at the end, also after Ctrl-C): a run
+    /// killed hard (SIGKILL, power loss) leaves its finished records there.
     #[arg(long, alias = "output-artifact-dir", help_heading = "Output")]
     pub(crate) artifact_dir: Option<PathBuf>,
 

@@ -8,6 +8,7 @@
 mod aiperf_command_lines;
 mod behaviours;
 mod cli;
+mod data_safety;
 mod media;
 mod replay;
 mod server_metrics;
