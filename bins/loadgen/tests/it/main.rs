@@ -8,6 +8,7 @@
 mod aiperf_command_lines;
 mod behaviours;
 mod cli;
+mod context_length;
 mod data_safety;
 mod media;
 mod replay;
