@@ -70,6 +70,16 @@ pub fn init(args: &LogArgs, default: LogLevel) {
         .try_init();
 }
 
+/// As [`init`], with a UTC timestamp on each line (for servers, whose logs outlive a run).
+pub fn init_timestamped(args: &LogArgs, default: LogLevel) {
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_target(false)
+        .with_max_level(args.level(default))
+        .try_init();
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
