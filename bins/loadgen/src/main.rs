@@ -21,13 +21,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use servebench_cli_support::exit;
+use servebench_cli_support::logging::{self, LogLevel};
 
 fn main() -> ExitCode {
     let args = args::Args::parse();
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_max_level(args.log_filter())
-        .init();
+    logging::init(&args.log, LogLevel::Warn);
     match run::run(args) {
         Ok(code) => code,
         // Unlabelled errors stopped the run before it started: bad flags or values.
