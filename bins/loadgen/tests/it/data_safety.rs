@@ -227,3 +227,74 @@ fn a_hard_killed_run_keeps_its_records_in_the_partial_jsonl() {
     assert!(!dir.join("profile_export.jsonl").exists());
     assert!(!dir.join("profile_export_aiperf.json").exists());
 }
+
+/// Runs `extra` into `dir` and checks the refusal: status 2, the message, `input` unchanged.
+fn assert_refused(dir: &Path, input: &Path, extra: &[&str]) {
+    let before = std::fs::read(input).unwrap();
+    let out = short_run(dir, extra);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("same file as the input") && err.contains(&input.display().to_string()),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(input).unwrap(), before, "the input changed");
+}
+
+#[test]
+fn every_file_of_a_random_pool_directory_is_an_input() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pool = tmp.path().join("pool");
+    std::fs::create_dir(&pool).unwrap();
+    // A pool file that happens to carry an export's name.
+    let input = pool.join("inputs.json");
+    std::fs::write(
+        &input,
+        "{\"text\": \"hello world one\"}\n{\"text\": \"a second prompt\"}\n",
+    )
+    .unwrap();
+    assert_refused(
+        &pool,
+        &input,
+        &[
+            "--input-file",
+            pool.to_str().unwrap(),
+            "--custom-dataset-type",
+            "random_pool",
+        ],
+    );
+}
+
+#[test]
+fn a_system_prompt_file_is_an_input() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("profile_export_aiperf.csv");
+    std::fs::write(&input, "You are terse.\n").unwrap();
+    assert_refused(
+        tmp.path(),
+        &input,
+        &["--system-prompt-file", input.to_str().unwrap()],
+    );
+}
+
+#[test]
+fn a_tokenizer_directory_is_an_input() {
+    let tmp = tempfile::tempdir().unwrap();
+    let shared = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/data/tokenizers/qwen3/tokenizer.json"
+    ));
+    let input = tmp.path().join("tokenizer.json");
+    std::fs::copy(shared, &input).unwrap();
+    // With this prefix the summary export would be named tokenizer.json.
+    assert_refused(
+        tmp.path(),
+        &input,
+        &[
+            "--tokenizer",
+            tmp.path().to_str().unwrap(),
+            "--profile-export-prefix",
+            "tokenizer",
+        ],
+    );
+}
