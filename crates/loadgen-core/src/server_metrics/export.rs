@@ -230,6 +230,31 @@ mod tests {
     }
 
     #[test]
+    fn exports_are_renamed_into_place_and_a_failure_leaves_no_partial_file() {
+        let m = ServerMetrics {
+            endpoints: vec![endpoint(&[(0.0, "# TYPE c counter\nc 1\n")])],
+        };
+        let dir = tempfile::tempdir().unwrap();
+        m.write(dir.path()).unwrap();
+        let names = |d: &Path| {
+            let mut n: Vec<String> = std::fs::read_dir(d)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().into_string().unwrap())
+                .collect();
+            n.sort();
+            n
+        };
+        assert_eq!(names(dir.path()), [CSV_FILE, JSON_FILE]);
+
+        // The CSV cannot be renamed over a directory: an error naming it, no sidecar left.
+        let blocked = tempfile::tempdir().unwrap();
+        std::fs::create_dir(blocked.path().join(CSV_FILE)).unwrap();
+        let err = m.write(blocked.path()).unwrap_err();
+        assert!(err.to_string().contains(CSV_FILE), "{err}");
+        assert_eq!(names(blocked.path()), [CSV_FILE, JSON_FILE]);
+    }
+
+    #[test]
     fn counters_are_deltas_and_gauges_time_series() {
         let m = ServerMetrics {
             endpoints: vec![endpoint(&[
