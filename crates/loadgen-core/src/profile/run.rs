@@ -106,8 +106,11 @@ pub struct ProfileOutcome {
 }
 
 /// Runs a benchmark and writes every export. The endpoint is checked first ([`check_run`]):
-/// a URL that cannot work fails before any file is written. Then `inputs.json`, `profile_export.jsonl` as each
-/// request finishes, then `profile_export_aiperf.json` and `.csv`. A cancelled run (see
+/// a URL that cannot work fails before any file is written. Then `inputs.json`, then
+/// `profile_export.jsonl` as each request finishes (streamed to `profile_export.jsonl.partial`,
+/// renamed into place after the last record, so a hard-killed run keeps its records in the
+/// `.partial` file), then `profile_export_aiperf.json` and `.csv`. Every export is written to a
+/// `.partial` sidecar and renamed into place when complete. A cancelled run (see
 /// [`CancelHandle`]) still writes all of them, with `was_cancelled: true`.
 ///
 /// # Errors
