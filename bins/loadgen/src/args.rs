@@ -261,6 +261,10 @@ pub(crate) struct Args {
     pub(crate) goodput: Option<String>,
 
     /// Where exports go. Default: artifacts/<model>-openai-<endpoint>-<stimulus>/ as AIPerf.
+    /// Each export is written to a temporary file and renamed into place when complete; an
+    /// export that would be the same file as an input is refused. During the run the records
+    /// stream to profile_export.jsonl.partial (renamed at the end, also after Ctrl-C): a run
+    /// killed hard (SIGKILL, power loss) leaves its finished records there.
     #[arg(long, alias = "output-artifact-dir", help_heading = "Output")]
     pub(crate) artifact_dir: Option<PathBuf>,
 
@@ -292,13 +296,9 @@ pub(crate) struct Args {
     #[arg(long, alias = "ui-type", value_enum, default_value_t = Ui::Auto, help_heading = "Output")]
     pub(crate) ui: Ui,
 
-    /// Log level of loadgen's own diagnostics.
-    #[arg(long, value_enum, help_heading = "Output")]
-    pub(crate) log_level: Option<LogLevel>,
-
-    /// More diagnostics: -v debug, -vv trace (as AIPerf).
-    #[arg(short = 'v', long = "verbose", action = ArgAction::Count, help_heading = "Output")]
-    pub(crate) verbose: u8,
+    /// `--log-level` (AIPerf's names) and -v (debug) / -vv (trace), as every servebench tool.
+    #[command(flatten)]
+    pub(crate) log: servebench_cli_support::logging::LogArgs,
 
     // ----- Server metrics -----
     /// Prometheus endpoints to scrape at the start, periodically and at the end (default: each
@@ -379,44 +379,7 @@ pub(crate) enum ModelSelection {
     Random,
 }
 
-/// Log levels (AIPerf's names).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(crate) enum LogLevel {
-    /// Everything.
-    #[value(alias = "TRACE")]
-    Trace,
-    /// Debugging detail.
-    #[value(alias = "DEBUG")]
-    Debug,
-    /// Progress.
-    #[value(alias = "INFO")]
-    Info,
-    /// Problems (default).
-    #[value(alias = "WARNING", alias = "warn")]
-    Warning,
-    /// Errors only.
-    #[value(alias = "ERROR", alias = "critical", alias = "CRITICAL")]
-    Error,
-}
-
-impl Args {
-    /// The tracing level from --log-level and -v/-vv (the more verbose wins).
-    pub(crate) fn log_filter(&self) -> tracing::Level {
-        let from_flag = match self.log_level {
-            Some(LogLevel::Trace) => tracing::Level::TRACE,
-            Some(LogLevel::Debug) => tracing::Level::DEBUG,
-            Some(LogLevel::Info) => tracing::Level::INFO,
-            Some(LogLevel::Error) => tracing::Level::ERROR,
-            Some(LogLevel::Warning) | None => tracing::Level::WARN,
-        };
-        let from_v = match self.verbose {
-            0 => tracing::Level::WARN,
-            1 => tracing::Level::DEBUG,
-            _ => tracing::Level::TRACE,
-        };
-        from_flag.max(from_v)
-    }
-}
+impl Args {}
 
 /// Progress display.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

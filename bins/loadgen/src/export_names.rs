@@ -28,12 +28,9 @@ pub(crate) fn base(prefix: &str) -> anyhow::Result<String> {
     Ok(b.to_owned())
 }
 
-/// Renames the exports in `dir` that exist to their `base`-prefixed names.
-///
-/// # Errors
-/// A rename failed.
-pub(crate) fn apply(dir: &Path, base: &str) -> anyhow::Result<()> {
-    let renames = [
+/// Every export's default file name, with its `base`-prefixed name.
+pub(crate) fn renames(base: &str) -> [(&'static str, String); 7] {
+    [
         ("profile_export_aiperf.json", format!("{base}.json")),
         ("profile_export_aiperf.csv", format!("{base}.csv")),
         ("profile_export.jsonl", format!("{base}.jsonl")),
@@ -53,8 +50,15 @@ pub(crate) fn apply(dir: &Path, base: &str) -> anyhow::Result<()> {
             "server_metrics_export.csv",
             format!("{base}_server_metrics.csv"),
         ),
-    ];
-    for (from, to) in renames {
+    ]
+}
+
+/// Renames the exports in `dir` that exist to their `base`-prefixed names.
+///
+/// # Errors
+/// A rename failed.
+pub(crate) fn apply(dir: &Path, base: &str) -> anyhow::Result<()> {
+    for (from, to) in renames(base) {
         let from = dir.join(from);
         if from.exists() {
             let to = dir.join(to);

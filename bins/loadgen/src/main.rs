@@ -10,8 +10,8 @@ mod limits;
 mod media_args;
 mod replay_args;
 mod run;
+mod safety;
 mod server_metrics;
-mod signals;
 mod timeslices;
 mod tokenizer_choice;
 mod ui;
@@ -20,18 +20,15 @@ mod workload;
 use std::process::ExitCode;
 
 use clap::Parser;
+use servebench_cli_support::exit;
+use servebench_cli_support::logging::{self, LogLevel};
 
 fn main() -> ExitCode {
     let args = args::Args::parse();
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_max_level(args.log_filter())
-        .init();
+    logging::init(&args.log, LogLevel::Warn);
     match run::run(args) {
         Ok(code) => code,
-        Err(e) => {
-            eprintln!("loadgen: error: {e:#}");
-            ExitCode::from(run::EXIT_USAGE)
-        }
+        // Unlabelled errors stopped the run before it started: bad flags or values.
+        Err(e) => exit::report_or("loadgen", Err(e), exit::USAGE),
     }
 }

@@ -5,6 +5,10 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
+use servebench_cli_support::exit::{
+    self as status, CLIENT_SATURATED, ERROR_RATE, FAILED, INTERRUPTED, OUTPUT_FAILED, WithStatus,
+};
+use servebench_cli_support::signals::{self, CancelToken, FirstInterrupt};
 use servebench_loadgen_core::ArrivalMode;
 use servebench_loadgen_core::profile::{
     DatasetEcho, InputEcho, ProfileConfig, input_config, profile,
@@ -17,7 +21,7 @@ use servebench_tokenize::{LoadOptions, TokenizerSpec};
 
 use crate::args::Args;
 use crate::{
-    compose, console, export_names, limits, media_args, server_metrics, signals, timeslices,
+    compose, console, export_names, limits, media_args, safety, server_metrics, timeslices,
     tokenizer_choice, ui, workload,
 };
 
@@ -25,16 +29,12 @@ use crate::{
 /// `RunConfig::stall_event_loop`), to test the client-saturation exit end to end.
 const STALL_HOOK_VAR: &str = "SERVEBENCH_TEST_STALL_EVENT_LOOP_MS";
 
-/// Every request failed.
-const EXIT_ALL_FAILED: u8 = 1;
-/// Bad flags or a run that could not start.
-pub(crate) const EXIT_USAGE: u8 = 2;
-/// The client was too slow to measure accurately (see `client_health`).
-const EXIT_CLIENT_SATURATED: u8 = 3;
-/// More requests failed on the server's side than `--max-error-rate` allows.
-const EXIT_ERROR_RATE: u8 = 4;
-/// Interrupted (the exports were written, marked `was_cancelled`).
-const EXIT_INTERRUPTED: u8 = 130;
+/// How often the interrupt waiter's token is checked to stop the run.
+const CANCEL_POLL: Duration = Duration::from_millis(20);
+
+/// Printed on the first Ctrl-C / SIGTERM.
+const INTERRUPT_MESSAGE: &str =
+    "no new requests; waiting briefly for those in flight, then writing the exports";
 
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     if !(args.max_error_rate.is_finite() && (0.0..=100.0).contains(&args.max_error_rate)) {
@@ -251,6 +251,15 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let total = stop.request_count.map(|n| n + args.warmup_request_count);
     let progress = ui::Progress::start(args.ui, Arc::clone(&live), total);
     let cancel = CancelHandle::new();
+    let token = CancelToken::new();
+    signals::watch(
+        "loadgen",
+        FirstInterrupt::Cancel {
+            token: token.clone(),
+            message: INTERRUPT_MESSAGE,
+        },
+    )
+    .context("cannot watch for interrupts")?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -263,8 +272,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         .as_deref()
         .map(export_names::base)
         .transpose()?;
+    safety::check_exports(&args, &artifact_dir, export_base.as_deref())?;
     let (outcome, scraped) = runtime.block_on(async {
-        signals::watch(cancel.clone());
+        bridge_cancel(token, cancel.clone());
         let collector = match scrape {
             Some((urls, every)) => Some(Collector::start(urls, every).await),
             None => None,
@@ -279,11 +289,27 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     progress.finish();
     let embedded_run = embedded.is_some();
     drop(embedded);
-    let outcome = outcome?;
+    let outcome = outcome.map_err(|e| {
+        let after_run = e.is_after_run();
+        let e = anyhow::Error::new(e);
+        if after_run {
+            status::Failure::new(OUTPUT_FAILED, e).into()
+        } else {
+            e
+        }
+    })?;
 
     print!("{}", console::render(&outcome, embedded_run));
-    if let Some(scraped) = &scraped {
-        server_metrics::report(scraped, &artifact_dir);
+    // Export failures after the run: each is reported, the other exports are still written,
+    // and the run exits OUTPUT_FAILED.
+    let mut failed_exports = Vec::new();
+    if let Some(e) = &outcome.jsonl_error {
+        failed_exports.push(format!("profile_export.jsonl is incomplete: {e}"));
+    }
+    if let Some(scraped) = &scraped
+        && let Err(e) = server_metrics::report(scraped, &artifact_dir)
+    {
+        failed_exports.push(format!("{e:#}"));
     }
     if let Some(seconds) = slice_seconds {
         match timeslices::write(&artifact_dir, seconds) {
@@ -291,17 +317,21 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
                 "Time slices: {n} of {seconds} s in {}",
                 timeslices::JSON_FILE
             ),
-            Err(e) => eprintln!("loadgen: warning: time-sliced export not written: {e:#}"),
+            Err(e) => failed_exports.push(format!("time-sliced export not written: {e:#}")),
         }
     }
     if let Some(base) = &export_base {
-        export_names::apply(&artifact_dir, base)?;
+        export_names::apply(&artifact_dir, base).status(OUTPUT_FAILED)?;
     }
-    if let Some(e) = &outcome.jsonl_error {
-        eprintln!("loadgen: warning: profile_export.jsonl is incomplete: {e}");
+    if !failed_exports.is_empty() {
+        for e in &failed_exports {
+            eprintln!("loadgen: error: {e}");
+        }
+        eprintln!("loadgen: exiting with status {OUTPUT_FAILED}: an export could not be written");
+        return Ok(ExitCode::from(OUTPUT_FAILED));
     }
     if outcome.report.was_cancelled {
-        return Ok(ExitCode::from(EXIT_INTERRUPTED));
+        return Ok(ExitCode::from(INTERRUPTED));
     }
     let rate = &outcome.error_rate;
     if rate.exceeds(args.max_error_rate) {
@@ -312,7 +342,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             .map(|(kind, count)| format!("{count} x {kind}"))
             .collect();
         eprintln!(
-            "loadgen: exiting with status {EXIT_ERROR_RATE}: {:.1} % of the requests failed on \
+            "loadgen: exiting with status {ERROR_RATE}: {:.1} % of the requests failed on \
              the server's side ({} of {}), above --max-error-rate {}: {}",
             rate.server_error_pct(),
             rate.server_errors,
@@ -320,23 +350,37 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             args.max_error_rate,
             top.join(", ")
         );
-        return Ok(ExitCode::from(EXIT_ERROR_RATE));
+        return Ok(ExitCode::from(ERROR_RATE));
     }
     if outcome.verdict.saturated {
         if args.allow_client_saturation {
             eprintln!("loadgen: client saturated (allowed by --allow-client-saturation)");
         } else {
             eprintln!(
-                "loadgen: exiting with status {EXIT_CLIENT_SATURATED}: the client was saturated \
+                "loadgen: exiting with status {CLIENT_SATURATED}: the client was saturated \
                  (pass --allow-client-saturation to accept these numbers)"
             );
-            return Ok(ExitCode::from(EXIT_CLIENT_SATURATED));
+            return Ok(ExitCode::from(CLIENT_SATURATED));
         }
     }
     let p = &outcome.report.profiling;
     if p.records > 0 && p.succeeded == 0 {
         eprintln!("loadgen: every request failed ({} errors)", p.failed());
-        return Ok(ExitCode::from(EXIT_ALL_FAILED));
+        return Ok(ExitCode::from(FAILED));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Cancels the run (`cancel`) once the interrupt waiter has set `token`.
+fn bridge_cancel(token: CancelToken, cancel: CancelHandle) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(CANCEL_POLL);
+        loop {
+            tick.tick().await;
+            if token.is_cancelled() {
+                cancel.cancel();
+                return;
+            }
+        }
+    });
 }

@@ -4,6 +4,7 @@
 use std::path::Path;
 use std::time::Duration;
 
+use anyhow::Context as _;
 use anyhow::bail;
 use servebench_loadgen_core::server_metrics::{CSV_FILE, JSON_FILE, ServerMetrics, metrics_url};
 
@@ -55,7 +56,10 @@ pub(crate) fn plan(
 
 /// Writes the exports and prints the prefix-cache hit rate when a server reports it; scrape
 /// failures are warnings (the benchmark itself is unaffected).
-pub(crate) fn report(scraped: &ServerMetrics, dir: &Path) {
+///
+/// # Errors
+/// The exports could not be written.
+pub(crate) fn report(scraped: &ServerMetrics, dir: &Path) -> anyhow::Result<()> {
     for endpoint in &scraped.endpoints {
         if let Some((_, first)) = endpoint.errors.first() {
             eprintln!(
@@ -67,14 +71,11 @@ pub(crate) fn report(scraped: &ServerMetrics, dir: &Path) {
         }
     }
     if scraped.endpoints.iter().all(|e| e.snapshots.is_empty()) {
-        return;
+        return Ok(());
     }
-    if let Err(e) = scraped.write(dir) {
-        eprintln!(
-            "loadgen: warning: cannot write {JSON_FILE} / {CSV_FILE} in {}: {e}",
-            dir.display()
-        );
-    }
+    scraped
+        .write(dir)
+        .with_context(|| format!("cannot write {JSON_FILE} / {CSV_FILE}"))?;
     if let Some(h) = scraped.prefix_cache_hit_rate() {
         println!(
             "Server prefix cache hit rate: {:.2}% ({} of {} prompt tokens, server counters)",
@@ -83,4 +84,5 @@ pub(crate) fn report(scraped: &ServerMetrics, dir: &Path) {
             h.queries
         );
     }
+    Ok(())
 }

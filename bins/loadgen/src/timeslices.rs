@@ -9,6 +9,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use serde_json::{Map, Value, json};
+use servebench_cli_support::output::write_file;
 
 /// JSON export file name.
 pub(crate) const JSON_FILE: &str = "profile_export_aiperf_timeslices.json";
@@ -23,7 +24,7 @@ type SliceValues = BTreeMap<String, (String, Vec<f64>)>;
 /// # Errors
 /// The JSONL cannot be read or the exports cannot be written.
 pub(crate) fn write(dir: &Path, slice_seconds: f64) -> anyhow::Result<usize> {
-    let path = dir.join("profile_export.jsonl");
+    let path = dir.join(servebench_metrics::JSONL_FILE);
     let text =
         std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
     let records: Vec<Value> = text
@@ -32,11 +33,13 @@ pub(crate) fn write(dir: &Path, slice_seconds: f64) -> anyhow::Result<usize> {
         .filter(|r| r["metadata"]["benchmark_phase"] == "profiling")
         .collect();
     let slices = slice(&records, slice_seconds);
-    std::fs::write(
-        dir.join(JSON_FILE),
-        serde_json::to_string_pretty(&to_json(&slices, slice_seconds))?,
+    // Each through a temporary file renamed into place (removed on an error or an interrupt).
+    write_file(
+        &dir.join(JSON_FILE),
+        &[],
+        serde_json::to_string_pretty(&to_json(&slices, slice_seconds))?.as_bytes(),
     )?;
-    std::fs::write(dir.join(CSV_FILE), to_csv(&slices))?;
+    write_file(&dir.join(CSV_FILE), &[], to_csv(&slices).as_bytes())?;
     Ok(slices.len())
 }
 

@@ -1,4 +1,5 @@
-//! Live progress: a status line on a terminal, periodic log lines otherwise.
+//! Live progress: a status line on a terminal (cli-support's [`progress::status_line`]),
+//! periodic log lines otherwise.
 
 use std::io::IsTerminal;
 use std::sync::Arc;
@@ -6,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressStyle};
+use servebench_cli_support::progress;
 use servebench_loadgen_core::profile::{LiveProgress, ProgressSnapshot};
 
 use crate::args::Ui;
@@ -68,10 +69,7 @@ impl Progress {
 }
 
 fn live_bar(live: &LiveProgress, total: Option<u64>, done: &AtomicBool) {
-    let bar = ProgressBar::new_spinner();
-    if let Ok(style) = ProgressStyle::with_template("{spinner} [{elapsed_precise}] {msg}") {
-        bar.set_style(style);
-    }
+    let bar = progress::status_line();
     while !done.load(Ordering::Relaxed) {
         bar.set_message(describe(&live.snapshot(), total));
         bar.tick();

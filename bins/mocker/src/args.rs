@@ -13,6 +13,9 @@ use servebench_tokenize::TokenizerSpec;
 #[derive(Debug, Parser)]
 #[command(name = "mocker", version)]
 pub(crate) struct Args {
+    /// `--log-level` / `-v`.
+    #[command(flatten)]
+    pub(crate) log: servebench_cli_support::logging::LogArgs,
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1", help_heading = "Server")]
     pub(crate) host: String,

@@ -7,21 +7,14 @@ mod serve;
 use std::process::ExitCode;
 
 use clap::Parser;
+use servebench_cli_support::exit;
+use servebench_cli_support::logging::{self, LogLevel};
 
 use crate::args::Args;
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_max_level(tracing::Level::INFO)
-        .init();
-    match serve::run(&args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            tracing::error!("{e:#}");
-            ExitCode::FAILURE
-        }
-    }
+    logging::init_timestamped(&args.log, LogLevel::Info);
+    // Every error stops the server before it serves: it could not start (status 2).
+    exit::report_or("mocker", serve::run(&args), exit::USAGE)
 }

@@ -87,21 +87,32 @@ impl<T, E: Into<anyhow::Error>> WithStatus<T> for Result<T, E> {
 
 /// The exit status of `error`: the first [`Failure`] in its chain, else [`FAILED`].
 pub fn status_of(error: &anyhow::Error) -> u8 {
+    status_or(error, FAILED)
+}
+
+/// The exit status of `error`: the first [`Failure`] in its chain, else `default` (for a tool
+/// whose unlabelled errors are usage errors, e.g. loadgen's, which happen before the run).
+pub fn status_or(error: &anyhow::Error, default: u8) -> u8 {
     error
         .chain()
         .find_map(|cause| cause.downcast_ref::<Failure>())
-        .map_or(FAILED, Failure::status)
+        .map_or(default, Failure::status)
 }
 
 /// Ends a run: prints `tool: error: {error:#}` on stderr for an error and returns its status.
 /// A closed stdout (`tool | head`) is not a failure.
 pub fn report(tool: &str, result: anyhow::Result<()>) -> ExitCode {
+    report_or(tool, result, FAILED)
+}
+
+/// As [`report`], with `default` as the status of an error that carries no [`Failure`].
+pub fn report_or(tool: &str, result: anyhow::Result<()>, default: u8) -> ExitCode {
     match result {
         Ok(()) => ExitCode::from(SUCCESS),
         Err(e) if is_broken_pipe(&e) => ExitCode::from(SUCCESS),
         Err(e) => {
             eprintln!("{tool}: error: {e:#}");
-            ExitCode::from(status_of(&e))
+            ExitCode::from(status_or(&e, default))
         }
     }
 }
@@ -129,6 +140,8 @@ mod tests {
         assert_eq!(status_of(&wrapped), USAGE);
         // The status adds nothing to the message.
         assert_eq!(format!("{wrapped:#}"), "while starting: bad flag");
+        assert_eq!(status_or(&anyhow!("unlabelled"), USAGE), USAGE);
+        assert_eq!(status_or(&wrapped, INTERRUPTED), USAGE);
     }
 
     #[test]

@@ -56,8 +56,8 @@ pub use distribution::{DEFAULT_EXACT_SAMPLE_CAP, Distribution};
 pub use error::{Error, Result};
 pub use export::{
     CSV_FILE, ExportContext, INPUTS_FILE, InputsJsonWriter, JSON_FILE, JSONL_FILE,
-    RecordJsonlWriter, SCHEMA_VERSION, iso8601_utc, record_line, session_id, summary_csv,
-    summary_json, write_summary_exports, x_request_id,
+    RecordJsonlWriter, SCHEMA_VERSION, commit_partial, iso8601_utc, partial_path, record_line,
+    session_id, summary_csv, summary_json, write_atomically, write_summary_exports, x_request_id,
 };
 pub use goodput::{Goodput, Slo};
 pub use histogram::HISTOGRAM_RELATIVE_ERROR;

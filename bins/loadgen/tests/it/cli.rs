@@ -213,10 +213,11 @@ fn interrupt_writes_cancelled_exports(signal: &str) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("start loadgen");
-    // Wait until at least one request has finished (a JSONL line exists), then interrupt.
+    // Wait until at least one request has finished (a JSONL line exists in the sidecar the
+    // records are streamed to during the run), then interrupt.
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
-        let done = std::fs::read_to_string(dir.join("profile_export.jsonl"))
+        let done = std::fs::read_to_string(dir.join("profile_export.jsonl.partial"))
             .map(|t| t.lines().count())
             .unwrap_or(0);
         if done >= 1 {
@@ -243,6 +244,8 @@ fn interrupt_writes_cancelled_exports(signal: &str) {
     let lines = jsonl_lines(&dir);
     assert!(lines.len() >= 3, "{} lines", lines.len());
     assert!(lines.iter().any(|l| l["metadata"]["was_cancelled"] == true));
+    // Renamed into place on the interrupt too: no sidecar left.
+    assert!(!dir.join("profile_export.jsonl.partial").exists());
 }
 
 #[test]

@@ -8,6 +8,8 @@
 mod aiperf_command_lines;
 mod behaviours;
 mod cli;
+mod context_length;
+mod data_safety;
 mod media;
 mod replay;
 mod server_metrics;

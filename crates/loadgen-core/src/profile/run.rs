@@ -7,8 +7,8 @@ use std::time::Instant;
 use serde_json::Value;
 use servebench_metrics::{
     Aggregator, AggregatorConfig, DEFAULT_EXACT_SAMPLE_CAP, ExportContext, Goodput, INPUTS_FILE,
-    InputsJsonWriter, JSONL_FILE, Metric, MetricOptions, Summary, session_id,
-    write_summary_exports,
+    InputsJsonWriter, JSONL_FILE, Metric, MetricOptions, Summary, commit_partial, partial_path,
+    session_id, write_summary_exports,
 };
 use servebench_tokenize::Tokenizer;
 
@@ -106,8 +106,11 @@ pub struct ProfileOutcome {
 }
 
 /// Runs a benchmark and writes every export. The endpoint is checked first ([`check_run`]):
-/// a URL that cannot work fails before any file is written. Then `inputs.json`, `profile_export.jsonl` as each
-/// request finishes, then `profile_export_aiperf.json` and `.csv`. A cancelled run (see
+/// a URL that cannot work fails before any file is written. Then `inputs.json`, then
+/// `profile_export.jsonl` as each request finishes (streamed to `profile_export.jsonl.partial`,
+/// renamed into place after the last record, so a hard-killed run keeps its records in the
+/// `.partial` file), then `profile_export_aiperf.json` and `.csv`. Every export is written to a
+/// `.partial` sidecar and renamed into place when complete. A cancelled run (see
 /// [`CancelHandle`]) still writes all of them, with `was_cancelled: true`.
 ///
 /// # Errors
@@ -142,12 +145,16 @@ pub async fn profile(
     );
     let clock = config.run.clock;
     let (sender, receiver) = std::sync::mpsc::channel();
+    // Streamed to the sidecar during the run (a hard-killed run keeps its records there) and
+    // renamed into place once the last record is in, also after a cancel.
+    let jsonl_path = dir.join(JSONL_FILE);
+    let jsonl_partial = partial_path(&jsonl_path);
     let worker = processor::spawn(
         receiver,
         aggregator,
         Arc::clone(&config.tokenizer),
         config.metric_options,
-        &dir.join(JSONL_FILE),
+        &jsonl_partial,
         clock,
         Arc::clone(&config.progress),
     )?;
@@ -173,6 +180,17 @@ pub async fn profile(
         .map_err(|e| ProfileError::Processor(e.to_string()))?
         .map_err(|_| ProfileError::Processor("the thread panicked".into()))?;
     let report = report?;
+    let mut processed = processed;
+    if processed.jsonl_error.is_none()
+        && let Err(e) = std::fs::rename(&jsonl_partial, &jsonl_path)
+    {
+        // The records stay in the sidecar: nothing is deleted.
+        processed.jsonl_error = Some(format!(
+            "cannot rename {} to {}: {e}",
+            jsonl_partial.display(),
+            jsonl_path.display()
+        ));
+    }
 
     let summary = processed.aggregator.summary(&clock);
     let streaming = config.run.endpoint.streams();
@@ -223,7 +241,7 @@ pub async fn profile(
     context
         .extra_sections
         .push(("error_attribution".into(), error_rate.to_json()));
-    write_summary_exports(&dir, &summary, &context)?;
+    write_summary_exports(&dir, &summary, &context).map_err(ProfileError::Summary)?;
     Ok(ProfileOutcome {
         summary,
         report,
@@ -239,7 +257,20 @@ pub async fn profile(
 /// multi-turn session with one payload per turn (as the dataset gives it: the replies a turn
 /// will carry are not known before the run).
 fn write_inputs(config: &ProfileConfig) -> Result<(), ProfileError> {
-    let mut inputs = InputsJsonWriter::create(&config.artifact_dir.join(INPUTS_FILE))?;
+    let path = config.artifact_dir.join(INPUTS_FILE);
+    let partial = partial_path(&path);
+    let written = write_inputs_to(config, &partial);
+    if written.is_err() {
+        // The sidecar is this run's own file: never left behind.
+        let _ = std::fs::remove_file(&partial);
+    }
+    written?;
+    commit_partial(&partial, &path)?;
+    Ok(())
+}
+
+fn write_inputs_to(config: &ProfileConfig, partial: &std::path::Path) -> Result<(), ProfileError> {
+    let mut inputs = InputsJsonWriter::create(partial)?;
     let mut pending: Option<(u64, Vec<Value>)> = None;
     for (i, entry) in config.dataset.iter().enumerate() {
         let payload = build_body(&config.run.endpoint, entry);

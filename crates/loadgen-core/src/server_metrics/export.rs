@@ -188,14 +188,20 @@ impl ServerMetrics {
         out
     }
 
-    /// Writes both exports into `dir`.
+    /// Writes both exports into `dir`, each through a `.partial` sidecar renamed into place
+    /// (never a partial file under the final name).
     ///
     /// # Errors
     /// The files cannot be written.
-    pub fn write(&self, dir: &Path) -> std::io::Result<()> {
-        let json = serde_json::to_string_pretty(&self.to_json()).map_err(std::io::Error::other)?;
-        std::fs::write(dir.join(JSON_FILE), json)?;
-        std::fs::write(dir.join(CSV_FILE), self.to_csv())
+    pub fn write(&self, dir: &Path) -> Result<(), servebench_metrics::Error> {
+        let json = serde_json::to_string_pretty(&self.to_json()).map_err(|e| {
+            servebench_metrics::Error::Write {
+                path: dir.join(JSON_FILE),
+                source: e.into(),
+            }
+        })?;
+        servebench_metrics::write_atomically(&dir.join(JSON_FILE), json.as_bytes())?;
+        servebench_metrics::write_atomically(&dir.join(CSV_FILE), self.to_csv().as_bytes())
     }
 }
 
@@ -221,6 +227,31 @@ mod tests {
                 .collect(),
             errors: Vec::new(),
         }
+    }
+
+    #[test]
+    fn exports_are_renamed_into_place_and_a_failure_leaves_no_partial_file() {
+        let m = ServerMetrics {
+            endpoints: vec![endpoint(&[(0.0, "# TYPE c counter\nc 1\n")])],
+        };
+        let dir = tempfile::tempdir().unwrap();
+        m.write(dir.path()).unwrap();
+        let names = |d: &Path| {
+            let mut n: Vec<String> = std::fs::read_dir(d)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().into_string().unwrap())
+                .collect();
+            n.sort();
+            n
+        };
+        assert_eq!(names(dir.path()), [CSV_FILE, JSON_FILE]);
+
+        // The CSV cannot be renamed over a directory: an error naming it, no sidecar left.
+        let blocked = tempfile::tempdir().unwrap();
+        std::fs::create_dir(blocked.path().join(CSV_FILE)).unwrap();
+        let err = m.write(blocked.path()).unwrap_err();
+        assert!(err.to_string().contains(CSV_FILE), "{err}");
+        assert_eq!(names(blocked.path()), [CSV_FILE, JSON_FILE]);
     }
 
     #[test]

@@ -179,23 +179,45 @@ pub fn summary_json(summary: &Summary, ctx: &ExportContext) -> Value {
     Value::Object(doc)
 }
 
-/// Writes `bytes` to `path` through a `.partial` sidecar renamed into place, so a failed write
-/// never leaves a truncated file under the final name.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let wrap = |source| Error::Write {
-        path: path.to_owned(),
-        source,
-    };
+/// The sidecar an export is written to before it is renamed into place: `path` + `.partial`.
+pub fn partial_path(path: &Path) -> std::path::PathBuf {
     let mut partial = path.as_os_str().to_owned();
     partial.push(".partial");
-    let partial = Path::new(&partial);
-    let result = fs::File::create(partial)
-        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
-        .and_then(|()| fs::rename(partial, path));
-    if result.is_err() {
+    partial.into()
+}
+
+/// Renames a finished `partial` (see [`partial_path`]) into place at `path`; on failure the
+/// sidecar (which this tool created) is removed, so no partial file is left behind.
+///
+/// # Errors
+/// The rename failed.
+pub fn commit_partial(partial: &Path, path: &Path) -> Result<()> {
+    fs::rename(partial, path).map_err(|source| {
         let _ = fs::remove_file(partial);
+        Error::Write {
+            path: path.to_owned(),
+            source,
+        }
+    })
+}
+
+/// Writes `bytes` to `path` through a `.partial` sidecar renamed into place, so a failed write
+/// never leaves a truncated file under the final name (nor the sidecar).
+///
+/// # Errors
+/// The sidecar cannot be written or renamed.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let partial = partial_path(path);
+    let written =
+        fs::File::create(&partial).and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()));
+    if let Err(source) = written {
+        let _ = fs::remove_file(&partial);
+        return Err(Error::Write {
+            path: path.to_owned(),
+            source,
+        });
     }
-    result.map_err(wrap)
+    commit_partial(&partial, path)
 }
 
 /// Writes `profile_export_aiperf.json` and `profile_export_aiperf.csv` into `dir` (created if

@@ -345,3 +345,27 @@ fn jsonl_writer_bytes_equal_record_line_rendering() {
         assert_eq!(written, expected);
     }
 }
+
+#[test]
+fn atomic_writes_replace_whole_files_and_leave_no_sidecar_on_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("export.json");
+    std::fs::write(&path, "old contents").unwrap();
+    servebench_metrics::write_atomically(&path, b"new").unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), b"new");
+    assert_eq!(
+        servebench_metrics::partial_path(&path),
+        dir.path().join("export.json.partial")
+    );
+    assert!(!servebench_metrics::partial_path(&path).exists());
+
+    // A directory in the way: the final rename fails, the error names the file, and the
+    // sidecar (the tool's own file) is removed; the directory is untouched.
+    let blocked = dir.path().join("blocked.csv");
+    std::fs::create_dir(&blocked).unwrap();
+    std::fs::write(blocked.join("keep"), "x").unwrap();
+    let err = servebench_metrics::write_atomically(&blocked, b"data").unwrap_err();
+    assert!(err.to_string().contains("blocked.csv"), "{err}");
+    assert!(!servebench_metrics::partial_path(&blocked).exists());
+    assert_eq!(std::fs::read(blocked.join("keep")).unwrap(), b"x");
+}
