@@ -29,13 +29,13 @@ pub(crate) fn choose(
     model: &str,
     options: &LoadOptions,
 ) -> anyhow::Result<Chosen> {
-    let chosen = servebench_tokenize::choose_tokenizer(tokenizer, model, options).context(
-        if tokenizer.is_some() {
-            "--tokenizer"
-        } else {
-            "--model"
-        },
-    )?;
+    let chosen =
+        servebench_tokenize::choose_tokenizer(tokenizer, model, options).with_context(|| {
+            match tokenizer {
+                Some(name) => format!("--tokenizer {name}"),
+                None => format!("--model {model}"),
+            }
+        })?;
     let notice = chosen
         .notice
         .as_ref()

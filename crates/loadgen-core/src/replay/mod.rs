@@ -34,6 +34,7 @@ mod random_pool;
 mod sampling;
 mod schedule;
 mod single_turn;
+mod source;
 mod synthetic_sessions;
 
 use std::path::Path;
@@ -48,6 +49,7 @@ pub use error::ReplayError;
 pub(crate) use sampling::EntrySampler;
 pub use sampling::SamplingStrategy;
 pub use schedule::FixedSchedule;
+pub use source::{DatasetError, DatasetSpec, PreparedDataset, build_dataset, detect_dataset_type};
 pub use synthetic_sessions::{SessionConfig, synthetic_sessions};
 
 use crate::DatasetEntry;
