@@ -1,14 +1,17 @@
 //! Flags for images and context prompts (AIPerf's `--image-*`, `--shared-system-prompt-length`,
-//! `--user-context-prompt-length`, `--system-prompt[-file]`) and what they add to a dataset.
+//! `--user-context-prompt-length`, `--system-prompt[-file]`), mapped onto
+//! [`servebench_loadgen_core::media::MediaSpec`], and their `input_config` echo.
 
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::ValueEnum;
 use serde_json::{Value, json};
-use servebench_loadgen_core::media::{ImageConfig, ImageFormatChoice, attach_images};
-use servebench_loadgen_core::prompts::{ContextPromptConfig, add_context_prompts};
-use servebench_loadgen_core::{DatasetEntry, EndpointConfig, EndpointKind};
+use servebench_loadgen_core::media::{
+    self, AugmentError, ImageConfig, ImageFormatChoice, MediaSpec,
+};
+use servebench_loadgen_core::prompts::ContextPromptConfig;
+use servebench_loadgen_core::{DatasetEntry, EndpointConfig};
 use servebench_tokenize::Tokenizer;
 
 use crate::args::Args;
@@ -125,8 +128,8 @@ pub(crate) fn context_config(args: &MediaArgs) -> anyhow::Result<ContextPromptCo
     })
 }
 
-/// Adds the configured images and context prompts to `entries` (drawn from `seed`), after
-/// checking that they fit the endpoint and the other dataset flags.
+/// Adds the configured images and context prompts to `entries` (drawn from `seed`) through
+/// [`servebench_loadgen_core::media::augment`], naming the flags at fault.
 pub(crate) fn augment(
     args: &Args,
     endpoint: &EndpointConfig,
@@ -134,8 +137,10 @@ pub(crate) fn augment(
     tokenizer: &dyn Tokenizer,
     seed: u64,
 ) -> anyhow::Result<()> {
-    let images = image_config(&args.media);
-    let context = context_config(&args.media)?;
+    let spec = MediaSpec {
+        images: image_config(&args.media),
+        context: context_config(&args.media)?,
+    };
     let context_flag = if args.media.shared_system_prompt_length.is_some() {
         "--shared-system-prompt-length"
     } else if args.media.user_context_prompt_length.is_some() {
@@ -145,31 +150,31 @@ pub(crate) fn augment(
     } else {
         "--system-prompt"
     };
-    if endpoint.kind != EndpointKind::Chat {
-        if images.enabled() {
-            bail!(
-                "--image-width-mean/--image-height-mean: images need --endpoint-type chat (not {})",
-                endpoint.kind.name()
-            );
-        }
-        if !context.is_empty() {
-            bail!(
-                "{context_flag}: context prompts are chat messages and need --endpoint-type chat \
-                 (not {})",
-                endpoint.kind.name()
-            );
-        }
-    }
-    if !context.is_empty() && (args.num_prefix_prompts > 0 || args.prefix_prompt_length > 0) {
-        bail!(
+    let prefix_prompts = args.num_prefix_prompts > 0 || args.prefix_prompt_length > 0;
+    let result = media::augment(
+        entries,
+        &spec,
+        endpoint.kind,
+        prefix_prompts,
+        tokenizer,
+        seed,
+    );
+    match result {
+        Ok(()) => Ok(()),
+        Err(AugmentError::ImagesNeedChat { endpoint }) => bail!(
+            "--image-width-mean/--image-height-mean: images need --endpoint-type chat (not \
+             {endpoint})"
+        ),
+        Err(AugmentError::ContextNeedsChat { endpoint }) => bail!(
+            "{context_flag}: context prompts are chat messages and need --endpoint-type chat \
+             (not {endpoint})"
+        ),
+        Err(AugmentError::ContextWithPrefixPrompts) => bail!(
             "{context_flag} cannot be combined with --num-prefix-prompts/--prefix-prompt-length \
              (AIPerf treats them as exclusive ways to share a prefix)"
-        );
+        ),
+        Err(e) => Err(e.into()),
     }
-    attach_images(entries, &images, seed)?;
-    add_context_prompts(entries, &context, tokenizer, seed)
-        .context("failed to build the context prompts")?;
-    Ok(())
 }
 
 /// Adds the image and context-prompt settings to the `input_config` echo (AIPerf's names).

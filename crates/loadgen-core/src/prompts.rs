@@ -6,8 +6,10 @@
 //! the sampled number of tokens under the run's tokenizer. [`PromptSynthesizer`] makes single texts
 //! of an exact length for other generators (trace synthesis, prefix blocks).
 //! [`ContextPromptConfig`] / [`add_context_prompts`] add AIPerf's shared system prompt, per-user
-//! context prompts and verbatim system prompt to a dataset.
+//! context prompts and verbatim system prompt to a dataset. [`apply_chat_template`] recounts input
+//! lengths over the chat-templated prompt (`--apply-chat-template`).
 
+mod chat;
 mod config;
 pub(crate) mod corpus;
 mod cut;
@@ -17,6 +19,7 @@ mod sampling;
 mod synthesizer;
 mod system;
 
+pub use chat::{ChatTemplateSkipped, apply_chat_template};
 pub use config::SyntheticConfig;
 pub use dataset::{SyntheticDataset, synthesize};
 pub use error::SynthesisError;

@@ -1,7 +1,9 @@
 //! Datasets read from files: AIPerf's custom JSONL formats (`single_turn`, `multi_turn`,
 //! `random_pool`), Mooncake traces (`hash_ids` rendered as token blocks, see [`BlockText`]),
 //! BurstGPT CSV traces and the `inputs.json` of an earlier run, plus the fixed-schedule options
-//! of trace replay and the dataset sampling strategies.
+//! of trace replay and the dataset sampling strategies. [`build_dataset`] turns a whole
+//! [`DatasetSpec`] (synthetic prompts, synthetic sessions or an input file, with its schedule) into
+//! the [`PreparedDataset`] a run sends, as `loadgen` does.
 //!
 //! Files are read through `servebench-trace-formats`' streaming readers, so a malformed line is
 //! reported as `file:line: field ...`.
@@ -34,6 +36,7 @@ mod random_pool;
 mod sampling;
 mod schedule;
 mod single_turn;
+mod source;
 mod synthetic_sessions;
 
 use std::path::Path;
@@ -48,6 +51,7 @@ pub use error::ReplayError;
 pub(crate) use sampling::EntrySampler;
 pub use sampling::SamplingStrategy;
 pub use schedule::FixedSchedule;
+pub use source::{DatasetError, DatasetSpec, PreparedDataset, build_dataset, detect_dataset_type};
 pub use synthetic_sessions::{SessionConfig, synthetic_sessions};
 
 use crate::DatasetEntry;

@@ -48,6 +48,7 @@ mod record;
 mod record_builder;
 mod stats;
 mod summary;
+pub mod timeslices;
 
 pub use aggregate::{Aggregator, AggregatorConfig};
 pub use catalog::{CATALOGUE, Metric, MetricFlags, MetricKind, MetricSpec, Unit};

@@ -40,6 +40,7 @@
 mod builtin;
 #[cfg(feature = "chat-template")]
 mod chat_template;
+mod choice;
 mod error;
 #[cfg(feature = "hf")]
 mod hf;
@@ -49,6 +50,9 @@ mod spec;
 pub use builtin::BuiltinTokenizer;
 #[cfg(feature = "chat-template")]
 pub use chat_template::{ChatMessage, ChatTemplate, config_beside};
+pub use choice::{
+    ChoiceError, ChosenTokenizer, TokenizerNotice, choose_tokenizer, is_placeholder_model,
+};
 pub use error::Error;
 #[cfg(feature = "hf")]
 pub use hf::HfTokenizer;
