@@ -8,11 +8,19 @@
 # error plus loopback transfer.
 #
 # Usage: benches/scripts/loadgen_e2e.sh ["TTFT_MS ITL_MS CONCURRENCY OSL REQUESTS" ...]
+# With BIN_DIR=<dir> set, runs the `loadgen` and `mocker` found there instead of building this
+# tree's (e.g. a baseline build, to compare old and new side by side); PORT_BASE=<n> moves the
+# ports used (default 18181).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-cargo build --release -q -p servebench-loadgen -p servebench-mocker-bin
-M=target/release/mocker
-L=target/release/loadgen
+if [ -n "${BIN_DIR:-}" ]; then
+  M=$BIN_DIR/mocker
+  L=$BIN_DIR/loadgen
+else
+  cargo build --release -q -p servebench-loadgen -p servebench-mocker-bin
+  M=target/release/mocker
+  L=target/release/loadgen
+fi
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 configs=("$@")
@@ -20,7 +28,7 @@ if [ ${#configs[@]} -eq 0 ]; then
   configs=("10 0 12 256 2400" "10 0 16 512 1600" "20 5 16 100 320" "10 1 64 200 640")
 fi
 printf '%-22s %10s %9s %9s %10s %10s %8s %9s %9s %9s\n' "ttft itl conc osl reqs" "tokens/s" "TTFT p50" "TTFT p99" "ΔTTFT p50" "ΔTTFT p99" "ITL avg" "µs/chunk" "coalesced" "saturated"
-port=18181
+port=${PORT_BASE:-18181}
 for c in "${configs[@]}"; do
   read -r ttft itl conc osl reqs <<<"$c"
   port=$((port + 1))
