@@ -263,8 +263,8 @@ fn push_u64(out: &mut String, mut value: u64) {
         at -= 1;
         buf[at] = b'0' + value as u8;
     }
-    // Only ASCII digits were written, so this never fails.
-    out.push_str(std::str::from_utf8(&buf[at..]).unwrap_or_default());
+    // ASCII digits: each byte is one char (no UTF-8 validation pass over the digits).
+    out.extend(buf[at..].iter().map(|&digit| char::from(digit)));
 }
 
 #[cfg(test)]
