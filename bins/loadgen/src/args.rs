@@ -260,7 +260,7 @@ pub(crate) struct Args {
     #[arg(long, help_heading = "Output")]
     pub(crate) goodput: Option<String>,
 
-    /// Where exports go. Default: artifacts/<model>-openai-<endpoint>-<stimulus>/ as AIPerf.
+    /// Where exports go. Default: artifacts/MODEL-openai-ENDPOINT-STIMULUS/ as AIPerf.
     /// Each export is written to a temporary file and renamed into place when complete; an
     /// export that would be the same file as an input is refused. During the run the records
     /// stream to profile_export.jsonl.partial (renamed at the end, also after Ctrl-C): a run
