@@ -2,7 +2,7 @@
 //! send time, with the per-request metrics summarised per window, written as AIPerf's
 //! `profile_export_aiperf_timeslices.json` / `.csv`.
 //!
-//! [`write`] reads the records back from [`JSONL_FILE`](crate::JSONL_FILE), so the slices hold
+//! [`write()`] reads the records back from [`JSONL_FILE`](crate::JSONL_FILE), so the slices hold
 //! exactly the exported records; [`slice_lines`], [`to_json`] and [`to_csv`] are the pure parts.
 
 use std::collections::BTreeMap;

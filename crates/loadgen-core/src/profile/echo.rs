@@ -45,6 +45,21 @@ pub struct InputEcho<'a> {
     pub goodput: Option<&'a str>,
 }
 
+/// The `datasets` item of `input_config` for synthetic prompts (AIPerf's `synthetic` dataset).
+pub(crate) fn synthetic_dataset_echo(d: &SyntheticConfig, seed: u64) -> Value {
+    json!({
+        "name": "synthetic",
+        "type": "synthetic",
+        "entries": d.num_entries,
+        "random_seed": seed,
+        "prompts": {
+            "isl": {"mean": d.isl_mean, "stddev": d.isl_stddev},
+            "osl": {"mean": d.osl_mean, "stddev": d.osl_stddev},
+            "prefix_prompt": {"pool_size": d.num_prefix_prompts, "length": d.prefix_prompt_length},
+        },
+    })
+}
+
 /// The `input_config` value of `profile_export_aiperf.json`: models, endpoint, datasets, phases,
 /// artifacts, tokenizer and goodput. Settings that live in `config` are read from it, so the echo
 /// always says what the run used.
@@ -52,17 +67,7 @@ pub fn input_config(config: &ProfileConfig, echo: &InputEcho<'_>) -> Value {
     let run = &config.run;
     let endpoint = &run.endpoint;
     let datasets: Vec<Value> = match echo.dataset {
-        DatasetEcho::Synthetic { config: d, seed } => vec![json!({
-            "name": "synthetic",
-            "type": "synthetic",
-            "entries": d.num_entries,
-            "random_seed": seed,
-            "prompts": {
-                "isl": {"mean": d.isl_mean, "stddev": d.isl_stddev},
-                "osl": {"mean": d.osl_mean, "stddev": d.osl_stddev},
-                "prefix_prompt": {"pool_size": d.num_prefix_prompts, "length": d.prefix_prompt_length},
-            },
-        })],
+        DatasetEcho::Synthetic { config: d, seed } => vec![synthetic_dataset_echo(d, seed)],
         DatasetEcho::Described(value) => match value {
             Value::Array(items) => items.clone(),
             other => vec![other.clone()],

@@ -277,17 +277,7 @@ fn synthetic(
 }
 
 fn synthetic_echo(config: &SyntheticConfig, seed: u64) -> Value {
-    json!([{
-        "name": "synthetic",
-        "type": "synthetic",
-        "entries": config.num_entries,
-        "random_seed": seed,
-        "prompts": {
-            "isl": {"mean": config.isl_mean, "stddev": config.isl_stddev},
-            "osl": {"mean": config.osl_mean, "stddev": config.osl_stddev},
-            "prefix_prompt": {"pool_size": config.num_prefix_prompts, "length": config.prefix_prompt_length},
-        },
-    }])
+    Value::Array(vec![crate::profile::synthetic_dataset_echo(config, seed)])
 }
 
 /// The dataset type of an input file given without a type, as AIPerf detects it: a directory is a
