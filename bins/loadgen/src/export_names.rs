@@ -35,11 +35,11 @@ pub(crate) fn renames(base: &str) -> [(&'static str, String); 7] {
         ("profile_export_aiperf.csv", format!("{base}.csv")),
         ("profile_export.jsonl", format!("{base}.jsonl")),
         (
-            crate::timeslices::JSON_FILE,
+            servebench_metrics::timeslices::JSON_FILE,
             format!("{base}_timeslices.json"),
         ),
         (
-            crate::timeslices::CSV_FILE,
+            servebench_metrics::timeslices::CSV_FILE,
             format!("{base}_timeslices.csv"),
         ),
         (

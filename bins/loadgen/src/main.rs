@@ -12,7 +12,6 @@ mod replay_args;
 mod run;
 mod safety;
 mod server_metrics;
-mod timeslices;
 mod tokenizer_choice;
 mod ui;
 mod workload;

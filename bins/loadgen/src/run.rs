@@ -21,8 +21,8 @@ use servebench_tokenize::{LoadOptions, TokenizerSpec};
 
 use crate::args::Args;
 use crate::{
-    compose, console, export_names, limits, media_args, safety, server_metrics, timeslices,
-    tokenizer_choice, ui, workload,
+    compose, console, export_names, limits, media_args, safety, server_metrics, tokenizer_choice,
+    ui, workload,
 };
 
 /// Test hook: block the client runtime this many milliseconds every 10 ms (see
@@ -312,10 +312,10 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         failed_exports.push(format!("{e:#}"));
     }
     if let Some(seconds) = slice_seconds {
-        match timeslices::write(&artifact_dir, seconds) {
+        match servebench_metrics::timeslices::write(&artifact_dir, seconds) {
             Ok(n) => println!(
                 "Time slices: {n} of {seconds} s in {}",
-                timeslices::JSON_FILE
+                servebench_metrics::timeslices::JSON_FILE
             ),
             Err(e) => failed_exports.push(format!("time-sliced export not written: {e:#}")),
         }

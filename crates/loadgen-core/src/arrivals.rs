@@ -119,15 +119,6 @@ impl ArrivalPattern {
         Ok(pattern)
     }
 
-    /// The pattern named by AIPerf's `--request-rate-mode` (`constant`, `poisson`, `gamma`) with
-    /// its optional `--arrival-smoothness`: [`ArrivalPattern::new`] for a name given as text.
-    ///
-    /// # Errors
-    /// An unknown name, or what [`ArrivalPattern::new`] refuses.
-    pub fn from_mode(mode: &str, smoothness: Option<f64>) -> Result<Self, ArrivalError> {
-        Self::new(mode.parse()?, smoothness)
-    }
-
     /// The mode's name as on the command line.
     pub fn name(&self) -> &'static str {
         match self {
@@ -370,32 +361,30 @@ mod tests {
 
     #[test]
     fn modes_parse_like_aiperfs_flags() {
+        // The text of `--request-rate-mode`, parsed into a mode, then the pattern.
+        fn from_mode(mode: &str, smoothness: Option<f64>) -> Result<ArrivalPattern, ArrivalError> {
+            ArrivalPattern::new(mode.parse()?, smoothness)
+        }
+        assert_eq!(from_mode("constant", None), Ok(ArrivalPattern::Constant));
+        assert_eq!(from_mode("Poisson", None), Ok(ArrivalPattern::Poisson));
         assert_eq!(
-            ArrivalPattern::from_mode("constant", None),
-            Ok(ArrivalPattern::Constant)
-        );
-        assert_eq!(
-            ArrivalPattern::from_mode("Poisson", None),
-            Ok(ArrivalPattern::Poisson)
-        );
-        assert_eq!(
-            ArrivalPattern::from_mode("gamma", None),
+            from_mode("gamma", None),
             Ok(ArrivalPattern::Gamma { smoothness: 1.0 })
         );
         assert_eq!(
-            ArrivalPattern::from_mode("gamma", Some(0.5)),
+            from_mode("gamma", Some(0.5)),
             Ok(ArrivalPattern::Gamma { smoothness: 0.5 })
         );
         assert!(matches!(
-            ArrivalPattern::from_mode("uniform", None),
+            from_mode("uniform", None),
             Err(ArrivalError::UnknownMode { .. })
         ));
         assert_eq!(
-            ArrivalPattern::from_mode("poisson", Some(2.0)),
+            from_mode("poisson", Some(2.0)),
             Err(ArrivalError::SmoothnessWithoutGamma { mode: "poisson" })
         );
         assert!(matches!(
-            ArrivalPattern::from_mode("gamma", Some(0.0)),
+            from_mode("gamma", Some(0.0)),
             Err(ArrivalError::InvalidSmoothness { .. })
         ));
     }
