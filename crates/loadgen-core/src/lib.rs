@@ -85,6 +85,9 @@
 //!   as it completes, and a [`CancelHandle`]. It returns a [`RunReport`] with counts and
 //!   [`ClientHealth`] (send lag, event-loop lag, read coalescing). [`check_run`] refuses a
 //!   configuration that cannot work before anything is sent.
+//! * [`bench`](mod@bench) runs one benchmark described as plain data ([`bench::Benchmark`]: endpoint,
+//!   dataset, load, counts, artifact directory) with server-metrics scraping: what the sweep,
+//!   router and profiler tools call in-process instead of spawning `loadgen`.
 //! * [`build_body`] / [`body_bytes`] give the exact request bodies (for `inputs.json`).
 //! * [`replay`] reads dataset and trace files (AIPerf's custom JSONL formats, Mooncake traces
 //!   with `hash_ids` rendered as token blocks, BurstGPT, an earlier run's `inputs.json`), applies
@@ -110,6 +113,7 @@
 #![warn(missing_docs)]
 
 pub mod arrivals;
+pub mod bench;
 mod client;
 mod dataset;
 mod error;

@@ -5,6 +5,7 @@
     reason = "test fixtures and helpers: a panic is the failure report"
 )]
 
+mod bench_api;
 mod context_prompts;
 mod faults;
 mod fuzz;
