@@ -10,5 +10,8 @@ pub mod error;
 pub mod fit;
 pub mod griddata;
 pub mod interp1d;
+pub mod pareto;
+pub mod sla;
+pub mod sweeps;
 
 pub use error::{Error, Result};
