@@ -397,7 +397,9 @@ mod tests {
     }
 
     proptest! {
-        /// Prefill points start at 100, are evenly spaced, stay below max − 512, and number g or g + 1.
+        /// Prefill points start at 100, are evenly spaced by (top − 100) // g, stay below
+        /// top = max − 512, and number ceil((top − 100) / step) ≥ g (g or g + 1 once the
+        /// range is large against g²; far more when the floor division loses most of the step).
         #[test]
         fn prefill_grid_shape(mcl in 613u64..200_000, g in 1u64..64) {
             match prefill_isl_points(mcl, g) {
@@ -407,7 +409,11 @@ mod tests {
                     prop_assert!(*isls.last().expect("non-empty") < top);
                     let step = (top - 100) / g;
                     prop_assert!(isls.windows(2).all(|w| w[1] - w[0] == step));
-                    prop_assert!(isls.len() as u64 == g || isls.len() as u64 == g + 1, "{} points", isls.len());
+                    prop_assert_eq!(isls.len() as u64, (top - 100).div_ceil(step));
+                    prop_assert!(isls.len() as u64 >= g);
+                    if top - 100 >= g * g {
+                        prop_assert!(isls.len() as u64 <= g + 1, "{} points", isls.len());
+                    }
                 }
                 Err(_) => prop_assert!((mcl - 512 - 100) / g == 0),
             }

@@ -1,1 +1,5 @@
 //! Integration tests of servebench-profiler-fit.
+
+mod profile_model;
+mod scipy_oracle;
+mod sla_flow;
