@@ -12,7 +12,9 @@
 //! * [`sweeps`]: the prefill ISL grid and the decode ISL × concurrency grid of §8.3, and the
 //!   per-point quantities (KV usage, context length, throughput per GPU);
 //! * [`pareto`]: the (latency, throughput) Pareto front;
-//! * [`sla`]: the TTFT / ITL selection rule, planner bounds, cost per 1,000 requests.
+//! * [`sla`]: the TTFT / ITL selection rule, planner bounds, cost per 1,000 requests;
+//! * [`planner`]: how a profile is consumed (§8.5): the planner's clamped prefill curves and
+//!   decode grid lookups, and the mocker's `perf_data` arrays.
 //!
 //! Bad input is an [`Error`] naming the input and the position of the offending value, never a
 //! panic.
@@ -39,6 +41,7 @@ pub mod fit;
 pub mod griddata;
 pub mod interp1d;
 pub mod pareto;
+pub mod planner;
 pub mod sla;
 pub mod sweeps;
 

@@ -4,6 +4,8 @@
 
 use servebench_profiler_fit::griddata::{OutsideHull, griddata_linear, linspace};
 use servebench_profiler_fit::interp1d::{Extrapolation, Interp1d};
+use servebench_profiler_fit::planner::DecodeInterpolator;
+use servebench_profiler_fit::sweeps;
 
 fn assert_close(got: &[f64], want: &[f64], tol: f64) {
     assert_eq!(got.len(), want.len());
@@ -274,4 +276,93 @@ fn griddata_nearest_fill_matches_scipy_outside_the_hull() {
         .collect();
     assert_close(grid.values(), &want, 1e-12);
     assert_eq!(grid.nan_count(), 0);
+}
+
+#[test]
+fn planner_decode_grid_matches_scipy_linear_with_nearest_fill() {
+    // The planner's DecodeInterpolator with method="linear" instead of "cubic", resolution 8,
+    // on the decode sweep (16384, max_kv 200000, g 6) of the mocker's ITL model:
+    //   xi = linspace(0, 1, 8); yi = linspace(0, max(y), 8); X, Y = meshgrid(xi, yi)
+    //   g = griddata((x, y), z, (X, Y), "linear"); m = isnan(g)
+    //   g[m] = griddata((x, y), z, (X, Y), "nearest")[m]        (23 of 64 cells filled)
+    let scipy = [
+        5.83443867125,
+        11.71881024125,
+        16.916425741250002,
+        25.304047965000002,
+        28.47308624125,
+        28.47308624125,
+        28.47308624125,
+        28.47308624125,
+        6.5435599272085,
+        12.84089081411706,
+        18.917448911049206,
+        24.067625774772715,
+        28.17082497924845,
+        30.773013843501786,
+        33.6026381428285,
+        33.6026381428285,
+        6.5435599272085,
+        12.776861156921406,
+        18.873642725624144,
+        23.972074812142516,
+        28.14131736374031,
+        31.109353035069812,
+        32.940896831353776,
+        33.6026381428285,
+        7.243663677384,
+        12.772630731162927,
+        18.888726503724644,
+        23.945696829800077,
+        28.172840561268305,
+        31.115182161268304,
+        32.89180007387459,
+        33.714461471175994,
+        7.9347499217765005,
+        12.770075430173641,
+        18.898890201949712,
+        23.95831548727417,
+        28.16800275870274,
+        31.085765610125122,
+        32.86928170409508,
+        33.8365263197685,
+        8.616818660386,
+        12.779188541790498,
+        18.91812788180282,
+        23.999759129834715,
+        28.162328563661,
+        31.13912720591646,
+        32.90801543195093,
+        33.705116051554,
+        8.616818660386,
+        12.773496075198821,
+        18.884406536916643,
+        24.043728221828076,
+        28.10582945822589,
+        31.155745162671963,
+        32.8955508349285,
+        33.705116051554,
+        9.2898698932125,
+        12.812912641791069,
+        18.813238279317858,
+        24.097254982942854,
+        28.07116596872857,
+        31.041251611585718,
+        32.857737373846426,
+        33.823975569649996,
+    ];
+    let max_kv = 200_000;
+    let sweep = sweeps::decode_sweep(16384, max_kv, 6, 1).expect("sweep");
+    let (mut xs, mut ys, mut zs) = (Vec::new(), Vec::new(), Vec::new());
+    for row in &sweep.rows {
+        for &n in &row.num_requests {
+            let x = sweeps::decode_kv_usage(row.isl, sweep.osl, n, max_kv);
+            xs.push(x);
+            ys.push(sweeps::decode_context_length(row.isl, sweep.osl));
+            zs.push((-25.74 * x * x + 54.01 * x + 5.74f64).max(1.0));
+        }
+    }
+    assert_eq!(xs.len(), 36);
+    let d = DecodeInterpolator::new(&xs, &ys, &zs, &zs, max_kv as f64, 8).expect("decode");
+    assert_close(d.itl_grid().values(), &scipy, 1e-12);
 }
