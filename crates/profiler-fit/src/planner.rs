@@ -2,8 +2,8 @@
 //! conversion of a profile into the mocker's `perf_data` arrays.
 //!
 //! Prefill: TTFT and throughput per GPU over ISL, the query clamped to the sampled range.
-//! Upstream uses scipy's `interp1d(kind="cubic")`; here the 1-D [`Method`] is the caller's
-//! choice (PCHIP is the closest shape-preserving stand-in).
+//! Upstream uses scipy's `interp1d(kind="cubic")`, which [`Method::CubicSpline`] reproduces;
+//! [`Method::Pchip`] is the shape-preserving alternative (no overshoot between samples).
 //!
 //! Decode: the scattered (KV usage, context length) samples are interpolated onto a
 //! `resolution × resolution` grid, `xi = linspace(0, 1)` × `yi = linspace(0, max context)`, cells

@@ -1,9 +1,10 @@
 //! Cross-checks against scipy 1.17.1 / numpy 2.4.6 (values computed once on this machine and
-//! pasted here; the script is in each test's comment): PCHIP against `PchipInterpolator`,
+//! pasted here; the script is in each test's comment): PCHIP against `PchipInterpolator`, the
+//! cubic spline against `interp1d(kind="cubic")`,
 //! griddata against `griddata(method="linear")` and `griddata(method="nearest")`.
 
 use servebench_profiler_fit::griddata::{OutsideHull, griddata_linear, linspace};
-use servebench_profiler_fit::interp1d::{Extrapolation, Interp1d};
+use servebench_profiler_fit::interp1d::{Extrapolation, Interp1d, Method};
 use servebench_profiler_fit::planner::DecodeInterpolator;
 use servebench_profiler_fit::sweeps;
 
@@ -43,6 +44,31 @@ fn pchip_matches_scipy() {
         3.0,
     ];
     let f = Interp1d::pchip(&xs, &ys, Extrapolation::Clamp).expect("interp");
+    let got: Vec<f64> = q.iter().map(|&x| f.eval(x)).collect();
+    assert_close(&got, &scipy, 1e-12);
+}
+
+#[test]
+fn cubic_spline_matches_scipy_interp1d_cubic() {
+    // Same samples as above; interp1d(x, y, kind="cubic")(q), the planner's prefill curve.
+    let xs = [0.0, 1.0, 2.5, 3.0, 4.5, 7.0, 8.0];
+    let ys = [1.0, 2.0, 2.0, 5.0, 4.0, -1.0, 3.0];
+    let q = [-0.0, 0.3, 0.9, 1.7, 2.6, 2.9, 3.5, 4.0, 5.0, 6.9, 7.5, 8.0];
+    let scipy = [
+        1.0,
+        2.08171226458429,
+        2.1534687577925062,
+        0.7862898790384323,
+        2.5551982851018225,
+        4.445613404204124,
+        6.265271246047543,
+        5.623952675032141,
+        2.2015355338276783,
+        -1.1308363015945924,
+        0.34247325940022266,
+        3.0,
+    ];
+    let f = Interp1d::new(&xs, &ys, Method::CubicSpline, Extrapolation::Clamp).expect("spline");
     let got: Vec<f64> = q.iter().map(|&x| f.eval(x)).collect();
     assert_close(&got, &scipy, 1e-12);
 }
