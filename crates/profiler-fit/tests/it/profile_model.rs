@@ -57,6 +57,28 @@ fn noisy_prefill_fit_matches_numpy() {
     assert!((quad.r_squared() - 0.9985732215279101).abs() < 1e-12);
     assert!((quad.sum_squared_residuals() / 275.32086013923544 - 1.0).abs() < 1e-9);
     assert_eq!(quad.residuals().len(), xs.len());
+    // np.sqrt(np.diag(np.polyfit(x, y, 2, cov=True)[1])), highest power first.
+    let se = quad.standard_errors().expect("14 spare points");
+    let numpy_se = [
+        5.1913008479557145e-08,
+        0.0008579885078751702,
+        2.9526171042010207,
+    ];
+    for (g, want) in se.iter().rev().zip(numpy_se) {
+        assert!(
+            (g / want - 1.0).abs() < 1e-9,
+            "{se:?} vs numpy {numpy_se:?}"
+        );
+    }
+    // 95% interval: ± scipy.stats.t.ppf(0.975, 14) = 2.144786687917804 standard errors, and the
+    // true x² coefficient lies inside it.
+    let ci = quad
+        .confidence_intervals(0.95)
+        .expect("level")
+        .expect("spare points");
+    let (lo, hi) = ci[2];
+    assert!(((hi - lo) / 2.0 / (2.144786687917804 * numpy_se[0]) - 1.0).abs() < 1e-9);
+    assert!(lo < 4.209989e-7 && 4.209989e-7 < hi);
     // This much noise moves the x² coefficient by about 6% (numpy agrees): a profile meant to
     // recover the model within 5% needs less noise than this or more points.
     assert!((got[0] / 4.209989e-7 - 1.0).abs() > 0.05);
