@@ -429,6 +429,29 @@ mod tests {
             }
         }
 
+        /// Inside the hull every value is a convex combination of site values: never outside
+        /// their range.
+        #[test]
+        fn stays_within_the_sample_range(
+            (xs, ys) in sites(),
+            zs_seed in prop::collection::vec(-1000.0f64..1000.0, 60),
+            queries in prop::collection::vec((0.0f64..1.0, 0.0f64..1.0), 1..40),
+        ) {
+            let zs = &zs_seed[..xs.len()];
+            let f = match LinearInterpolator2d::new(&xs, &ys, zs) {
+                Ok(f) => f,
+                Err(Error::Degenerate { .. }) => return Ok(()),
+                Err(e) => return Err(TestCaseError::fail(e.to_string())),
+            };
+            let (z_lo, z_hi) = zs.iter().fold((f64::MAX, f64::MIN), |(l, h), &z| (l.min(z), h.max(z)));
+            let (x_hi, y_hi) = (xs.iter().copied().fold(f64::MIN, f64::max), ys.iter().copied().fold(f64::MIN, f64::max));
+            for (u, v) in queries {
+                let (x, y) = (u * x_hi, 100.0 + v * (y_hi - 100.0));
+                let z = f.eval_with(x, y, OutsideHull::Nearest);
+                prop_assert!(z >= z_lo - 1e-9 && z <= z_hi + 1e-9, "{z} outside [{z_lo}, {z_hi}]");
+            }
+        }
+
         /// A plane is reproduced exactly inside the hull, whatever the triangulation.
         #[test]
         fn reproduces_a_plane_inside_the_hull(
