@@ -6,7 +6,7 @@
 use servebench_profiler_fit::clough_tocher::{CubicInterpolator2d, griddata_cubic};
 use servebench_profiler_fit::griddata::{OutsideHull, griddata_linear, linspace};
 use servebench_profiler_fit::interp1d::{Extrapolation, Interp1d, Method};
-use servebench_profiler_fit::planner::DecodeInterpolator;
+use servebench_profiler_fit::planner::{DecodeInterpolator, DecodeProfile, Surface};
 use servebench_profiler_fit::sweeps;
 
 fn assert_close(got: &[f64], want: &[f64], tol: f64) {
@@ -592,4 +592,14 @@ fn planner_cubic_decode_grid_matches_scipy_closely() {
     // exact predicates see some just inside (54 triangles). Linear values do not notice (the
     // slivers are nearly flat), the cubic's gradient estimation does, by < 2e-5 relative here.
     assert_close(grid.values(), &scipy, 1e-4);
+    // The planner module's decode grid is that same recipe.
+    let profile = DecodeProfile {
+        x_kv_usage: &xs,
+        y_context_length: &ys,
+        z_itl_ms: &zs,
+        z_thpt_per_gpu: &zs,
+        max_kv_tokens: max_kv as f64,
+    };
+    let planner = DecodeInterpolator::from_profile(&profile, 8, Surface::Cubic).expect("planner");
+    assert_eq!(planner.itl_grid().values(), grid.values());
 }
