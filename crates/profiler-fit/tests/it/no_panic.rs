@@ -2,9 +2,10 @@
 //! gives a value or an `Error`, never a panic.
 
 use proptest::prelude::*;
+use servebench_profiler_fit::clough_tocher::{CubicInterpolator2d, griddata_cubic};
 use servebench_profiler_fit::griddata::{LinearInterpolator2d, OutsideHull, griddata_linear};
 use servebench_profiler_fit::interp1d::{Extrapolation, Interp1d, Method};
-use servebench_profiler_fit::planner::DecodeInterpolator;
+use servebench_profiler_fit::planner::{DecodeInterpolator, DecodeProfile, Surface};
 use servebench_profiler_fit::{fit, pareto, sla, sweeps};
 
 /// Any f64 at all, with the awkward ones over-represented.
@@ -56,6 +57,13 @@ proptest! {
                 let _ = f.nearest(x, y);
             }
         }
+        let _ = griddata_cubic(&xs, &ys, &zs, &gx, &gy, OutsideHull::Nan);
+        if let Ok(f) = CubicInterpolator2d::new(&xs, &ys, &zs) {
+            for (&x, &y) in gx.iter().zip(&gy) {
+                let _ = f.eval_with(x, y, OutsideHull::Nearest);
+            }
+            let _ = f.gradient(usize::MAX);
+        }
     }
 
     #[test]
@@ -64,6 +72,10 @@ proptest! {
             let _ = d.itl_ms(q, q);
             let _ = d.thpt_per_gpu(q, 1.0);
             let _ = d.find_best_throughput_per_gpu(q, q);
+        }
+        let profile = DecodeProfile { x_kv_usage: &xs, y_context_length: &ys, z_itl_ms: &zs, z_thpt_per_gpu: &zs, max_kv_tokens: kv };
+        if let Ok(d) = DecodeInterpolator::from_profile(&profile, res, Surface::Cubic) {
+            let _ = d.itl_ms(q, q);
         }
     }
 
