@@ -5,8 +5,10 @@
 //!
 //! `profile-endpoint`, `profile-sla` and the mocker's `--planner-profile-data` build on it.
 //!
-//! * [`fit`]: `numpy.polyfit` with R² and residuals ([`fit::quadratic`] for TTFT over ISL);
-//! * [`interp1d`]: linear and monotone cubic (PCHIP) interpolation, clamped or extrapolated;
+//! * [`fit`]: `numpy.polyfit` with R², residuals, standard errors and confidence intervals
+//!   ([`fit::quadratic`] for TTFT over ISL);
+//! * [`interp1d`]: linear, monotone cubic (PCHIP) and not-a-knot cubic spline interpolation,
+//!   clamped or extrapolated;
 //! * [`griddata`]: Delaunay + barycentric interpolation of scattered (x, y, z) onto a grid, NaN or
 //!   nearest-site fill outside the convex hull; [`clough_tocher`]: the same with scipy's
 //!   `method="cubic"` (C¹ piecewise cubic);
