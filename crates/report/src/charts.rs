@@ -182,21 +182,54 @@ pub fn sweep_charts(series: &[SweepSeries]) -> Result<Vec<Chart>, ReportError> {
     Ok(charts)
 }
 
-fn efficiency_chart(series: &[SweepSeries]) -> Result<Chart, ReportError> {
-    let mut groups = Vec::with_capacity(series.len());
+/// One point of the efficiency plot.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EfficiencyPoint {
+    /// The run's concurrency (the point's label).
+    pub concurrency: u64,
+    /// Output tokens per second per user: total output tokens/s ÷ concurrency.
+    pub per_user: f64,
+    /// Output tokens per second per GPU: total output tokens/s ÷ GPUs (1 when unknown).
+    pub per_gpu: f64,
+}
+
+/// The points of `plot.py`'s efficiency plot, per series, from the measured output token
+/// throughput of each run (not the original's request rate × 200).
+///
+/// # Errors
+/// [`ReportError::Field`] when a run has neither `output_token_throughput` nor the request rate
+/// and mean output length.
+pub fn efficiency_points(
+    series: &[SweepSeries],
+) -> Result<Vec<(String, Vec<EfficiencyPoint>)>, ReportError> {
+    let mut out = Vec::with_capacity(series.len());
     for s in series {
         let gpus = s.gpus().unwrap_or(1).max(1) as f64;
         let mut pts = Vec::with_capacity(s.points.len());
         for p in &s.points {
             let total = p.export.output_tokens_per_second()?;
-            pts.push(LabeledPoint::new(
-                total / p.concurrency.max(1) as f64,
-                total / gpus,
-                p.concurrency.to_string(),
-            ));
+            pts.push(EfficiencyPoint {
+                concurrency: p.concurrency,
+                per_user: total / p.concurrency.max(1) as f64,
+                per_gpu: total / gpus,
+            });
         }
-        groups.push(ScatterSeries::new(python_title(&s.label), pts));
+        out.push((s.label.clone(), pts));
     }
+    Ok(out)
+}
+
+fn efficiency_chart(series: &[SweepSeries]) -> Result<Chart, ReportError> {
+    let groups = efficiency_points(series)?
+        .into_iter()
+        .map(|(label, pts)| {
+            let pts = pts
+                .iter()
+                .map(|p| LabeledPoint::new(p.per_user, p.per_gpu, p.concurrency.to_string()))
+                .collect();
+            ScatterSeries::new(python_title(&label), pts)
+        })
+        .collect();
     let plot = ScatterPlot::new(
         "GPU Efficiency vs User Experience (numbers on dots: concurrency)",
         Axis::new("Tokens/sec per User", "tokens/s/user").from_zero(),
@@ -211,13 +244,13 @@ fn efficiency_chart(series: &[SweepSeries]) -> Result<Chart, ReportError> {
 }
 
 /// `plot_pareto.py`'s picture: per-user against per-GPU output throughput, one colour and one
-/// frontier per label (legend `Label <label>` and `Pareto Frontier <label>`); saved as
+/// frontier per label (legend `<label>` and `Pareto Frontier <label>`); saved as
 /// `pareto_plot.png`. Drawing errors surface when it is rendered.
 #[must_use]
 pub fn pareto_chart(rows: &[ParetoRow], title: &str) -> Chart {
     let mut groups: Vec<ScatterSeries> = Vec::new();
     for r in rows {
-        let label = format!("Label {}", r.label);
+        let label = r.label.clone();
         let point = LabeledPoint::new(r.per_user, r.per_gpu, format!("c{}", r.concurrency));
         match groups.iter_mut().find(|g| g.label == label) {
             Some(g) => g.points.push(point),

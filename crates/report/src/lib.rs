@@ -41,7 +41,10 @@ mod write;
 
 use std::path::{Path, PathBuf};
 
-pub use charts::{Chart, SWEEP_PLOT_FILES, pareto_chart, run_charts, sweep_charts};
+pub use charts::{
+    Chart, EfficiencyPoint, SWEEP_PLOT_FILES, efficiency_points, pareto_chart, run_charts,
+    sweep_charts,
+};
 pub use deployment::{DEPLOYMENT_CONFIG, DeploymentConfig};
 pub use discover::{
     c_dir_concurrency, dash_concurrencies, find_exports, name_concurrency, pareto_concurrency,

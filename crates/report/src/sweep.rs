@@ -112,8 +112,8 @@ fn not_found(dir: &Path) -> ReportError {
 /// `plots` is one series named after it, holding `c<N>/` run directories. `names`, when not
 /// empty, keeps only those series.
 ///
-/// Two other layouts are understood as one series named after `data_dir`: sub-directories that
-/// are themselves runs (AIPerf's default `<model>-openai-chat-concurrency<N>/` names, or
+/// Two other layouts are understood as one series named after `data_dir` (or `{kind}_{mode}` of
+/// its `deployment_config.json`): sub-directories that are themselves runs (AIPerf's default `<model>-openai-chat-concurrency<N>/` names, or
 /// `c<N>/`), and exports directly in `data_dir`. Series without any export are left out.
 ///
 /// # Errors
@@ -143,6 +143,9 @@ pub fn read_data_dir(data_dir: &Path, names: &[String]) -> Result<Vec<SweepSerie
         let label = dir_name(data_dir);
         if names.is_empty() || names.contains(&label) {
             let mut s = SweepSeries::read(data_dir, label)?;
+            if let Some(d) = &s.deployment {
+                s.label = d.label();
+            }
             // Only the runs named by their own directory belong to this series; the others are
             // in their series' sub-directories, read below.
             s.points
