@@ -272,8 +272,8 @@ pub fn pareto_chart(rows: &[ParetoRow], title: &str) -> Chart {
     )
 }
 
-/// A run's latency distribution: TTFT and request latency percentiles (p1 … p99), and, for
-/// streamed runs, the inter-token latency percentiles. Metrics without percentiles are left
+/// A run's latency distribution: TTFT, request latency and inter-token latency percentiles
+/// (p1 … p99), one plot each (TTFT and ITL only exist for streamed runs). Metrics without percentiles are left
 /// out; no chart when there is nothing to draw.
 #[must_use]
 pub fn run_charts(export: &RunExport) -> Vec<Chart> {
@@ -295,40 +295,36 @@ pub fn run_charts(export: &RunExport) -> Vec<Chart> {
             .collect();
         (!pts.is_empty()).then(|| Series::new(label, pts))
     };
-    let pct_axis = || Axis::new("Percentile", "%");
     let mut charts = Vec::new();
-    let latency: Vec<Series> = [
-        curve("time_to_first_token", "Time to first token"),
-        curve("request_latency", "Request latency"),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    if !latency.is_empty() {
-        let plot = LinePlot::new(
-            "Latency percentiles",
-            pct_axis(),
-            Axis::new("Latency", "ms").from_zero(),
-            latency,
-        );
-        charts.push(Chart::new(
-            "latency_percentiles.png",
-            Style::default(),
-            Kind::Line(plot),
-        ));
-    }
-    if let Some(itl) = curve("inter_token_latency", "Inter-token latency") {
-        let plot = LinePlot::new(
-            "Inter-token latency percentiles",
-            pct_axis(),
-            Axis::new("Inter-token latency", "ms").from_zero(),
-            vec![itl],
-        );
-        charts.push(Chart::new(
+    // One plot each: TTFT is often two orders of magnitude below the request latency and would
+    // lie flat on a shared axis.
+    let plots = [
+        (
+            "time_to_first_token",
+            "Time to first token",
+            "time_to_first_token_percentiles.png",
+        ),
+        (
+            "request_latency",
+            "Request latency",
+            "request_latency_percentiles.png",
+        ),
+        (
+            "inter_token_latency",
+            "Inter-token latency",
             "inter_token_latency_percentiles.png",
-            Style::default(),
-            Kind::Line(plot),
-        ));
+        ),
+    ];
+    for (metric, name, file) in plots {
+        if let Some(series) = curve(metric, name) {
+            let plot = LinePlot::new(
+                format!("{name} percentiles"),
+                Axis::new("Percentile", "%"),
+                Axis::new(name, "ms").from_zero(),
+                vec![series],
+            );
+            charts.push(Chart::new(file, Style::default(), Kind::Line(plot)));
+        }
     }
     charts
 }

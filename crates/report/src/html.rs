@@ -51,6 +51,11 @@ fn num(v: Option<f64>) -> String {
     v.map_or_else(|| "-".to_owned(), |x| format!("{x:.2}"))
 }
 
+/// A count as the reports show it: a whole number, `-` when absent.
+fn count(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".to_owned(), |x| format!("{x:.0}"))
+}
+
 /// One `<figure>` per chart with its SVG inline.
 fn figures(out: &mut String, charts: &[Chart]) -> Result<(), ReportError> {
     for c in charts {
@@ -294,10 +299,15 @@ pub fn run_report_html(export: &RunExport) -> Result<String, ReportError> {
     );
     b.push_str("<h2>Summary</h2>\n<table><tr><th class=\"t\">quantity</th><th class=\"t\">unit</th><th>value</th></tr>\n");
     for (name, unit, metric, stat) in HEADLINE {
+        let value = match metric {
+            "request_count" => count(export.get(metric, stat)),
+            // AIPerf writes the error count only when there were errors.
+            "error_request_count" => count(Some(export.get(metric, stat).unwrap_or(0.0))),
+            _ => num(export.get(metric, stat)),
+        };
         let _ = writeln!(
             b,
-            "<tr><td class=\"t\">{name}</td><td class=\"t\">{unit}</td><td>{}</td></tr>",
-            num(export.get(metric, stat))
+            "<tr><td class=\"t\">{name}</td><td class=\"t\">{unit}</td><td>{value}</td></tr>"
         );
     }
     b.push_str("</table>\n<h2>Client health</h2>\n");
@@ -373,8 +383,8 @@ pub fn sweep_report_html(series: &[SweepSeries]) -> Result<String, ReportError> 
                  <td class=\"t\">{client}</td></tr>",
                 escape(&s.label),
                 p.concurrency,
-                num(e.get("request_count", "avg")),
-                num(Some(e.get("error_request_count", "avg").unwrap_or(0.0))),
+                count(e.get("request_count", "avg")),
+                count(Some(e.get("error_request_count", "avg").unwrap_or(0.0))),
                 num(e.get("request_throughput", "avg")),
                 num(total),
                 num(total.map(|t| t / p.concurrency.max(1) as f64)),

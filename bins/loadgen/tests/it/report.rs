@@ -35,7 +35,11 @@ fn report_html_is_written_with_escaped_text_and_inline_plots() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("Report: "));
     assert!(!html.contains("<script"), "markup injected");
     assert!(html.contains("Run report: &lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"));
-    assert_eq!(html.matches("<svg").count(), 2, "latency and ITL plots");
+    assert_eq!(
+        html.matches("<svg").count(),
+        3,
+        "TTFT, request latency and ITL plots"
+    );
     // The exact command line, escaped, and the configuration echo.
     assert!(
         html.contains("--report --artifact-dir")

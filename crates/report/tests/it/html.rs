@@ -118,6 +118,10 @@ fn run_report_has_summary_verdict_errors_command_and_plots() {
     ));
     assert!(html.contains("&quot;phases&quot;"));
     let svgs = svgs(&html);
-    assert_eq!(svgs.len(), 2, "latency and ITL percentile plots");
-    assert!(svgs[0].contains("Latency (ms)") && svgs[0].contains("Percentile (%)"));
+    assert_eq!(
+        svgs.len(),
+        3,
+        "TTFT, request latency and ITL percentile plots"
+    );
+    assert!(svgs[1].contains("Request latency (ms)") && svgs[1].contains("Percentile (%)"));
 }
