@@ -137,6 +137,40 @@ const LINES: [(&str, &str, &str, &str, &str, &str); 4] = [
     ),
 ];
 
+/// Whether a run has every value the sweep pictures plot (the four line-plot metrics and the
+/// output token throughput).
+///
+/// # Errors
+/// [`ReportError::Field`] naming the run's file and the first missing field.
+pub fn check_sweep_run(export: &RunExport) -> Result<(), ReportError> {
+    for (_, metric, stat, ..) in LINES {
+        export.require(metric, stat)?;
+    }
+    export.output_tokens_per_second().map(|_| ())
+}
+
+/// The plottable part of a sweep: each series with only the runs [`check_sweep_run`] accepts
+/// (series left with none are dropped), and the errors of the runs left out.
+#[must_use]
+pub fn plottable(series: &[SweepSeries]) -> (Vec<SweepSeries>, Vec<ReportError>) {
+    let mut errors = Vec::new();
+    let mut kept = Vec::with_capacity(series.len());
+    for s in series {
+        let mut s = s.clone();
+        s.points.retain(|p| match check_sweep_run(&p.export) {
+            Ok(()) => true,
+            Err(e) => {
+                errors.push(e);
+                false
+            }
+        });
+        if !s.points.is_empty() {
+            kept.push(s);
+        }
+    }
+    (kept, errors)
+}
+
 /// The concurrency axis: base 2 when every concurrency is a power of two (1, 2, 4, …), base 10
 /// otherwise (1, 2, 5, 10, …); logarithmic either way, as `plot.py`.
 fn concurrency_axis(series: &[SweepSeries]) -> Axis {

@@ -343,9 +343,11 @@ pub fn run_report_html(export: &RunExport) -> Result<String, ReportError> {
 /// client-health verdict and errors, the deployment description, and every run's command line
 /// and configuration.
 ///
+/// Runs without a plotted metric (e.g. every request failed) are left out of the plots and
+/// named in a note; the tables still show them.
+///
 /// # Errors
-/// [`ReportError::Field`] when a run lacks a plotted metric, [`ReportError::Plot`] when a plot
-/// cannot be drawn.
+/// [`ReportError::Plot`] when a plot cannot be drawn.
 pub fn sweep_report_html(series: &[SweepSeries]) -> Result<String, ReportError> {
     let names: Vec<&str> = series.iter().map(|s| s.label.as_str()).collect();
     let title = format!("Sweep report: {}", names.join(", "));
@@ -397,7 +399,21 @@ pub fn sweep_report_html(series: &[SweepSeries]) -> Result<String, ReportError> 
         }
     }
     b.push_str("</table>\n<h2>Plots</h2>\n");
-    figures(&mut b, &crate::charts::sweep_charts(series)?)?;
+    // A run without the plotted metrics (every request failed, say) is left out of the plots
+    // with a note, so the rest of the sweep is still shown.
+    let (plotted, left_out) = crate::charts::plottable(series);
+    if !left_out.is_empty() {
+        b.push_str("<p class=\"bad\">Left out of the plots:</p>\n<ul>\n");
+        for e in &left_out {
+            let _ = writeln!(b, "<li>{}</li>", escape(&e.to_string()));
+        }
+        b.push_str("</ul>\n");
+    }
+    if plotted.is_empty() {
+        b.push_str("<p>No run has the metrics the plots need.</p>\n");
+    } else {
+        figures(&mut b, &crate::charts::sweep_charts(&plotted)?)?;
+    }
     b.push_str("<h2>Client health</h2>\n<ul>\n");
     for s in series {
         for p in &s.points {
