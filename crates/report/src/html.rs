@@ -274,12 +274,17 @@ fn all_metrics_html(out: &mut String, export: &RunExport) {
     out.push_str("</table>\n");
 }
 
-/// The HTML report of one run: headline table, latency percentile plots, client-health
-/// verdict, error breakdown, every metric, the exact command line and the configuration echo.
+/// The HTML report of one run: headline table, latency percentile plots, the per-request
+/// latency timeline (from `timeline`; its error, e.g. a missing `profile_export.jsonl`, is shown
+/// as a note), client-health verdict, error breakdown, every metric, the exact command line and
+/// the configuration echo.
 ///
 /// # Errors
 /// [`ReportError::Plot`] when a plot cannot be drawn.
-pub fn run_report_html(export: &RunExport) -> Result<String, ReportError> {
+pub fn run_report_html(
+    export: &RunExport,
+    timeline: Result<&crate::records::Timeline, &ReportError>,
+) -> Result<String, ReportError> {
     let model = export.model().unwrap_or("unknown model");
     let title = format!("Run report: {model}");
     let mut b = String::new();
@@ -315,9 +320,15 @@ pub fn run_report_html(export: &RunExport) -> Result<String, ReportError> {
     b.push_str("<h2>Errors</h2>\n");
     errors_html(&mut b, export);
     b.push_str("<h2>Plots</h2>\n");
-    let charts = crate::charts::run_charts(export);
+    let mut charts = crate::charts::run_charts(export);
     if charts.is_empty() {
         b.push_str("<p>No latency percentiles in this export.</p>\n");
+    }
+    match timeline {
+        Ok(t) => charts.extend(crate::charts::timeline_chart(t)),
+        Err(e) => {
+            let _ = writeln!(b, "<p>No request timeline: {}</p>", escape(&e.to_string()));
+        }
     }
     figures(&mut b, &charts)?;
     b.push_str("<h2>All metrics</h2>\n");

@@ -198,6 +198,7 @@ fn reports_render_in_headless_chromium_with_every_plot_visible() {
         &run.join("profile_export_aiperf.json"),
         &aiperf_json("Qwen/Qwen3-0.6B", &RUNS[1]),
     );
+    write(&run.join("profile_export.jsonl"), crate::records::JSONL);
     let page = write_run_report(&run).expect("run report");
-    check_page(&chromium, &page, "run-report-aiperf", 3, 2600);
+    check_page(&chromium, &page, "run-report-aiperf", 4, 3900);
 }
