@@ -54,7 +54,9 @@ pub use discover::{
 pub use error::ReportError;
 pub use export::{EXPORT_JSON, ErrorCount, MetricStats, RunExport};
 pub use html::{client_verdict, escape, run_report_html, sweep_report_html};
-pub use pareto::{ParetoRow, artifact_dirs, mark_efficient, read_pareto, results_csv};
+pub use pareto::{
+    ParetoRow, artifact_dirs, mark_efficient, read_pareto, results_csv, sweep_pareto_rows,
+};
 pub use records::{MAX_TIMELINE_POINTS, Timeline, read_timeline, records_path};
 pub use summary::summary_text;
 pub use sweep::{PLOTS_DIR, SweepPoint, SweepSeries, python_title, read_data_dir};

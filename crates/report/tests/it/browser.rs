@@ -190,7 +190,7 @@ fn reports_render_in_headless_chromium_with_every_plot_visible() {
         &deployment_json("servebench_mocker", "aggregated", [1, 1, 0, 0, 0, 0]),
     );
     let sweep = write_sweep_report(&a0).expect("sweep report");
-    check_page(&chromium, &sweep, "sweep-report", 5, 2400);
+    check_page(&chromium, &sweep, "sweep-report", 6, 4800);
 
     // An AIPerf run.
     let run = dir.path().join("aiperf-run");
