@@ -39,6 +39,7 @@ fn headless(chromium: &Path, profile: &Path, page: &Path, extra: &[String]) -> S
             "--headless",
             "--no-sandbox",
             "--disable-gpu",
+            "--disable-dev-shm-usage",
             "--hide-scrollbars",
             "--no-first-run",
             "--disable-extensions",
