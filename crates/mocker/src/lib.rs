@@ -63,20 +63,23 @@ pub use simulated::{SimulatedServerError, spawn_simulated};
 // Engine settings.
 pub use simulator::{
     BlockSize, EngineConfig, EngineError, MAX_SPEEDUP_RATIO, MAX_WORKERS, MIN_SPEEDUP_RATIO,
-    PoolConfig, PreemptionMode, RouterConfig, RouterMode, TimingModel,
+    PoolConfig, PreemptionMode, QueuePolicy, RouterConfig, RouterMode, TimingModel,
 };
 
 // Token sources.
 pub use fixed::{FixedTiming, FixedTimingConfig};
-pub use protocol::{FinishReason, GenerateEvent, GenerateRequest, ServerTimings, TokenSource};
+pub use protocol::{
+    FinishReason, GenerateEvent, GenerateRequest, RouteError, RouteHints, ServerTimings,
+    TokenSource,
+};
 pub use server::EngineStats;
 pub use simulator::{EngineMetrics, EnginePool};
 
 // Engine internals.
 pub use simulator::{
-    BLOCK_HASH_SEED, Engine, KvEvent, OUTPUT_VOCAB, RequestId, Router, StepOutput, WorkerCost,
-    chain_block_hash, local_block_hash, output_token, polynomial_decode_ms, polynomial_prefill_ms,
-    sequence_block_hashes,
+    BLOCK_HASH_SEED, Engine, KvEvent, OUTPUT_VOCAB, RequestId, Routed, Router, StepOutput,
+    WorkerCost, chain_block_hash, local_block_hash, output_token, polynomial_decode_ms,
+    polynomial_prefill_ms, sequence_block_hashes,
 };
 
 /// Items for planned work that no servebench tool uses yet; they are tested, but their API may
