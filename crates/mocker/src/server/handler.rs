@@ -129,7 +129,7 @@ fn starting(state: &AppState, count: bool) -> Option<ApiError> {
     if count {
         state
             .metrics
-            .rejected_unavailable
+            .rejected_starting
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
     Some(ApiError::new(
