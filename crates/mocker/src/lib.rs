@@ -3,8 +3,10 @@
 //! The engine behaves like vLLM at the level a benchmark can see: continuous batching with waiting
 //! and running queues, a paged KV cache with prefix caching, chunked prefill, preemption, and step
 //! times from Dynamo's mocker timing model. Several engines can sit behind an in-process router
-//! (round-robin, random, least-loaded, KV-aware). The server speaks the OpenAI chat and completions
-//! APIs, streaming and not, and exposes Prometheus metrics with vLLM's names.
+//! with Dynamo's modes (round-robin, random, power-of-two, least-loaded, direct, device-aware
+//! weighted, KV-aware with its busy-worker queue and an index from KV events or predicted with a
+//! TTL). The server speaks the OpenAI chat and completions APIs, streaming and not (optionally as
+//! a reasoning model), and exposes Prometheus metrics with vLLM's names.
 //!
 //! The one main call starts the simulated engine and its server on a thread of their own
 //! ([`EmbeddedServer`]; from async code, [`spawn_simulated`] does the same on the current
@@ -37,7 +39,7 @@
 //! - **Serving**: [`EmbeddedServer`], [`spawn_simulated`], [`spawn`], [`ServerConfig`],
 //!   [`FaultConfig`], their errors.
 //! - **Engine settings**: [`PoolConfig`], [`EngineConfig`], [`RouterConfig`], [`BlockSize`] and
-//!   the enums they use.
+//!   the enums they use; a request's routing hints ([`RouteHints`], [`RouteError`]).
 //! - **Token sources** (plug in your own): [`TokenSource`] and its request and event types,
 //!   [`EngineStats`] with [`EngineMetrics`], the two built-in sources [`EnginePool`] and
 //!   [`FixedTiming`].

@@ -469,6 +469,62 @@ mod tests {
             };
             assert_eq!(field_of(router.validate()), "overlap_score_weight");
         }
+        for (field, router) in [
+            (
+                "queue_threshold",
+                RouterConfig {
+                    queue_threshold: Some(-1.0),
+                    ..RouterConfig::default()
+                },
+            ),
+            (
+                "prune_target_ratio",
+                RouterConfig {
+                    prune_target_ratio: 0.0,
+                    ..RouterConfig::default()
+                },
+            ),
+            (
+                "max_tree_size",
+                RouterConfig {
+                    max_tree_size: 0,
+                    ..RouterConfig::default()
+                },
+            ),
+            (
+                "ttl",
+                RouterConfig {
+                    ttl: Duration::ZERO,
+                    ..RouterConfig::default()
+                },
+            ),
+            (
+                "non_cpu_to_cpu_ratio",
+                RouterConfig {
+                    non_cpu_to_cpu_ratio: 0,
+                    ..RouterConfig::default()
+                },
+            ),
+        ] {
+            assert_eq!(field_of(router.validate()), field);
+        }
+        let too_many_cpus = PoolConfig {
+            num_workers: 2,
+            router: RouterConfig {
+                cpu_workers: 3,
+                ..RouterConfig::default()
+            },
+            ..PoolConfig::default()
+        };
+        assert_eq!(field_of(too_many_cpus.validate()), "cpu_workers");
+        assert!(
+            RouterConfig {
+                queue_threshold: None,
+                ..RouterConfig::default()
+            }
+            .validate()
+            .is_ok()
+        );
         for (field, engine) in [
             (
                 "num_gpu_blocks",
