@@ -19,8 +19,13 @@ pub(crate) struct Args {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1", help_heading = "Server")]
     pub(crate) host: String,
-    /// Port to listen on (0 picks a free port).
-    #[arg(long, default_value_t = 8000, help_heading = "Server")]
+    /// Port to listen on (0 picks a free port); `--http-port` is Dynamo frontend's name.
+    #[arg(
+        long,
+        alias = "http-port",
+        default_value_t = 8000,
+        help_heading = "Server"
+    )]
     pub(crate) port: u16,
     /// Model name served by /v1/models and used as the metrics' model_name label.
     #[arg(long, default_value = "servebench-mocker", help_heading = "Server")]

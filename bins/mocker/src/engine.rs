@@ -396,6 +396,7 @@ mod tests {
             )
         );
         assert_eq!(parse(&[]).server_config().max_model_len, None);
+        assert_eq!(parse(&["--http-port", "9001"]).server_config().port, 9001);
         assert_eq!(
             parse(&["--model-path", "dir"]).tokenizer,
             servebench_tokenize::TokenizerSpec::HfFile("dir".into())
