@@ -68,20 +68,36 @@ impl PoolShared {
         }
     }
 
-    /// Sends the requests the router's queue releases now to their workers.
+    /// Sends the requests the router's queue releases now to their workers. A released request
+    /// whose client has gone is not sent: the router forgets it and releases the next one.
     pub(crate) fn release_queued(&self, router: &mut Router) {
-        let released = router.take_dispatched(self.epoch.elapsed());
-        if released.is_empty() {
-            return;
-        }
-        let mut parked = self.parked.lock().unwrap_or_else(PoisonError::into_inner);
-        let ready: Vec<(usize, Submission)> = released
-            .into_iter()
-            .filter_map(|(id, worker)| parked.remove(&id).map(|s| (worker, s)))
-            .collect();
-        drop(parked);
-        for (worker, submission) in ready {
-            self.send_to(router, worker, submission);
+        loop {
+            let released = router.take_dispatched(self.epoch.elapsed());
+            if released.is_empty() {
+                return;
+            }
+            let mut abandoned = false;
+            let mut ready = Vec::with_capacity(released.len());
+            {
+                let mut parked = self.parked.lock().unwrap_or_else(PoisonError::into_inner);
+                for (id, worker) in released {
+                    let Some(submission) = parked.remove(&id) else {
+                        continue;
+                    };
+                    if submission.events.is_closed() {
+                        router.finished(worker, id);
+                        abandoned = true;
+                    } else {
+                        ready.push((worker, submission));
+                    }
+                }
+            }
+            for (worker, submission) in ready {
+                self.send_to(router, worker, submission);
+            }
+            if !abandoned {
+                return;
+            }
         }
     }
 }

@@ -126,3 +126,50 @@ async fn a_busy_worker_takes_queued_requests_in_priority_order() {
         assert_eq!(late < early, late_first, "late priority {late_priority}");
     }
 }
+
+/// A request that waits in the router's queue and whose client goes away is never handed to a
+/// worker: with one worker busy on an 8000-token prompt (threshold 0), two 500-token requests
+/// queue; the first one's receiver is dropped, so the engine only ever admits 8000 + 500 prompt
+/// tokens. (The router's release skips it; after a step this long the worker's own scan for
+/// abandoned requests would also drop it before scheduling, so this checks the outcome, not which
+/// of the two did it.)
+#[tokio::test]
+async fn a_queued_request_whose_client_left_never_reaches_a_worker() {
+    use servebench_mocker::{EnginePool, GenerateEvent, GenerateRequest, RouteHints, TokenSource};
+    let pool = EnginePool::start(&PoolConfig {
+        num_workers: 1,
+        router: RouterConfig {
+            mode: RouterMode::Kv,
+            queue_threshold: Some(0.0),
+            ..RouterConfig::default()
+        },
+        ..PoolConfig::default()
+    })
+    .unwrap();
+    let request = |base: u32, len: u32| GenerateRequest {
+        prompt_tokens: (base..base + len).collect(),
+        output_tokens: 1,
+    };
+    let hints = RouteHints::default();
+    let mut long = pool.submit_routed(request(0, 8000), &hints).unwrap();
+    let gone = pool.submit_routed(request(10_000, 500), &hints).unwrap();
+    let mut kept = pool.submit_routed(request(20_000, 500), &hints).unwrap();
+    assert_eq!(pool.queued_requests(), 2);
+    drop(gone);
+    for rx in [&mut long, &mut kept] {
+        loop {
+            match rx.recv().await {
+                Some(GenerateEvent::Finished { .. }) => break,
+                Some(GenerateEvent::Token { .. }) => {}
+                None => panic!("stream closed without Finished"),
+            }
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while pool.metrics().requests_finished_total < 2 {
+        assert!(Instant::now() < deadline, "metrics never caught up");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(pool.queued_requests(), 0);
+    assert_eq!(pool.metrics().prompt_tokens_total, 8500);
+}
