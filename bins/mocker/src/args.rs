@@ -19,8 +19,13 @@ pub(crate) struct Args {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1", help_heading = "Server")]
     pub(crate) host: String,
-    /// Port to listen on (0 picks a free port).
-    #[arg(long, default_value_t = 8000, help_heading = "Server")]
+    /// Port to listen on (0 picks a free port); `--http-port` is Dynamo frontend's name.
+    #[arg(
+        long,
+        alias = "http-port",
+        default_value_t = 8000,
+        help_heading = "Server"
+    )]
     pub(crate) port: u16,
     /// Model name served by /v1/models and used as the metrics' model_name label.
     #[arg(long, default_value = "servebench-mocker", help_heading = "Server")]
@@ -73,6 +78,23 @@ pub(crate) struct Args {
     /// Seed of stop lengths, fault decisions and the router's random choices.
     #[arg(long, default_value_t = 0, help_heading = "Server")]
     pub(crate) seed: u64,
+    /// Seconds of simulated start-up (model loading): until then /health, the generation
+    /// endpoints and /v1/embeddings answer HTTP 503 [default: ready at once].
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds, help_heading = "Server")]
+    pub(crate) startup_time: Option<Duration>,
+    /// Answer chat requests like a reasoning model: the first --reasoning-share of each
+    /// response's tokens come as `reasoning_content`, then `content`; usage reports
+    /// completion_tokens_details.reasoning_tokens.
+    #[arg(long, help_heading = "Server")]
+    pub(crate) reasoning: bool,
+    /// Share of the output tokens sent as reasoning with --reasoning, within [0, 1].
+    #[arg(
+        long,
+        default_value_t = 0.5,
+        requires = "reasoning",
+        help_heading = "Server"
+    )]
+    pub(crate) reasoning_share: f64,
 
     /// Tokens per KV block (at least 1).
     #[arg(long, default_value_t = BlockSize::default(), value_parser = parse_block_size, help_heading = "Engine")]
@@ -131,15 +153,52 @@ pub(crate) struct Args {
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..), help_heading = "Engine")]
     pub(crate) num_workers: u32,
 
-    /// How the router picks a worker.
+    /// How the router picks a worker (Dynamo's --router-mode values).
     #[arg(long, value_enum, default_value_t = RouterChoice::RoundRobin, help_heading = "Router")]
     pub(crate) router_mode: RouterChoice,
     /// Weight of prefill tokens in the KV router's cost (finite, >= 0).
-    #[arg(long, default_value_t = 1.0, help_heading = "Router")]
+    #[arg(
+        long = "router-kv-overlap-score-weight",
+        alias = "kv-overlap-score-weight",
+        default_value_t = 1.0,
+        help_heading = "Router"
+    )]
     pub(crate) kv_overlap_score_weight: f64,
     /// Softmax temperature of the KV router (0 = always the cheapest worker; finite, >= 0).
     #[arg(long, default_value_t = 0.0, help_heading = "Router")]
     pub(crate) router_temperature: f64,
+    /// Build the KV router's index from the workers' KV events (on by default).
+    #[arg(long, overrides_with = "no_router_kv_events", help_heading = "Router")]
+    pub(crate) router_kv_events: bool,
+    /// Without KV events: the KV router predicts each worker's cache from its own routing
+    /// decisions, each routed block counting as cached for --router-ttl-secs.
+    #[arg(long, overrides_with = "router_kv_events", help_heading = "Router")]
+    pub(crate) no_router_kv_events: bool,
+    /// Seconds a predicted block stays in the index with --no-router-kv-events.
+    #[arg(long, default_value = "120", value_name = "SECONDS", value_parser = parse_positive_seconds, help_heading = "Router")]
+    pub(crate) router_ttl_secs: Duration,
+    /// Most predicted blocks, over all workers, before the index is pruned (--no-router-kv-events).
+    #[arg(long, default_value_t = 1 << 20, value_parser = clap::value_parser!(u64).range(1..), help_heading = "Router")]
+    pub(crate) router_max_tree_size: u64,
+    /// Pruning keeps this share of --router-max-tree-size, dropping the blocks closest to
+    /// expiry (within (0, 1]).
+    #[arg(long, default_value_t = 0.8, help_heading = "Router")]
+    pub(crate) router_prune_target_ratio: f64,
+    /// KV mode: while every worker's pending prefill tokens exceed this many times
+    /// --max-num-batched-tokens, new requests wait in the router's queue; `none` never queues.
+    #[arg(long, default_value = "4.0", value_name = "FRACTION|none", value_parser = parse_threshold, help_heading = "Router")]
+    pub(crate) router_queue_threshold: Threshold,
+    /// Order of the KV router's queue; a request's nvext.agent_hints.priority (or the
+    /// x-dynamo-request-priority header) moves it that many seconds earlier.
+    #[arg(long, value_enum, default_value_t = QueuePolicyChoice::Fcfs, help_heading = "Router")]
+    pub(crate) router_queue_policy: QueuePolicyChoice,
+    /// Device-aware weighted mode: how many of the workers (the last ones) are CPU workers.
+    #[arg(long, default_value_t = 0, help_heading = "Router")]
+    pub(crate) num_cpu_workers: u32,
+    /// Device-aware weighted mode: requests in flight a non-CPU worker takes per CPU-worker
+    /// request (Dynamo's DYN_ENCODER_CUDA_TO_CPU_RATIO; at least 1).
+    #[arg(long, default_value_t = 8, help_heading = "Router")]
+    pub(crate) cuda_to_cpu_ratio: u32,
 
     /// Probability of answering HTTP 500 instead of generating.
     #[arg(
@@ -191,12 +250,46 @@ fn parse_block_size(s: &str) -> Result<BlockSize, String> {
     BlockSize::new(n).ok_or_else(|| "must be at least 1".to_owned())
 }
 
+/// `--router-queue-threshold`: a fraction, or none.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Threshold(pub(crate) Option<f64>);
+
+fn parse_threshold(s: &str) -> Result<Threshold, String> {
+    if s.eq_ignore_ascii_case("none") {
+        return Ok(Threshold(None));
+    }
+    let v: f64 = s.parse().map_err(|e| format!("{e}"))?;
+    if !(v.is_finite() && v >= 0.0) {
+        return Err(format!("must be a finite number >= 0 or `none`, got {s}"));
+    }
+    Ok(Threshold(Some(v)))
+}
+
+/// Seconds, at least 0 and at most a day.
+fn parse_seconds(s: &str) -> Result<Duration, String> {
+    let v: f64 = s.parse().map_err(|e| format!("{e}"))?;
+    if !(0.0..=86_400.0).contains(&v) {
+        return Err(format!("must be within [0, 86400] seconds, got {s}"));
+    }
+    Duration::try_from_secs_f64(v).map_err(|e| e.to_string())
+}
+
+/// Seconds, more than 0 and at most a day.
+fn parse_positive_seconds(s: &str) -> Result<Duration, String> {
+    let d = parse_seconds(s)?;
+    if d.is_zero() {
+        return Err("must be more than 0 seconds".into());
+    }
+    Ok(d)
+}
+
 /// The command-line flag of a server setting.
 fn server_flag(field: &str) -> Option<&'static str> {
     Some(match field {
         "mean_output_tokens" => "--mean-output-tokens",
         "default_max_tokens" => "--default-max-tokens",
         "max_model_len" => "--max-model-len",
+        "reasoning_share" => "--reasoning-share",
         "tokens_per_image" => "--tokens-per-image",
         "faults.http_500_rate" => "--fault-500-rate",
         "faults.http_429_rate" => "--fault-429-rate",
@@ -242,10 +335,27 @@ pub(crate) enum RouterChoice {
     RoundRobin,
     /// A uniformly random worker.
     Random,
-    /// The worker with the fewest active requests.
-    LeastLoaded,
+    /// Two random workers, the one with fewer requests in flight.
+    PowerOfTwo,
     /// Dynamo's KV-aware cost.
     Kv,
+    /// The worker the request names (nvext.backend_instance_id or x-worker-instance-id).
+    Direct,
+    /// The worker with the fewest active requests.
+    LeastLoaded,
+    /// CPU workers (--num-cpu-workers) get a share set by --cuda-to-cpu-ratio, then least loaded.
+    DeviceAwareWeighted,
+}
+
+/// `--router-queue-policy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum QueuePolicyChoice {
+    /// First come first served (priority moves a request earlier).
+    Fcfs,
+    /// Last come first served.
+    Lcfs,
+    /// Weighted shortest processing time: (1 + priority) / uncached prompt tokens.
+    Wspt,
 }
 
 impl Args {
@@ -261,6 +371,8 @@ impl Args {
             mean_output_tokens: self.mean_output_tokens,
             seed: self.seed,
             max_model_len: self.max_model_len,
+            startup_time: self.startup_time.unwrap_or_default(),
+            reasoning_share: self.reasoning.then_some(self.reasoning_share),
             max_body_bytes: usize::try_from(self.max_body_bytes).unwrap_or(usize::MAX),
             header_read_timeout: Duration::from_secs(self.header_read_timeout_secs),
             body_read_timeout: Duration::from_secs(self.body_read_timeout_secs),

@@ -7,10 +7,10 @@ use std::time::Duration;
 use anyhow::Context as _;
 use servebench_mocker::{
     EngineConfig, EngineError, EnginePool, EngineStats, FixedTiming, FixedTimingConfig, PoolConfig,
-    PreemptionMode, RouterConfig, RouterMode, TimingModel, TokenSource,
+    PreemptionMode, QueuePolicy, RouterConfig, RouterMode, TimingModel, TokenSource,
 };
 
-use crate::args::{Args, PreemptionChoice, RouterChoice, TimingChoice};
+use crate::args::{Args, PreemptionChoice, QueuePolicyChoice, RouterChoice, TimingChoice};
 
 /// A token source and, for the engine, its metrics.
 pub(crate) type Source = (Arc<dyn TokenSource>, Option<Arc<dyn EngineStats>>);
@@ -46,7 +46,13 @@ fn engine_flag(field: &str) -> Option<&'static str> {
         "decode_speedup_ratio" => "--decode-speedup-ratio",
         "num_workers" => "--num-workers",
         "temperature" => "--router-temperature",
-        "overlap_score_weight" => "--kv-overlap-score-weight",
+        "overlap_score_weight" => "--router-kv-overlap-score-weight",
+        "queue_threshold" => "--router-queue-threshold",
+        "prune_target_ratio" => "--router-prune-target-ratio",
+        "max_tree_size" => "--router-max-tree-size",
+        "ttl" => "--router-ttl-secs",
+        "cpu_workers" => "--num-cpu-workers",
+        "non_cpu_to_cpu_ratio" => "--cuda-to-cpu-ratio",
         _ => return None,
     })
 }
@@ -109,12 +115,27 @@ pub(crate) fn pool_config(args: &Args) -> PoolConfig {
             mode: match args.router_mode {
                 RouterChoice::RoundRobin => RouterMode::RoundRobin,
                 RouterChoice::Random => RouterMode::Random,
-                RouterChoice::LeastLoaded => RouterMode::LeastLoaded,
+                RouterChoice::PowerOfTwo => RouterMode::PowerOfTwo,
                 RouterChoice::Kv => RouterMode::Kv,
+                RouterChoice::Direct => RouterMode::Direct,
+                RouterChoice::LeastLoaded => RouterMode::LeastLoaded,
+                RouterChoice::DeviceAwareWeighted => RouterMode::DeviceAwareWeighted,
             },
             overlap_score_weight: args.kv_overlap_score_weight,
             temperature: args.router_temperature,
             seed: args.seed,
+            use_kv_events: !args.no_router_kv_events,
+            ttl: args.router_ttl_secs,
+            max_tree_size: usize::try_from(args.router_max_tree_size).unwrap_or(usize::MAX),
+            prune_target_ratio: args.router_prune_target_ratio,
+            queue_threshold: args.router_queue_threshold.0,
+            queue_policy: match args.router_queue_policy {
+                QueuePolicyChoice::Fcfs => QueuePolicy::Fcfs,
+                QueuePolicyChoice::Lcfs => QueuePolicy::Lcfs,
+                QueuePolicyChoice::Wspt => QueuePolicy::Wspt,
+            },
+            cpu_workers: args.num_cpu_workers,
+            non_cpu_to_cpu_ratio: args.cuda_to_cpu_ratio,
         },
     }
 }
@@ -214,9 +235,81 @@ mod tests {
                 mode: RouterMode::Kv,
                 overlap_score_weight: 0.5,
                 temperature: 0.3,
-                seed: 9
+                seed: 9,
+                ..RouterConfig::default()
             }
         );
+    }
+
+    #[test]
+    fn router_index_queue_and_device_flags_map_with_dynamos_defaults() {
+        let r = pool_config(&parse(&[])).router;
+        // Dynamo's defaults, spelled out: events on, TTL 120 s, tree 2^20 pruned to 0.8, queue
+        // threshold 4.0 with fcfs, device ratio 8.
+        assert!(r.use_kv_events);
+        assert_eq!(r.ttl, Duration::from_secs(120));
+        assert_eq!((r.max_tree_size, r.prune_target_ratio), (1_048_576, 0.8));
+        assert_eq!(
+            (r.queue_threshold, r.queue_policy),
+            (Some(4.0), QueuePolicy::Fcfs)
+        );
+        assert_eq!((r.cpu_workers, r.non_cpu_to_cpu_ratio), (0, 8));
+        let r = pool_config(&parse(&[
+            "--no-router-kv-events",
+            "--router-ttl-secs",
+            "2.5",
+            "--router-max-tree-size",
+            "100",
+            "--router-prune-target-ratio",
+            "0.5",
+            "--router-queue-threshold",
+            "none",
+            "--router-queue-policy",
+            "wspt",
+            "--num-workers",
+            "3",
+            "--num-cpu-workers",
+            "1",
+            "--cuda-to-cpu-ratio",
+            "4",
+            "--kv-overlap-score-weight",
+            "2",
+        ]))
+        .router;
+        assert!(!r.use_kv_events);
+        assert_eq!(r.ttl, Duration::from_millis(2500));
+        assert_eq!((r.max_tree_size, r.prune_target_ratio), (100, 0.5));
+        assert_eq!(
+            (r.queue_threshold, r.queue_policy),
+            (None, QueuePolicy::Wspt)
+        );
+        assert_eq!((r.cpu_workers, r.non_cpu_to_cpu_ratio), (1, 4));
+        assert_eq!(r.overlap_score_weight, 2.0);
+        let q = pool_config(&parse(&["--router-queue-threshold", "0.5"])).router;
+        assert_eq!(q.queue_threshold, Some(0.5));
+        for bad in [
+            &["--router-queue-threshold", "-1"][..],
+            &["--router-ttl-secs", "0"],
+            &["--router-ttl-secs", "NaN"],
+            &["--startup-time", "-2"],
+            &["--reasoning-share", "0.3"],
+        ] {
+            assert!(
+                Args::try_parse_from(std::iter::once("mocker").chain(bad.iter().copied())).is_err(),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn startup_and_reasoning_flags_map_into_the_server_config() {
+        let c = parse(&["--startup-time", "1.5", "--reasoning"]).server_config();
+        assert_eq!(c.startup_time, Duration::from_millis(1500));
+        assert_eq!(c.reasoning_share, Some(0.5));
+        let c = parse(&["--reasoning", "--reasoning-share", "0.25"]).server_config();
+        assert_eq!(c.reasoning_share, Some(0.25));
+        let c = parse(&[]).server_config();
+        assert_eq!((c.startup_time, c.reasoning_share), (Duration::ZERO, None));
     }
 
     #[test]
@@ -232,8 +325,11 @@ mod tests {
         for (flag, mode) in [
             ("round-robin", RouterMode::RoundRobin),
             ("random", RouterMode::Random),
-            ("least-loaded", RouterMode::LeastLoaded),
+            ("power-of-two", RouterMode::PowerOfTwo),
             ("kv", RouterMode::Kv),
+            ("direct", RouterMode::Direct),
+            ("least-loaded", RouterMode::LeastLoaded),
+            ("device-aware-weighted", RouterMode::DeviceAwareWeighted),
         ] {
             assert_eq!(
                 pool_config(&parse(&["--router-mode", flag])).router.mode,
@@ -300,6 +396,7 @@ mod tests {
             )
         );
         assert_eq!(parse(&[]).server_config().max_model_len, None);
+        assert_eq!(parse(&["--http-port", "9001"]).server_config().port, 9001);
         assert_eq!(
             parse(&["--model-path", "dir"]).tokenizer,
             servebench_tokenize::TokenizerSpec::HfFile("dir".into())
@@ -325,7 +422,7 @@ mod tests {
             (&["--router-temperature", "NaN"], "--router-temperature"),
             (
                 &["--kv-overlap-score-weight=-1"],
-                "--kv-overlap-score-weight",
+                "--router-kv-overlap-score-weight",
             ),
             (
                 &["--num-gpu-blocks-override", "0"],
@@ -333,6 +430,12 @@ mod tests {
             ),
             (&["--max-num-seqs", "0"], "--max-num-seqs"),
             (&["--num-workers", "5000"], "--num-workers"),
+            (
+                &["--router-prune-target-ratio", "1.5"],
+                "--router-prune-target-ratio",
+            ),
+            (&["--num-cpu-workers", "2"], "--num-cpu-workers"),
+            (&["--cuda-to-cpu-ratio", "0"], "--cuda-to-cpu-ratio"),
         ] {
             let message = refusal(flags);
             assert!(
@@ -362,6 +465,10 @@ mod tests {
             (&["--max-model-len", "0"], "--max-model-len"),
             (&["--tokens-per-image", "2000000"], "--tokens-per-image"),
             (&["--max-model-len", "2000000"], "--max-model-len"),
+            (
+                &["--reasoning", "--reasoning-share", "1.5"],
+                "--reasoning-share",
+            ),
         ] {
             let args = parse(&[&["--port", "0", "--speedup-ratio", "0"], flags].concat());
             let (source, stats) = token_source(&args).unwrap();

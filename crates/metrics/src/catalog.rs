@@ -171,6 +171,8 @@ catalogue! {
         [STREAMING_ONLY, PRODUCES_TOKENS]),
     TimeToSecondToken => ("time_to_second_token", "Time to Second Token", Ms, Record,
         [STREAMING_ONLY, PRODUCES_TOKENS]),
+    TimeToFirstOutputToken => ("time_to_first_output_token", "Time to First Output Token", Ms,
+        Record, [STREAMING_ONLY, PRODUCES_TOKENS]),
     RequestLatency => ("request_latency", "Request Latency", Ms, Record, []),
     InterTokenLatency => ("inter_token_latency", "Inter Token Latency", Ms, Record,
         [STREAMING_ONLY, PRODUCES_TOKENS]),

@@ -101,6 +101,18 @@ impl RecordMetrics {
                 Some(ms_between(chunks[1].stamp_ns, chunks[0].stamp_ns)),
             );
         }
+        // TTFO: to the first chunk with visible (non-reasoning) text, for streamed responses that
+        // reasoned (without reasoning it equals TTFT and is left out, keeping those exports as
+        // they were).
+        if record.streaming && chunks.iter().any(|c| !c.reasoning.is_empty()) {
+            m.put(
+                Metric::TimeToFirstOutputToken,
+                chunks
+                    .iter()
+                    .find(|c| !c.text.is_empty())
+                    .map(|c| ms_between(c.stamp_ns, record.start_ns)),
+            );
+        }
         m.put(Metric::RequestLatency, latency_ms);
 
         // ITL = (latency - TTFT) / (OSL - k), k = first chunk's reported tokens else 1.

@@ -3,8 +3,10 @@
 //! The engine behaves like vLLM at the level a benchmark can see: continuous batching with waiting
 //! and running queues, a paged KV cache with prefix caching, chunked prefill, preemption, and step
 //! times from Dynamo's mocker timing model. Several engines can sit behind an in-process router
-//! (round-robin, random, least-loaded, KV-aware). The server speaks the OpenAI chat and completions
-//! APIs, streaming and not, and exposes Prometheus metrics with vLLM's names.
+//! with Dynamo's modes (round-robin, random, power-of-two, least-loaded, direct, device-aware
+//! weighted, KV-aware with its busy-worker queue and an index from KV events or predicted with a
+//! TTL). The server speaks the OpenAI chat and completions APIs, streaming and not (optionally as
+//! a reasoning model), and exposes Prometheus metrics with vLLM's names.
 //!
 //! The one main call starts the simulated engine and its server on a thread of their own
 //! ([`EmbeddedServer`]; from async code, [`spawn_simulated`] does the same on the current
@@ -37,7 +39,7 @@
 //! - **Serving**: [`EmbeddedServer`], [`spawn_simulated`], [`spawn`], [`ServerConfig`],
 //!   [`FaultConfig`], their errors.
 //! - **Engine settings**: [`PoolConfig`], [`EngineConfig`], [`RouterConfig`], [`BlockSize`] and
-//!   the enums they use.
+//!   the enums they use; a request's routing hints ([`RouteHints`], [`RouteError`]).
 //! - **Token sources** (plug in your own): [`TokenSource`] and its request and event types,
 //!   [`EngineStats`] with [`EngineMetrics`], the two built-in sources [`EnginePool`] and
 //!   [`FixedTiming`].
@@ -63,20 +65,23 @@ pub use simulated::{SimulatedServerError, spawn_simulated};
 // Engine settings.
 pub use simulator::{
     BlockSize, EngineConfig, EngineError, MAX_SPEEDUP_RATIO, MAX_WORKERS, MIN_SPEEDUP_RATIO,
-    PoolConfig, PreemptionMode, RouterConfig, RouterMode, TimingModel,
+    PoolConfig, PreemptionMode, QueuePolicy, RouterConfig, RouterMode, TimingModel,
 };
 
 // Token sources.
 pub use fixed::{FixedTiming, FixedTimingConfig};
-pub use protocol::{FinishReason, GenerateEvent, GenerateRequest, ServerTimings, TokenSource};
+pub use protocol::{
+    FinishReason, GenerateEvent, GenerateRequest, RouteError, RouteHints, ServerTimings,
+    TokenSource,
+};
 pub use server::EngineStats;
 pub use simulator::{EngineMetrics, EnginePool};
 
 // Engine internals.
 pub use simulator::{
-    BLOCK_HASH_SEED, Engine, KvEvent, OUTPUT_VOCAB, RequestId, Router, StepOutput, WorkerCost,
-    chain_block_hash, local_block_hash, output_token, polynomial_decode_ms, polynomial_prefill_ms,
-    sequence_block_hashes,
+    BLOCK_HASH_SEED, Engine, KvEvent, OUTPUT_VOCAB, RequestId, Routed, Router, StepOutput,
+    WorkerCost, chain_block_hash, local_block_hash, output_token, polynomial_decode_ms,
+    polynomial_prefill_ms, sequence_block_hashes,
 };
 
 /// Items for planned work that no servebench tool uses yet; they are tested, but their API may

@@ -21,7 +21,7 @@ mod tests;
 pub use cluster::{ClusterEvent, VirtualCluster};
 pub use config::{
     BlockSize, EngineConfig, MAX_SPEEDUP_RATIO, MAX_WORKERS, MIN_SPEEDUP_RATIO, PoolConfig,
-    PreemptionMode, RouterConfig, RouterMode, TimingModel,
+    PreemptionMode, QueuePolicy, RouterConfig, RouterMode, TimingModel,
 };
 pub use engine::{Engine, StepOutput};
 pub use error::EngineError;
@@ -29,6 +29,6 @@ pub use hashing::{BLOCK_HASH_SEED, chain_block_hash, local_block_hash, sequence_
 pub use kv_cache::KvEvent;
 pub use metrics::EngineMetrics;
 pub use pool::EnginePool;
-pub use router::{Router, WorkerCost};
+pub use router::{Routed, Router, WorkerCost};
 pub use sequence::{OUTPUT_VOCAB, RequestId, output_token};
 pub use timing::{polynomial_decode_ms, polynomial_prefill_ms};

@@ -106,3 +106,57 @@ async fn refuses_no_url_and_zero_concurrency_before_writing() {
     assert!(e.to_string().contains("concurrency"), "{e}");
     assert!(!dir.path().join("a").exists() && !dir.path().join("b").exists());
 }
+
+/// A reasoning model's stream: the simulated engine at speed-up 1 sends half of each response's 8
+/// tokens as `reasoning_content`, then content. The load generator counts 4 reasoning and 4
+/// output tokens (OSL 8) and measures TTFO at the first content token, four decode steps (each at
+/// least Dynamo's 1 ms decode floor) after the first reasoning token that TTFT stops at.
+#[tokio::test]
+async fn reasoning_tokens_and_ttfo_are_read_from_a_reasoning_stream() {
+    let server = spawn_simulated(
+        &PoolConfig::default(),
+        ServerConfig {
+            port: 0,
+            reasoning_share: Some(0.5),
+            ..ServerConfig::default()
+        },
+    )
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut endpoint = EndpointConfig::new(EndpointKind::Chat, "m");
+    endpoint.streaming = true;
+    endpoint
+        .extra_inputs
+        .insert("ignore_eos".into(), serde_json::Value::Bool(true));
+    let mut bench = Benchmark::new(
+        vec![server.base_url()],
+        endpoint,
+        Arc::new(BuiltinTokenizer::new()),
+        dir.path().join("run"),
+    );
+    bench.dataset.synthetic.isl_mean = 32;
+    bench.dataset.synthetic.osl_mean = Some(8);
+    bench.dataset.synthetic.seed = Some(7);
+    bench.load = BenchLoad::Concurrency(1);
+    bench.request_count = Some(3);
+    let done = run_benchmark(bench, CancelHandle::new()).await.unwrap();
+    let p = &done.outcome.summary.profiling;
+    let range = |m: Metric| p.stats(m).map(|s| (s.min, s.max));
+    assert_eq!(range(Metric::ReasoningTokenCount), Some((4.0, 4.0)));
+    assert_eq!(range(Metric::OutputTokenCount), Some((4.0, 4.0)));
+    assert_eq!(range(Metric::OutputSequenceLength), Some((8.0, 8.0)));
+    assert_eq!(range(Metric::UsageReasoningTokens), Some((4.0, 4.0)));
+    let ttft = p.stats(Metric::TimeToFirstToken).unwrap();
+    let ttfo = p.stats(Metric::TimeToFirstOutputToken).unwrap();
+    assert!(
+        ttfo.min >= ttft.min + 4.0 && ttfo.avg >= ttft.avg + 4.0,
+        "TTFT {ttft:?} TTFO {ttfo:?}"
+    );
+    let export: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(dir.path().join("run/profile_export_aiperf.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(export["time_to_first_output_token"]["unit"], "ms");
+    assert_eq!(export["reasoning_token_count"]["avg"], 4.0);
+}

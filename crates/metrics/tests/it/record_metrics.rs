@@ -54,6 +54,8 @@ fn ttft_ttst_latency_itl_and_throughputs() {
     assert_eq!(m.inter_chunk_latency_ms(), &[50.0, 20.0, 60.0]);
     assert_eq!(m.tokens_per_chunk(), &[1, 1, 1, 1]);
     assert_eq!(m.get(Metric::ReasoningTokenCount), None);
+    // No reasoning: no TTFO (it would equal TTFT).
+    assert_eq!(m.get(Metric::TimeToFirstOutputToken), None);
 }
 
 #[test]
@@ -195,6 +197,9 @@ fn reasoning_text_is_counted_separately() {
     let m = compute(&r);
     // reasoning " think more" = 2 tokens, output " answer" = 1, OSL = 3.
     assert!(close(m.get(Metric::ReasoningTokenCount), 2.0));
+    // TTFT counts the first reasoning chunk (100 ms), TTFO the first answer chunk (140 ms).
+    assert!(close(m.get(Metric::TimeToFirstToken), 100.0));
+    assert!(close(m.get(Metric::TimeToFirstOutputToken), 140.0));
     assert!(close(m.get(Metric::OutputTokenCount), 1.0));
     assert!(close(m.get(Metric::OutputSequenceLength), 3.0));
 }

@@ -200,7 +200,7 @@ impl SseStream {
                     if malformed {
                         self.render.malformed_chunk(buf, token_id);
                     } else {
-                        self.render.token_chunk(buf, token_id);
+                        self.render.output_chunk(buf, token_id, position);
                     }
                     batch += 1;
                 }
@@ -257,7 +257,8 @@ impl SseStream {
             self.render.role_chunk(buf);
             self.role_sent = true;
         }
-        let (finish, usage, timings) = self.tracker.finish(now, outcome);
+        let (finish, mut usage, timings) = self.tracker.finish(now, outcome);
+        usage.reasoning_tokens = self.render.reasoning_count(usage.completion_tokens);
         let start = buf.len();
         self.render.final_chunk(buf, finish, &timings);
         if malformed {
@@ -274,30 +275,52 @@ impl SseStream {
     }
 }
 
-/// Collects a whole generation for a non-streaming response: JSON-escaped text, then the finish
-/// reason, usage and timings.
+/// A whole generation collected for a non-streaming response.
+#[derive(Debug)]
+pub(crate) struct Collected {
+    /// JSON-escaped content text.
+    pub(crate) text: Vec<u8>,
+    /// JSON-escaped reasoning text (empty unless reasoning output is on).
+    pub(crate) reasoning: Vec<u8>,
+    pub(crate) finish: &'static str,
+    pub(crate) usage: Usage,
+    pub(crate) timings: super::render::Timings,
+}
+
+/// Collects a whole generation for a non-streaming response: the JSON-escaped content and
+/// reasoning texts, then the finish reason, usage and timings.
 pub(crate) async fn collect(
     mut rx: UnboundedReceiver<GenerateEvent>,
     tracker: &mut Tracker,
     render: &Renderer,
-) -> (Vec<u8>, &'static str, Usage, super::render::Timings) {
+) -> Collected {
     let mut text = Vec::new();
+    let mut reasoning = Vec::new();
     loop {
         let event = rx.recv().await;
         let now = Instant::now();
-        match event {
+        let outcome = match event {
             Some(GenerateEvent::Token { token_id }) => {
-                text.extend_from_slice(render.token_text(token_id));
+                let into = if render.is_reasoning(tracker.sent()) {
+                    &mut reasoning
+                } else {
+                    &mut text
+                };
+                into.extend_from_slice(render.token_text(token_id));
                 tracker.tokens(now, 1);
+                continue;
             }
-            Some(GenerateEvent::Finished { reason, timings }) => {
-                let (f, u, t) = tracker.finish(now, Outcome::Finished(reason, timings));
-                return (text, f, u, t);
-            }
-            None => {
-                let (f, u, t) = tracker.finish(now, Outcome::Aborted);
-                return (text, f, u, t);
-            }
-        }
+            Some(GenerateEvent::Finished { reason, timings }) => Outcome::Finished(reason, timings),
+            None => Outcome::Aborted,
+        };
+        let (finish, mut usage, timings) = tracker.finish(now, outcome);
+        usage.reasoning_tokens = render.reasoning_count(usage.completion_tokens);
+        return Collected {
+            text,
+            reasoning,
+            finish,
+            usage,
+            timings,
+        };
     }
 }

@@ -37,6 +37,15 @@ pub struct ServerConfig {
     /// of one worker (`num_gpu_blocks × block_size`). A prompt longer than this, or an explicit
     /// `max_tokens` that does not fit after the prompt, is answered 400 before any engine work.
     pub max_model_len: Option<u32>,
+    /// Simulated start-up (Dynamo mocker's `--startup-time`, none by default): until this long
+    /// after the server starts listening, `/health`, the generation endpoints and
+    /// `/v1/embeddings` answer 503, as a server still loading its model would.
+    pub startup_time: Duration,
+    /// Reasoning-model output (off by default): this share of each chat response's output tokens
+    /// (rounded to the nearest token) is sent first as `reasoning_content`, the rest as
+    /// `content`; usage then reports `completion_tokens_details.reasoning_tokens`. Completions
+    /// are unaffected. Within `[0, 1]`.
+    pub reasoning_share: Option<f64>,
     /// Largest accepted request body (64 MiB, room for base64 images); larger ones get 413.
     pub max_body_bytes: usize,
     /// How long a client may take to send a request's headers (60 s), counted from when the
@@ -64,6 +73,8 @@ impl Default for ServerConfig {
             seed: 0,
             faults: FaultConfig::default(),
             max_model_len: None,
+            startup_time: Duration::ZERO,
+            reasoning_share: None,
             max_body_bytes: 64 << 20,
             header_read_timeout: Duration::from_secs(60),
             body_read_timeout: Duration::from_secs(30),

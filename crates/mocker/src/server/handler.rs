@@ -18,7 +18,7 @@ use super::request::{Endpoint, ParsedRequest, Prompt, parse};
 use super::sampling::stop_length;
 use super::state::{AppState, InFlight, unix_now};
 use super::tracker::Tracker;
-use crate::protocol::{FinishReason, GenerateRequest};
+use crate::protocol::{FinishReason, GenerateRequest, RouteHints};
 
 /// Header names of the per-request server-side timings (also in the `servebench` JSON object).
 pub(crate) mod headers {
@@ -29,6 +29,10 @@ pub(crate) mod headers {
     pub(crate) const TTFT_MS: &str = "x-servebench-ttft-ms";
     pub(crate) const CACHED_TOKENS: &str = "x-servebench-cached-tokens";
     pub(crate) const WORKER_ID: &str = "x-servebench-worker-id";
+    /// Dynamo's routing headers (they override the `nvext` fields).
+    pub(crate) const WORKER_INSTANCE_ID: &str = "x-worker-instance-id";
+    pub(crate) const REQUEST_PRIORITY: &str = "x-dynamo-request-priority";
+    pub(crate) const REQUEST_STRICT_PRIORITY: &str = "x-dynamo-request-strict-priority";
 }
 
 /// Answers one HTTP request; never fails (errors become OpenAI error responses).
@@ -41,6 +45,15 @@ pub(crate) async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Resp
         _ => None,
     };
     let method = req.method().clone();
+    let gated = matches!(
+        (endpoint, path, &method),
+        (Some(_), _, &Method::POST)
+            | (None, "/v1/embeddings", &Method::POST)
+            | (None, "/health", &Method::GET)
+    );
+    if gated && let Some(e) = starting(&state, path != "/health") {
+        return error_response(&e);
+    }
     match (endpoint, path, &method) {
         (None, "/v1/embeddings", &Method::POST) => {
             match read_body(
@@ -105,6 +118,56 @@ pub(crate) fn refuse_if_failed(state: &AppState) -> Result<(), ApiError> {
             Err(unavailable(&cause))
         }
     }
+}
+
+/// The 503 of a server still in its simulated start-up (counted as a rejection if `count`).
+fn starting(state: &AppState, count: bool) -> Option<ApiError> {
+    let left = state.startup_left();
+    if left.is_zero() {
+        return None;
+    }
+    if count {
+        state
+            .metrics
+            .rejected_starting
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+    Some(ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "service_unavailable",
+        format!(
+            "the engine is starting: ready in {:.3} s",
+            left.as_secs_f64()
+        ),
+    ))
+}
+
+/// Dynamo's routing headers over the body's `nvext` hints. A header that is not a number is a
+/// 400 naming it.
+fn header_hints(headers: &http::HeaderMap, mut hints: RouteHints) -> Result<RouteHints, ApiError> {
+    fn value<T: std::str::FromStr>(
+        headers: &http::HeaderMap,
+        name: &'static str,
+    ) -> Result<Option<T>, ApiError> {
+        let Some(v) = headers.get(name) else {
+            return Ok(None);
+        };
+        v.to_str()
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .map(Some)
+            .ok_or_else(|| ApiError::invalid(format!("header {name} must be a number"), Some(name)))
+    }
+    if let Some(w) = value::<u64>(headers, headers::WORKER_INSTANCE_ID)? {
+        hints.worker = Some(w);
+    }
+    if let Some(p) = value::<f64>(headers, headers::REQUEST_PRIORITY)?.filter(|p| p.is_finite()) {
+        hints.priority = p;
+    }
+    if let Some(p) = value::<u32>(headers, headers::REQUEST_STRICT_PRIORITY)? {
+        hints.strict_priority = p;
+    }
+    Ok(hints)
 }
 
 /// The 503 of a server whose token source has failed.
@@ -183,6 +246,7 @@ async fn generate(
     req: Request<Incoming>,
     arrived: Instant,
 ) -> Result<Response<ResponseBody>, ApiError> {
+    let header_route = req.headers().clone();
     let body = read_body(
         req,
         state.config.max_body_bytes,
@@ -190,6 +254,7 @@ async fn generate(
     )
     .await?;
     let parsed = parse(endpoint, &body)?;
+    let route = header_hints(&header_route, parsed.route)?;
     refuse_if_failed(state)?;
     if let Prompt::Text { images, .. } = &parsed.prompt {
         // Image placeholders alone may be past any limit: refuse before allocating them.
@@ -247,7 +312,22 @@ async fn generate(
         .model
         .clone()
         .unwrap_or_else(|| state.config.model_name.clone());
-    let render = Renderer::new(endpoint, id, unix_now(), model, Arc::clone(&state.vocab));
+    let reasoning = state
+        .config
+        .reasoning_share
+        .map_or(0, |share| (share * f64::from(output_tokens)).round() as u32);
+    let render = Renderer::new(endpoint, id, unix_now(), model, Arc::clone(&state.vocab))
+        .with_reasoning(reasoning);
+    let rx = state
+        .source
+        .submit_routed(
+            GenerateRequest {
+                prompt_tokens: prompt,
+                output_tokens,
+            },
+            &route,
+        )
+        .map_err(|e| ApiError::invalid(e.to_string(), Some("nvext.backend_instance_id")))?;
     let mut tracker = Tracker::new(
         InFlight::new(state),
         arrived,
@@ -255,10 +335,6 @@ async fn generate(
         planned_finish,
         prompt_len,
     );
-    let rx = state.source.submit(GenerateRequest {
-        prompt_tokens: prompt,
-        output_tokens,
-    });
     if parsed.stream {
         let id = render.id().to_owned();
         let mut response = Response::new(ResponseBody::Sse(Box::new(SseStream::new(
@@ -274,7 +350,8 @@ async fn generate(
         h.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
         return Ok(with_ids(response, &id, prompt_len));
     }
-    let (text, finish, usage, timings) = collect(rx, &mut tracker, &render).await;
+    let collected = collect(rx, &mut tracker, &render).await;
+    let (finish, usage, timings) = (collected.finish, collected.usage, collected.timings);
     if finish == "abort"
         && let Some(cause) = state.source.failure()
     {
@@ -287,8 +364,15 @@ async fn generate(
     if faults.stall_at.is_some() {
         tokio::time::sleep(state.config.faults.stall).await;
     }
-    let mut body = Vec::with_capacity(text.len() + 512);
-    render.full_body(&mut body, &text, finish, &usage, &timings);
+    let mut body = Vec::with_capacity(collected.text.len() + collected.reasoning.len() + 512);
+    render.full_body(
+        &mut body,
+        &collected.text,
+        &collected.reasoning,
+        finish,
+        &usage,
+        &timings,
+    );
     if faults.malformed_at.is_some() {
         body.truncate(body.len() / 2);
     }

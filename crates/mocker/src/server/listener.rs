@@ -67,6 +67,21 @@ use crate::protocol::TokenSource;
 /// died), `/health` and new requests get 503, an open stream ends with an error event
 /// (`data: {"error":{..}}` then `data: [DONE]`) and an open non-streaming request gets 500.
 ///
+/// Start-up: for [`ServerConfig::startup_time`] after it listens, `/health`, the generation
+/// endpoints and `/v1/embeddings` answer 503 (`service_unavailable`); `/v1/models` and
+/// `/metrics` answer at once.
+///
+/// Routing: Dynamo's routing fields are passed to the token source
+/// ([`crate::TokenSource::submit_routed`]): `nvext.backend_instance_id` or the
+/// `x-worker-instance-id` header (the worker), `nvext.agent_hints.priority` (else
+/// `latency_sensitivity`) or `x-dynamo-request-priority` (the priority jump in seconds), and
+/// `nvext.agent_hints.strict_priority` or `x-dynamo-request-strict-priority`; headers win. A
+/// worker the source cannot honour gets 400 with `param` `nvext.backend_instance_id`.
+///
+/// Reasoning output ([`ServerConfig::reasoning_share`]): chat responses send that share of their
+/// output tokens first as `delta.reasoning_content` (`message.reasoning_content` when not
+/// streaming), and usage carries `completion_tokens_details.reasoning_tokens`.
+///
 /// The server runs until [`RunningServer::shutdown`] (or until the handle is dropped, which starts
 /// the same graceful shutdown without waiting for it).
 ///
@@ -103,6 +118,14 @@ pub async fn spawn(
         return Err(ServerError::Config {
             field: "max_body_bytes",
             reason: "must be at least 1".into(),
+        });
+    }
+    if let Some(share) = config.reasoning_share
+        && !(0.0..=1.0).contains(&share)
+    {
+        return Err(ServerError::Config {
+            field: "reasoning_share",
+            reason: format!("must be within [0, 1], got {share}"),
         });
     }
     if !config.mean_output_tokens.is_finite() || config.mean_output_tokens < 1.0 {

@@ -105,6 +105,8 @@ pub(crate) struct ServerMetrics {
     pub(crate) rejected_context_length: AtomicU64,
     /// Requests answered 503 because the token source has failed.
     pub(crate) rejected_unavailable: AtomicU64,
+    /// Requests refused with 503 during the simulated start-up.
+    pub(crate) rejected_starting: AtomicU64,
     pub(crate) ttft: Histogram,
     pub(crate) itl: Histogram,
     pub(crate) e2e: Histogram,
@@ -120,6 +122,7 @@ impl Default for ServerMetrics {
             finished: Default::default(),
             rejected_context_length: AtomicU64::new(0),
             rejected_unavailable: AtomicU64::new(0),
+            rejected_starting: AtomicU64::new(0),
             ttft: Histogram::new(TTFT_BUCKETS),
             itl: Histogram::new(ITL_BUCKETS),
             e2e: Histogram::new(E2E_BUCKETS),
@@ -225,12 +228,13 @@ impl ServerMetrics {
             out,
             "# HELP {name} Requests refused before any engine work, by reason (context_length: \
              prompt, or prompt plus max_tokens, longer than max_model_len; engine_failed: 503 \
-             after an engine worker died)."
+             after an engine worker died; starting: 503 during the simulated start-up)."
         );
         let _ = writeln!(out, "# TYPE {name} counter");
         for (reason, n) in [
             ("context_length", &self.rejected_context_length),
             ("engine_failed", &self.rejected_unavailable),
+            ("starting", &self.rejected_starting),
         ] {
             let n = n.load(Relaxed);
             let _ = writeln!(out, "{name}{{{label},reason=\"{reason}\"}} {n}");

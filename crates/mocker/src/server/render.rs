@@ -23,6 +23,9 @@ pub(crate) struct Usage {
     pub(crate) prompt_tokens: u32,
     pub(crate) completion_tokens: u32,
     pub(crate) cached_tokens: u32,
+    /// Of the completion tokens, those sent as reasoning (`None`: reasoning output is off, and
+    /// `completion_tokens_details` is left out).
+    pub(crate) reasoning_tokens: Option<u32>,
 }
 
 /// Server-side timings reported in the `servebench` object and `x-servebench-*` headers.
@@ -47,6 +50,10 @@ pub(crate) struct Renderer {
     vocab: Arc<OutputVocab>,
     /// `data: {...,"choices":[{"index":0,"delta":{"content":"` (or `"text":"`).
     token_prefix: Vec<u8>,
+    /// How many leading output tokens are reasoning (chat only; 0 = none).
+    reasoning_tokens: u32,
+    /// `data: {...,"choices":[{"index":0,"delta":{"reasoning_content":"`.
+    reasoning_prefix: Vec<u8>,
 }
 
 impl Renderer {
@@ -65,15 +72,41 @@ impl Renderer {
             model,
             vocab,
             token_prefix: Vec::new(),
+            reasoning_tokens: 0,
+            reasoning_prefix: Vec::new(),
         };
         let mut prefix = b"data: ".to_vec();
         r.head(&mut prefix, r.chunk_object());
+        let mut reasoning = prefix.clone();
         prefix.extend_from_slice(match endpoint {
             Endpoint::Chat => br#","choices":[{"index":0,"delta":{"content":""#.as_slice(),
             Endpoint::Completion => br#","choices":[{"index":0,"text":""#.as_slice(),
         });
+        reasoning.extend_from_slice(br#","choices":[{"index":0,"delta":{"reasoning_content":""#);
         r.token_prefix = prefix;
+        r.reasoning_prefix = reasoning;
         r
+    }
+
+    /// Sends the first `tokens` output tokens as reasoning (`reasoning_content` deltas, a
+    /// `reasoning_content` message field, `completion_tokens_details.reasoning_tokens` in usage).
+    /// Chat only: completions have no reasoning field, so this does nothing there.
+    #[must_use]
+    pub(crate) fn with_reasoning(mut self, tokens: u32) -> Self {
+        if self.endpoint == Endpoint::Chat {
+            self.reasoning_tokens = tokens;
+        }
+        self
+    }
+
+    /// Whether output token number `position` (from 0) is reasoning.
+    pub(crate) fn is_reasoning(&self, position: u32) -> bool {
+        position < self.reasoning_tokens
+    }
+
+    /// Reasoning tokens among `completion_tokens` sent, for usage (`None` when off).
+    pub(crate) fn reasoning_count(&self, completion_tokens: u32) -> Option<u32> {
+        (self.reasoning_tokens > 0).then(|| completion_tokens.min(self.reasoning_tokens))
     }
 
     /// The JSON-escaped text of generated token `id`.
@@ -114,6 +147,19 @@ impl Renderer {
                 br#","choices":[{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]}"#,
             );
             out.extend_from_slice(EVENT_END);
+        }
+    }
+
+    /// The chunk of output token number `position`: reasoning or content.
+    #[inline]
+    pub(crate) fn output_chunk(&self, out: &mut Vec<u8>, token_id: u32, position: u32) {
+        if self.is_reasoning(position) {
+            out.extend_from_slice(&self.reasoning_prefix);
+            out.extend_from_slice(self.vocab.text(token_id));
+            out.extend_from_slice(CHAT_TOKEN_SUFFIX);
+            out.extend_from_slice(EVENT_END);
+        } else {
+            self.token_chunk(out, token_id);
         }
     }
 
@@ -166,11 +212,13 @@ impl Renderer {
         out.extend_from_slice(EVENT_END);
     }
 
-    /// A complete non-streaming body; `text` is already JSON-escaped.
+    /// A complete non-streaming body; `text` and `reasoning` are already JSON-escaped
+    /// (`reasoning` is written only when reasoning output is on).
     pub(crate) fn full_body(
         &self,
         out: &mut Vec<u8>,
         text: &[u8],
+        reasoning: &[u8],
         finish: &str,
         usage: &Usage,
         timings: &Timings,
@@ -182,6 +230,10 @@ impl Renderer {
                     br#","choices":[{"index":0,"message":{"role":"assistant","content":""#,
                 );
                 out.extend_from_slice(text);
+                if self.reasoning_tokens > 0 {
+                    out.extend_from_slice(br#"","reasoning_content":""#);
+                    out.extend_from_slice(reasoning);
+                }
                 out.extend_from_slice(br#""},"logprobs":null,"finish_reason":"#);
             }
             Endpoint::Completion => {
@@ -212,7 +264,13 @@ fn usage_object(out: &mut Vec<u8>, u: &Usage) {
     );
     out.extend_from_slice(br#","prompt_tokens_details":{"cached_tokens":"#);
     json::push_u64(out, u64::from(u.cached_tokens));
-    out.extend_from_slice(b"}}");
+    out.push(b'}');
+    if let Some(reasoning) = u.reasoning_tokens {
+        out.extend_from_slice(br#","completion_tokens_details":{"reasoning_tokens":"#);
+        json::push_u64(out, u64::from(reasoning));
+        out.push(b'}');
+    }
+    out.push(b'}');
 }
 
 /// `{"queue_ms":..,"prefill_ms":..,"ttft_ms":..,"cached_tokens":..,"prompt_tokens":..,"worker_id":..}`
@@ -280,6 +338,7 @@ mod tests {
             prompt_tokens: 100,
             completion_tokens: 2,
             cached_tokens: 64,
+            reasoning_tokens: None,
         };
         r.usage_chunk(&mut out, &usage);
         let ev = events(&out);
@@ -297,6 +356,53 @@ mod tests {
         assert_eq!(ev[4]["usage"]["total_tokens"], 102);
         assert_eq!(ev[4]["usage"]["prompt_tokens_details"]["cached_tokens"], 64);
         assert_eq!(ev[4]["choices"].as_array().unwrap().len(), 0);
+    }
+
+    #[test]
+    fn reasoning_tokens_come_first_as_reasoning_content_then_content() {
+        let r = Renderer::new(Endpoint::Chat, "c".into(), 5, "m".into(), vocab()).with_reasoning(2);
+        let mut out = Vec::new();
+        for position in 0..3 {
+            r.output_chunk(&mut out, position, position);
+        }
+        let ev = events(&out);
+        let word = |id| BuiltinTokenizer::new().decode(&[id]);
+        assert_eq!(
+            ev[0]["choices"][0]["delta"]["reasoning_content"],
+            word(0).as_str()
+        );
+        assert!(ev[0]["choices"][0]["delta"].get("content").is_none());
+        assert_eq!(
+            ev[1]["choices"][0]["delta"]["reasoning_content"],
+            word(1).as_str()
+        );
+        assert_eq!(ev[2]["choices"][0]["delta"]["content"], word(2).as_str());
+        assert_eq!(
+            (r.reasoning_count(1), r.reasoning_count(5)),
+            (Some(1), Some(2))
+        );
+        let usage = Usage {
+            prompt_tokens: 3,
+            completion_tokens: 5,
+            cached_tokens: 0,
+            reasoning_tokens: Some(2),
+        };
+        let mut body = Vec::new();
+        r.full_body(&mut body, b" c", b" a b", "length", &usage, &timings());
+        let v: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(v["choices"][0]["message"]["content"], " c");
+        assert_eq!(v["choices"][0]["message"]["reasoning_content"], " a b");
+        assert_eq!(
+            v["usage"]["completion_tokens_details"]["reasoning_tokens"],
+            2
+        );
+        // Completions have no reasoning field: every token is text.
+        let c = Renderer::new(Endpoint::Completion, "c".into(), 5, "m".into(), vocab())
+            .with_reasoning(2);
+        assert_eq!(c.reasoning_count(4), None);
+        let mut out = Vec::new();
+        c.output_chunk(&mut out, 0, 0);
+        assert_eq!(events(&out)[0]["choices"][0]["text"], word(0).as_str());
     }
 
     #[test]
@@ -321,6 +427,7 @@ mod tests {
             prompt_tokens: 3,
             completion_tokens: 2,
             cached_tokens: 0,
+            reasoning_tokens: None,
         };
         for (endpoint, object) in [
             (Endpoint::Chat, "chat.completion"),
@@ -328,7 +435,7 @@ mod tests {
         ] {
             let r = Renderer::new(endpoint, "x".into(), 5, "m".into(), vocab());
             let mut out = Vec::new();
-            r.full_body(&mut out, b" a\\n", "stop", &usage, &timings());
+            r.full_body(&mut out, b" a\\n", b"", "stop", &usage, &timings());
             let v: Value = serde_json::from_slice(&out).unwrap();
             assert_eq!(v["object"], object);
             assert_eq!(v["usage"]["completion_tokens"], 2);

@@ -7,6 +7,7 @@
 use serde_json::{Map, Value};
 
 use super::api_error::ApiError;
+use crate::protocol::RouteHints;
 
 /// Which API a request came through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +40,8 @@ pub(crate) struct ParsedRequest {
     /// `ignore_eos` at the top level or in `nvext`.
     pub(crate) ignore_eos: bool,
     pub(crate) prompt: Prompt,
+    /// Routing hints from `nvext` (headers may override them later).
+    pub(crate) route: RouteHints,
 }
 
 /// Parses a request body for `endpoint`.
@@ -72,9 +75,12 @@ pub(crate) fn parse(endpoint: Endpoint, body: &[u8]) -> Result<ParsedRequest, Ap
             Some("min_tokens"),
         ));
     }
-    let nvext_ignore_eos = match obj.get("nvext") {
-        None | Some(Value::Null) => None,
-        Some(Value::Object(o)) => opt_bool(o, "ignore_eos").map_err(|e| e.prefixed("nvext."))?,
+    let (nvext_ignore_eos, route) = match obj.get("nvext") {
+        None | Some(Value::Null) => (None, RouteHints::default()),
+        Some(Value::Object(o)) => (
+            opt_bool(o, "ignore_eos").map_err(|e| e.prefixed("nvext."))?,
+            route_hints(o).map_err(|e| e.prefixed("nvext."))?,
+        ),
         Some(_) => return Err(type_error("nvext", "an object")),
     };
     let ignore_eos = opt_bool(&obj, "ignore_eos")?
@@ -98,7 +104,47 @@ pub(crate) fn parse(endpoint: Endpoint, body: &[u8]) -> Result<ParsedRequest, Ap
         min_tokens,
         ignore_eos,
         prompt,
+        route,
     })
+}
+
+/// Dynamo's routing fields of `nvext`: `backend_instance_id` and `agent_hints.{priority,
+/// latency_sensitivity, strict_priority}`.
+fn route_hints(nvext: &Map<String, Value>) -> Result<RouteHints, ApiError> {
+    let worker = match nvext.get("backend_instance_id") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(
+            v.as_u64()
+                .ok_or_else(|| type_error("backend_instance_id", "a non-negative integer"))?,
+        ),
+    };
+    let mut hints = RouteHints {
+        worker,
+        ..RouteHints::default()
+    };
+    match nvext.get("agent_hints") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(a)) => {
+            let number = |field: &str| -> Result<Option<f64>, ApiError> {
+                match a.get(field) {
+                    None | Some(Value::Null) => Ok(None),
+                    Some(v) => v
+                        .as_f64()
+                        .filter(|x| x.is_finite())
+                        .map(Some)
+                        .ok_or_else(|| type_error(&format!("agent_hints.{field}"), "a number")),
+                }
+            };
+            hints.priority = number("priority")?
+                .or(number("latency_sensitivity")?)
+                .unwrap_or(0.0);
+            hints.strict_priority = opt_u32(a, "strict_priority")
+                .map_err(|e| e.prefixed("agent_hints."))?
+                .unwrap_or(0);
+        }
+        Some(_) => return Err(type_error("agent_hints", "an object")),
+    }
+    Ok(hints)
 }
 
 /// The request body as a JSON object, or the 400 every endpoint gives for anything else.
@@ -307,6 +353,46 @@ mod tests {
             (Some(7), 2, false)
         );
         assert_eq!(r.model.as_deref(), Some("m"));
+    }
+
+    #[test]
+    fn routing_hints_are_read_from_nvext() {
+        let r = chat(
+            r#"{"messages":[{"role":"user","content":"x"}],
+               "nvext":{"backend_instance_id":3,"agent_hints":{"priority":10,"strict_priority":2}}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            r.route,
+            RouteHints {
+                worker: Some(3),
+                priority: 10.0,
+                strict_priority: 2
+            }
+        );
+        let r = chat(
+            r#"{"messages":[{"role":"user","content":"x"}],
+               "nvext":{"agent_hints":{"latency_sensitivity":1.5}}}"#,
+        )
+        .unwrap();
+        assert_eq!((r.route.worker, r.route.priority), (None, 1.5));
+        for (body, needle) in [
+            (r#"{"backend_instance_id":-1}"#, "nvext.backend_instance_id"),
+            (
+                r#"{"agent_hints":{"priority":"hi"}}"#,
+                "nvext.agent_hints.priority",
+            ),
+            (
+                r#"{"agent_hints":{"strict_priority":-2}}"#,
+                "nvext.agent_hints.strict_priority",
+            ),
+            (r#"{"agent_hints":[]}"#, "nvext.agent_hints"),
+        ] {
+            let body =
+                format!(r#"{{"messages":[{{"role":"user","content":"x"}}],"nvext":{body}}}"#);
+            let err = chat(&body).expect_err(&body);
+            assert!(err.message.contains(needle), "{body}: {}", err.message);
+        }
     }
 
     #[test]

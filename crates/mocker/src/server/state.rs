@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use servebench_tokenize::Tokenizer;
 
@@ -23,6 +23,8 @@ pub(crate) struct AppState {
     pub(crate) max_model_len: Option<u32>,
     /// The words generated tokens are rendered as.
     pub(crate) vocab: Arc<OutputVocab>,
+    /// When the simulated start-up ends.
+    ready_at: Instant,
     /// Generation requests received, in arrival order (the index seeds per-request draws).
     requests: AtomicU64,
     /// Distinguishes response ids of different server runs.
@@ -41,6 +43,7 @@ impl AppState {
         let id_nonce = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos() ^ (d.as_secs() as u32));
+        let ready_at = Instant::now() + config.startup_time;
         Self {
             config,
             tokenizer,
@@ -49,9 +52,15 @@ impl AppState {
             metrics: ServerMetrics::default(),
             max_model_len,
             vocab,
+            ready_at,
             requests: AtomicU64::new(0),
             id_nonce,
         }
+    }
+
+    /// How much of the simulated start-up is left (zero once ready).
+    pub(crate) fn startup_left(&self) -> Duration {
+        self.ready_at.saturating_duration_since(Instant::now())
     }
 
     /// The next request index.

@@ -122,6 +122,7 @@ impl Tracker {
             prompt_tokens: self.prompt_tokens,
             completion_tokens: self.sent,
             cached_tokens: cached,
+            reasoning_tokens: None,
         };
         let timings = Timings {
             queue: source_timings.queue_wait,

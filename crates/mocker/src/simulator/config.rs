@@ -3,6 +3,7 @@
 use std::fmt;
 use std::num::NonZeroU32;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use super::error::EngineError;
 
@@ -140,7 +141,7 @@ impl Default for EngineConfig {
     }
 }
 
-/// How the pool picks a worker for a request.
+/// How the pool picks a worker for a request (Dynamo's `--router-mode` values).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum RouterMode {
     /// Workers in turn.
@@ -152,6 +153,35 @@ pub enum RouterMode {
     LeastLoaded,
     /// Dynamo's KV-aware cost (prefix overlap and load).
     Kv,
+    /// Power of two choices: two distinct workers drawn at random, the one with fewer requests in
+    /// flight wins (the first drawn on a tie).
+    PowerOfTwo,
+    /// The request names its worker (`nvext.backend_instance_id` or the `x-worker-instance-id`
+    /// header); a request that names none, or an unknown one, is refused.
+    Direct,
+    /// Device-aware weighted: workers are CPU or non-CPU; CPU workers get a request only while
+    /// their requests in flight stay below `non-CPU in flight × CPU count / (ratio × non-CPU
+    /// count)` (see [`RouterConfig::non_cpu_to_cpu_ratio`]); within the chosen class, the least
+    /// loaded worker (the lowest index on a tie).
+    DeviceAwareWeighted,
+}
+
+/// Order of the KV router's queue when every worker is busy (`--router-queue-policy`).
+///
+/// Each queued request has a priority jump `j` (seconds, from the request's
+/// `nvext.agent_hints.priority`; negative counts as 0) and a strict tier (higher tiers always
+/// go first). Within a tier the highest score goes first, then the earliest queued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum QueuePolicy {
+    /// First come first served: score `j - arrival_s`, so a jump of `j` acts as arriving `j`
+    /// seconds earlier.
+    #[default]
+    Fcfs,
+    /// Last come first served: score `j + arrival_s`.
+    Lcfs,
+    /// Weighted shortest processing time: score `(1 + j) / uncached_tokens` (at least 1 token),
+    /// with the uncached tokens of the best cached prefix on any worker when queued.
+    Wspt,
 }
 
 /// The router's settings.
@@ -165,6 +195,30 @@ pub struct RouterConfig {
     pub temperature: f64,
     /// Seed of the router's random choices.
     pub seed: u64,
+    /// Build the KV index from the workers' KV events (`--router-kv-events`, on). Off
+    /// (`--no-router-kv-events`), the router predicts it from its own decisions: a routed
+    /// request's blocks count as cached on its worker for [`RouterConfig::ttl`].
+    pub use_kv_events: bool,
+    /// How long a predicted block stays in the index without KV events (`--router-ttl-secs`,
+    /// 120 s; longer than 0).
+    pub ttl: Duration,
+    /// Most predicted blocks (over all workers) before pruning (`--router-max-tree-size`, 2^20).
+    pub max_tree_size: usize,
+    /// Pruning drops the blocks closest to expiry until this share of `max_tree_size` is left
+    /// (`--router-prune-target-ratio`, 0.8; within (0, 1]).
+    pub prune_target_ratio: f64,
+    /// KV mode: while every worker's pending prefill tokens exceed this multiple of its step token
+    /// budget (`max_num_batched_tokens`), new requests wait in the router's queue
+    /// (`--router-queue-threshold`, 4.0; `None` never queues; finite, >= 0).
+    pub queue_threshold: Option<f64>,
+    /// Order of that queue (`--router-queue-policy`, fcfs).
+    pub queue_policy: QueuePolicy,
+    /// Device-aware weighted mode: how many of the workers (the last ones) are CPU workers
+    /// (`--num-cpu-workers`, 0).
+    pub cpu_workers: u32,
+    /// Device-aware weighted mode: how many requests in flight a non-CPU worker takes for one on
+    /// a CPU worker (Dynamo's `DYN_ENCODER_CUDA_TO_CPU_RATIO`, 8; at least 1).
+    pub non_cpu_to_cpu_ratio: u32,
 }
 
 impl Default for RouterConfig {
@@ -174,6 +228,14 @@ impl Default for RouterConfig {
             overlap_score_weight: 1.0,
             temperature: 0.0,
             seed: 0,
+            use_kv_events: true,
+            ttl: Duration::from_secs(120),
+            max_tree_size: 1 << 20,
+            prune_target_ratio: 0.8,
+            queue_threshold: Some(4.0),
+            queue_policy: QueuePolicy::Fcfs,
+            cpu_workers: 0,
+            non_cpu_to_cpu_ratio: 8,
         }
     }
 }
@@ -255,14 +317,15 @@ impl EngineConfig {
 }
 
 impl RouterConfig {
-    /// Checks the weights are finite and non-negative. Errors name the setting.
+    /// Checks the weights and the index and queue settings. Errors name the setting.
     ///
     /// # Errors
-    /// [`EngineError::Config`] for `overlap_score_weight` or `temperature` out of range.
+    /// [`EngineError::Config`] for the first setting out of range.
     pub fn validate(&self) -> Result<(), EngineError> {
         for (field, value) in [
             ("overlap_score_weight", self.overlap_score_weight),
             ("temperature", self.temperature),
+            ("queue_threshold", self.queue_threshold.unwrap_or(0.0)),
         ] {
             if !(value.is_finite() && value >= 0.0) {
                 return Err(config_error(
@@ -270,6 +333,27 @@ impl RouterConfig {
                     format!("must be a finite number >= 0, got {}", shown(value)),
                 ));
             }
+        }
+        if !(self.prune_target_ratio > 0.0 && self.prune_target_ratio <= 1.0) {
+            return Err(config_error(
+                "prune_target_ratio",
+                format!(
+                    "must be within (0, 1], got {}",
+                    shown(self.prune_target_ratio)
+                ),
+            ));
+        }
+        if self.max_tree_size == 0 {
+            return Err(config_error("max_tree_size", "must be at least 1".into()));
+        }
+        if self.ttl.is_zero() {
+            return Err(config_error("ttl", "must be longer than 0".into()));
+        }
+        if self.non_cpu_to_cpu_ratio == 0 {
+            return Err(config_error(
+                "non_cpu_to_cpu_ratio",
+                "must be at least 1".into(),
+            ));
         }
         Ok(())
     }
@@ -291,6 +375,15 @@ impl PoolConfig {
             ));
         }
         self.engine.validate()?;
+        if self.router.cpu_workers > self.num_workers {
+            return Err(config_error(
+                "cpu_workers",
+                format!(
+                    "must not exceed the {} workers, got {}",
+                    self.num_workers, self.router.cpu_workers
+                ),
+            ));
+        }
         self.router.validate()
     }
 }
@@ -376,6 +469,62 @@ mod tests {
             };
             assert_eq!(field_of(router.validate()), "overlap_score_weight");
         }
+        for (field, router) in [
+            (
+                "queue_threshold",
+                RouterConfig {
+                    queue_threshold: Some(-1.0),
+                    ..RouterConfig::default()
+                },
+            ),
+            (
+                "prune_target_ratio",
+                RouterConfig {
+                    prune_target_ratio: 0.0,
+                    ..RouterConfig::default()
+                },
+            ),
+            (
+                "max_tree_size",
+                RouterConfig {
+                    max_tree_size: 0,
+                    ..RouterConfig::default()
+                },
+            ),
+            (
+                "ttl",
+                RouterConfig {
+                    ttl: Duration::ZERO,
+                    ..RouterConfig::default()
+                },
+            ),
+            (
+                "non_cpu_to_cpu_ratio",
+                RouterConfig {
+                    non_cpu_to_cpu_ratio: 0,
+                    ..RouterConfig::default()
+                },
+            ),
+        ] {
+            assert_eq!(field_of(router.validate()), field);
+        }
+        let too_many_cpus = PoolConfig {
+            num_workers: 2,
+            router: RouterConfig {
+                cpu_workers: 3,
+                ..RouterConfig::default()
+            },
+            ..PoolConfig::default()
+        };
+        assert_eq!(field_of(too_many_cpus.validate()), "cpu_workers");
+        assert!(
+            RouterConfig {
+                queue_threshold: None,
+                ..RouterConfig::default()
+            }
+            .validate()
+            .is_ok()
+        );
         for (field, engine) in [
             (
                 "num_gpu_blocks",

@@ -17,9 +17,9 @@ use super::config::PoolConfig;
 use super::engine::Engine;
 use super::error::EngineError;
 use super::metrics::EngineMetrics;
-use super::router::Router;
+use super::router::{Routed, Router};
 use super::worker::{PoolShared, Submission, WorkerLoop, WorkerMessage};
-use crate::protocol::{GenerateEvent, GenerateRequest, TokenSource};
+use crate::protocol::{GenerateEvent, GenerateRequest, RouteError, RouteHints, TokenSource};
 
 #[derive(Debug)]
 struct WorkerHandle {
@@ -56,14 +56,15 @@ impl EnginePool {
             .collect::<Result<Vec<_>, _>>()?;
         let shared = Arc::new(PoolShared {
             epoch: Instant::now(),
-            router: Mutex::new(Router::new(
-                &config.router,
-                n as usize,
-                config.engine.block_size,
-            )),
+            router: Mutex::new(
+                Router::new(&config.router, n as usize, config.engine.block_size)
+                    .with_step_budget(config.engine.max_num_batched_tokens),
+            ),
             metrics: engines.iter().map(|e| Mutex::new(e.metrics())).collect(),
             dead: AtomicBool::new(false),
             failure: Mutex::new(None),
+            parked: Mutex::new(Default::default()),
+            senders: Mutex::new(None),
         });
         let mut workers = Vec::with_capacity(engines.len());
         for (w, engine) in (0u32..).zip(engines) {
@@ -93,6 +94,15 @@ impl EnginePool {
                 thread: Some(thread),
             });
         }
+        *shared
+            .senders
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(
+            workers
+                .iter()
+                .filter_map(|w| w.submissions.clone())
+                .collect(),
+        );
         let capacity_tokens = config
             .engine
             .num_gpu_blocks
@@ -140,35 +150,55 @@ impl EnginePool {
 }
 
 impl TokenSource for EnginePool {
+    /// Routes with no hints and never queues (direct mode falls back to round-robin); the server
+    /// uses [`TokenSource::submit_routed`].
     fn submit(&self, request: GenerateRequest) -> UnboundedReceiver<GenerateEvent> {
         let (events, rx) = unbounded_channel();
         let arrival = self.shared.epoch.elapsed();
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let worker = self
-            .shared
-            .router
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .route(id, &request.prompt_tokens);
-        let sent = self.workers[worker].submissions.as_ref().is_some_and(|tx| {
-            tx.send(WorkerMessage::Submit(Submission {
-                id,
-                request,
-                arrival,
-                events,
-            }))
-            .is_ok()
-        });
-        if !sent {
-            // The worker thread is gone; the dropped sender closes the stream with no events.
-            tracing::error!(worker, "engine worker is not running; request dropped");
-            self.shared
-                .router
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .finished(worker, id);
-        }
+        let mut router = self.router();
+        let worker = router.route_at(id, &request.prompt_tokens, arrival);
+        let submission = Submission {
+            id,
+            request,
+            arrival,
+            events,
+        };
+        self.shared.send_to(&mut router, worker, submission);
         rx
+    }
+
+    /// Routes with the request's hints; in KV mode a request that finds every worker busy waits
+    /// in the router's queue (its arrival time stays the submission time, so its queue wait
+    /// counts in `queue_ms`).
+    fn submit_routed(
+        &self,
+        request: GenerateRequest,
+        hints: &RouteHints,
+    ) -> Result<UnboundedReceiver<GenerateEvent>, RouteError> {
+        let (events, rx) = unbounded_channel();
+        let arrival = self.shared.epoch.elapsed();
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let mut router = self.router();
+        let routed = router.submit(id, &request.prompt_tokens, hints, arrival)?;
+        let submission = Submission {
+            id,
+            request,
+            arrival,
+            events,
+        };
+        match routed {
+            Routed::Worker(worker) => self.shared.send_to(&mut router, worker, submission),
+            Routed::Queued => {
+                // Under the router's lock, so no worker can release it before it is parked.
+                self.shared
+                    .parked
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .insert(id, submission);
+            }
+        }
+        Ok(rx)
     }
 
     /// `num_gpu_blocks × block_size`: a longer request could never fit in one worker's cache.
@@ -204,8 +234,32 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     }
 }
 
+impl EnginePool {
+    fn router(&self) -> std::sync::MutexGuard<'_, Router> {
+        self.shared
+            .router
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Requests waiting in the router's queue (KV mode, every worker busy).
+    pub fn queued_requests(&self) -> usize {
+        self.router().queued_requests()
+    }
+}
+
 impl Drop for EnginePool {
     fn drop(&mut self) {
+        *self
+            .shared
+            .senders
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = None;
+        self.shared
+            .parked
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
         for w in &mut self.workers {
             w.submissions = None;
         }

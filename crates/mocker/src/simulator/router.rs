@@ -1,19 +1,46 @@
-//! Picks a worker for each request: round-robin, seeded random, least-loaded, or Dynamo's KV-aware
-//! cost (spec §9.3).
+//! Picks a worker for each request, with Dynamo's router modes: round-robin, seeded random,
+//! least-loaded, power of two choices, direct (the request names its worker), device-aware
+//! weighted, and the KV-aware cost (spec §9.3) with its queue for when every worker is busy.
 //!
-//! For the KV mode the router keeps, per worker, the set of block hashes the worker reported as
-//! cached (its `Stored`/`Removed` events; with chained hashes a set is equivalent to Dynamo's radix
-//! tree) and its own book of the requests it routed there and not yet finished (their blocks and,
-//! until their first token, their prefill tokens).
+//! For the KV mode the router keeps, per worker, an index of the block hashes the worker holds
+//! (from its `Stored`/`Removed` events, or predicted from the router's own decisions with a time to
+//! live when KV events are off; with chained hashes a set is equivalent to Dynamo's radix tree) and
+//! its own book of the requests it routed there and not yet finished (their blocks and, until their
+//! first token, their prefill tokens).
+//!
+//! Time: the router's clock is whatever its caller passes ([`Router::route_at`],
+//! [`Router::submit`], [`Router::take_dispatched`]): the pool's real clock, or a virtual one.
+
+mod index;
+mod queue;
+
+use std::time::Duration;
 
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
+use self::index::KvIndex;
+use self::queue::RouterQueue;
 use super::config::{BlockSize, RouterConfig, RouterMode};
 use super::hashing::sequence_block_hashes;
 use super::kv_cache::KvEvent;
 use super::sequence::RequestId;
-use rustc_hash::{FxHashMap as FastMap, FxHashSet as FastSet};
+use crate::protocol::{RouteError, RouteHints};
+use rustc_hash::FxHashMap as FastMap;
+
+/// Step token budget assumed for the queue's busy test until [`Router::with_step_budget`] sets the
+/// workers' own (the engine's default `max_num_batched_tokens`).
+const DEFAULT_STEP_BUDGET: u32 = 8192;
+
+/// Where [`Router::submit`] put a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Routed {
+    /// Booked on this worker: send it there now.
+    Worker(usize),
+    /// Every worker is busy: it waits in the router's queue until [`Router::take_dispatched`]
+    /// releases it.
+    Queued,
+}
 
 /// The KV-aware cost of sending one request to one worker.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -37,7 +64,6 @@ struct ActiveRequest {
 
 #[derive(Debug, Default)]
 struct WorkerBook {
-    cached: FastSet<u64>,
     requests: FastMap<RequestId, ActiveRequest>,
     active_blocks: FastMap<u64, u32>,
     partial_blocks: u64,
@@ -45,13 +71,6 @@ struct WorkerBook {
 }
 
 impl WorkerBook {
-    fn overlap(&self, hashes: &[u64]) -> usize {
-        hashes
-            .iter()
-            .take_while(|h| self.cached.contains(h))
-            .count()
-    }
-
     fn active_block_count(&self) -> u64 {
         self.active_blocks.len() as u64 + self.partial_blocks
     }
@@ -67,11 +86,20 @@ pub struct Router {
     rng: StdRng,
     next_round_robin: usize,
     workers: Vec<WorkerBook>,
+    index: KvIndex,
+    /// The latest time a caller passed.
+    now: Duration,
+    queue: RouterQueue,
+    queue_threshold: Option<f64>,
+    step_budget: u32,
+    cpu_workers: usize,
+    non_cpu_to_cpu_ratio: u64,
 }
 
 impl Router {
     /// A router over `num_workers` workers (at least 1) whose KV blocks hold `block_size` tokens.
     pub fn new(config: &RouterConfig, num_workers: usize, block_size: BlockSize) -> Self {
+        let n = num_workers.max(1);
         Self {
             mode: config.mode,
             overlap_score_weight: config.overlap_score_weight,
@@ -79,10 +107,23 @@ impl Router {
             block_size,
             rng: StdRng::seed_from_u64(config.seed),
             next_round_robin: 0,
-            workers: (0..num_workers.max(1))
-                .map(|_| WorkerBook::default())
-                .collect(),
+            workers: (0..n).map(|_| WorkerBook::default()).collect(),
+            index: KvIndex::new(config, n),
+            now: Duration::ZERO,
+            queue: RouterQueue::new(config.queue_policy),
+            queue_threshold: config.queue_threshold,
+            step_budget: DEFAULT_STEP_BUDGET,
+            cpu_workers: (config.cpu_workers as usize).min(n),
+            non_cpu_to_cpu_ratio: u64::from(config.non_cpu_to_cpu_ratio.max(1)),
         }
+    }
+
+    /// Sets the workers' step token budget (`max_num_batched_tokens`), the unit of the queue
+    /// threshold (8192 until set).
+    #[must_use]
+    pub fn with_step_budget(mut self, max_num_batched_tokens: u32) -> Self {
+        self.step_budget = max_num_batched_tokens;
+        self
     }
 
     /// Number of workers.
@@ -90,33 +131,187 @@ impl Router {
         self.workers.len()
     }
 
-    /// Chooses the worker for request `id` and books it there until [`Router::finished`].
+    /// Chooses the worker for request `id` and books it there until [`Router::finished`], at the
+    /// router's latest time. It never queues and has no target: direct mode falls back to
+    /// round-robin here (see [`Router::submit`] for both).
     pub fn route(&mut self, id: RequestId, prompt_tokens: &[u32]) -> usize {
-        // Only the KV mode looks at blocks; the others book the request's load alone.
-        let hashes = if self.mode == RouterMode::Kv {
+        self.route_at(id, prompt_tokens, self.now)
+    }
+
+    /// [`Router::route`] at time `now` (predicted KV entries expire on this clock).
+    pub fn route_at(&mut self, id: RequestId, prompt_tokens: &[u32], now: Duration) -> usize {
+        self.advance(now);
+        let hashes = self.hashes_for(prompt_tokens);
+        let isl = prompt_tokens.len() as u64;
+        let worker = self.choose(&hashes, isl);
+        self.book(worker, id, hashes, isl);
+        worker
+    }
+
+    /// Routes request `id` arriving at `now` with the request's own hints: a named worker (honoured
+    /// in direct and KV modes, ignored in the others, as Dynamo's push router does), its priority
+    /// and strict tier. In KV mode with a queue threshold, a request that finds every worker busy
+    /// (or others already queued) is queued instead; a named worker bypasses the queue.
+    ///
+    /// # Errors
+    /// [`RouteError::NoWorkerNamed`] in direct mode without a named worker,
+    /// [`RouteError::UnknownWorker`] for a named worker that does not exist.
+    pub fn submit(
+        &mut self,
+        id: RequestId,
+        prompt_tokens: &[u32],
+        hints: &RouteHints,
+        now: Duration,
+    ) -> Result<Routed, RouteError> {
+        self.advance(now);
+        let honours_target = matches!(self.mode, RouterMode::Direct | RouterMode::Kv);
+        let target = hints.worker.filter(|_| honours_target);
+        if let Some(w) = target {
+            let w = w as usize;
+            if w >= self.workers.len() {
+                return Err(RouteError::UnknownWorker {
+                    worker: w as u64,
+                    workers: self.workers.len(),
+                });
+            }
+            let hashes = self.hashes_for(prompt_tokens);
+            self.book(w, id, hashes, prompt_tokens.len() as u64);
+            return Ok(Routed::Worker(w));
+        }
+        if self.mode == RouterMode::Direct {
+            return Err(RouteError::NoWorkerNamed);
+        }
+        if self.mode == RouterMode::Kv && (!self.queue.is_empty() || self.all_busy()) {
+            let hashes = self.hashes_for(prompt_tokens);
+            let isl = prompt_tokens.len() as u64;
+            let bs = u64::from(self.block_size.get());
+            let best = (0..self.workers.len())
+                .map(|w| self.index.overlap(w, &hashes, self.now))
+                .max()
+                .unwrap_or(0);
+            let uncached = isl.saturating_sub(best as u64 * bs);
+            self.queue.push(
+                id,
+                hashes,
+                isl,
+                uncached,
+                now,
+                hints.priority,
+                hints.strict_priority,
+            );
+            return Ok(Routed::Queued);
+        }
+        Ok(Routed::Worker(self.route_at(id, prompt_tokens, now)))
+    }
+
+    /// Releases queued requests, best first, while some worker is not busy: each is routed by the
+    /// KV cost now and booked. Call it after [`Router::first_token`] and [`Router::finished`].
+    pub fn take_dispatched(&mut self, now: Duration) -> Vec<(RequestId, usize)> {
+        self.advance(now);
+        let mut out = Vec::new();
+        while !self.queue.is_empty() && !self.all_busy() {
+            let Some(q) = self.queue.pop() else { break };
+            let worker = self.choose(&q.hashes, q.isl);
+            self.book(worker, q.id, q.hashes, q.isl);
+            out.push((q.id, worker));
+        }
+        out
+    }
+
+    /// Drops a queued request (its client went away); false if it is not queued.
+    pub fn cancel_queued(&mut self, id: RequestId) -> bool {
+        self.queue.remove(id)
+    }
+
+    /// Requests waiting in the router's queue.
+    pub fn queued_requests(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// Pending prefill tokens booked on a worker (routed, first token not yet produced, minus
+    /// what its index said was cached).
+    pub fn prefill_tokens(&self, worker: usize) -> u64 {
+        self.workers.get(worker).map_or(0, |b| b.prefill_tokens)
+    }
+
+    /// Moves the router's clock to `now` (it never goes back): predicted KV entries whose time to
+    /// live is over are forgotten.
+    pub fn advance_to(&mut self, now: Duration) {
+        self.advance(now);
+    }
+
+    fn advance(&mut self, now: Duration) {
+        self.now = self.now.max(now);
+        self.index.expire(self.now);
+    }
+
+    /// Block hashes of a prompt when the mode uses them (only the KV mode looks at blocks).
+    fn hashes_for(&self, prompt_tokens: &[u32]) -> Vec<u64> {
+        if self.mode == RouterMode::Kv {
             sequence_block_hashes(prompt_tokens, self.block_size)
         } else {
             Vec::new()
+        }
+    }
+
+    /// Whether the queue holds requests back: a threshold is set and every worker's pending
+    /// prefill exceeds `threshold × step budget`.
+    fn all_busy(&self) -> bool {
+        let Some(threshold) = self.queue_threshold else {
+            return false;
         };
-        let isl = prompt_tokens.len() as u64;
+        let limit = threshold * f64::from(self.step_budget);
+        self.workers.iter().all(|b| b.prefill_tokens as f64 > limit)
+    }
+
+    fn load(&self, worker: usize) -> usize {
+        self.workers[worker].requests.len()
+    }
+
+    /// The least loaded of `candidates`, the first on a tie.
+    fn least_loaded(&self, candidates: impl Iterator<Item = usize>) -> usize {
+        candidates.min_by_key(|&w| self.load(w)).unwrap_or(0)
+    }
+
+    fn choose(&mut self, hashes: &[u64], isl: u64) -> usize {
         let n = self.workers.len();
-        let worker = match self.mode {
-            RouterMode::RoundRobin => {
+        match self.mode {
+            RouterMode::RoundRobin | RouterMode::Direct => {
                 let w = self.next_round_robin % n;
                 self.next_round_robin = (w + 1) % n;
                 w
             }
             RouterMode::Random => self.rng.random_range(0..n),
-            RouterMode::LeastLoaded => (0..n)
-                .min_by_key(|&w| self.workers[w].requests.len())
-                .unwrap_or(0),
+            RouterMode::LeastLoaded => self.least_loaded(0..n),
+            RouterMode::PowerOfTwo => {
+                if n == 1 {
+                    return 0;
+                }
+                let a = self.rng.random_range(0..n);
+                let b = (a + 1 + self.rng.random_range(0..n - 1)) % n;
+                if self.load(a) <= self.load(b) { a } else { b }
+            }
+            RouterMode::DeviceAwareWeighted => {
+                let first_cpu = n - self.cpu_workers;
+                if self.cpu_workers == 0 || first_cpu == 0 {
+                    return self.least_loaded(0..n);
+                }
+                let inflight =
+                    |r: std::ops::Range<usize>| -> u64 { r.map(|w| self.load(w) as u64).sum() };
+                let (gpu_load, cpu_load) = (inflight(0..first_cpu), inflight(first_cpu..n));
+                let allowed = gpu_load.saturating_mul(self.cpu_workers as u64)
+                    / self.non_cpu_to_cpu_ratio.saturating_mul(first_cpu as u64);
+                if cpu_load < allowed {
+                    self.least_loaded(first_cpu..n)
+                } else {
+                    self.least_loaded(0..first_cpu)
+                }
+            }
             RouterMode::Kv => {
-                let costs = self.costs_of(&hashes, isl);
+                let costs = self.costs_of(hashes, isl);
                 self.select(&costs)
             }
-        };
-        self.book(worker, id, hashes, isl);
-        worker
+        }
     }
 
     /// The KV-aware cost of a prompt on every worker, in worker order.
@@ -126,18 +321,17 @@ impl Router {
     }
 
     /// Applies a worker's KV events (blocks stored or evicted).
+    ///
+    /// Ignored when KV events are off ([`RouterConfig::use_kv_events`]): the index is then
+    /// predicted from routing decisions.
     pub fn apply_kv_events(&mut self, worker: usize, events: &[KvEvent]) {
-        let Some(book) = self.workers.get_mut(worker) else {
+        if self.index.is_predicted() {
             return;
-        };
+        }
         for event in events {
             match *event {
-                KvEvent::Stored { block_hash } => {
-                    book.cached.insert(block_hash);
-                }
-                KvEvent::Removed { block_hash } => {
-                    book.cached.remove(&block_hash);
-                }
+                KvEvent::Stored { block_hash } => self.index.stored(worker, block_hash),
+                KvEvent::Removed { block_hash } => self.index.removed(worker, block_hash),
             }
         }
     }
@@ -178,9 +372,10 @@ impl Router {
         self.workers.get(worker).map_or(0, |b| b.requests.len())
     }
 
-    /// Blocks a worker reported as cached (the size of its radix tree).
+    /// Blocks in a worker's index (the size of its radix tree): those it reported as cached, or
+    /// without KV events those predicted and not yet expired at the router's latest time.
     pub fn cached_blocks(&self, worker: usize) -> usize {
-        self.workers.get(worker).map_or(0, |b| b.cached.len())
+        self.index.len(worker)
     }
 
     fn costs_of(&self, hashes: &[u64], isl: u64) -> Vec<WorkerCost> {
@@ -188,8 +383,9 @@ impl Router {
         let partial = u64::from(!isl.is_multiple_of(bs));
         self.workers
             .iter()
-            .map(|book| {
-                let overlap = book.overlap(hashes);
+            .enumerate()
+            .map(|(w, book)| {
+                let overlap = self.index.overlap(w, hashes, self.now);
                 let uncached = isl.saturating_sub(overlap as u64 * bs);
                 let prefill_tokens = book.prefill_tokens + uncached;
                 let missing = hashes
@@ -221,14 +417,10 @@ impl Router {
             let best: Vec<usize> = (0..costs.len())
                 .filter(|&w| costs[w].logit == min)
                 .collect();
-            let smallest = best
-                .iter()
-                .map(|&w| self.workers[w].cached.len())
-                .min()
-                .unwrap_or(0);
+            let smallest = best.iter().map(|&w| self.index.len(w)).min().unwrap_or(0);
             let tied: Vec<usize> = best
                 .into_iter()
-                .filter(|&w| self.workers[w].cached.len() == smallest)
+                .filter(|&w| self.index.len(w) == smallest)
                 .collect();
             return match tied.len() {
                 0 => 0,
@@ -259,10 +451,11 @@ impl Router {
 
     fn book(&mut self, worker: usize, id: RequestId, hashes: Vec<u64>, isl: u64) {
         let bs = u64::from(self.block_size.get());
+        let overlap = self.index.overlap(worker, &hashes, self.now) as u64;
+        self.index.predict(worker, &hashes, self.now);
         let Some(book) = self.workers.get_mut(worker) else {
             return;
         };
-        let overlap = book.overlap(&hashes) as u64;
         let prefill_tokens = isl.saturating_sub(overlap * bs);
         let partial_block = !isl.is_multiple_of(bs);
         for &h in &hashes {

@@ -3,6 +3,9 @@
 
 mod caching;
 mod pool;
+mod router_index;
+mod router_modes;
+mod router_queue;
 mod routing;
 mod scheduling;
 mod timing_file;

@@ -14,6 +14,7 @@ use super::metrics::EngineMetrics;
 use super::router::Router;
 use super::sequence::RequestId;
 use crate::protocol::{GenerateEvent, GenerateRequest};
+use std::sync::mpsc::Sender;
 
 /// If a step starts this late after the previous deadline, the schedule restarts from now instead
 /// of catching up.
@@ -32,6 +33,12 @@ pub(crate) struct PoolShared {
     pub(crate) dead: AtomicBool,
     /// Why, for `/health` and error responses.
     pub(crate) failure: Mutex<Option<String>>,
+    /// Requests waiting in the router's queue, until it releases them to a worker. Lock order:
+    /// the router, then this, then `senders`.
+    pub(crate) parked: Mutex<FastMap<RequestId, Submission>>,
+    /// Every worker's submission channel, so any worker thread can hand over a request the
+    /// router released; `None` once the pool is dropped (so the channels can close).
+    pub(crate) senders: Mutex<Option<Vec<Sender<WorkerMessage>>>>,
 }
 
 impl PoolShared {
@@ -42,6 +49,56 @@ impl PoolShared {
             *failure = Some(cause);
         }
         self.dead.store(true, Ordering::Release);
+    }
+
+    /// Hands `submission` to `worker` (already booked there by the router). If the worker is
+    /// gone the stream closes with no events and the router forgets the booking.
+    pub(crate) fn send_to(&self, router: &mut Router, worker: usize, submission: Submission) {
+        let id = submission.id;
+        let sent = self
+            .senders
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .and_then(|senders| senders.get(worker))
+            .is_some_and(|tx| tx.send(WorkerMessage::Submit(submission)).is_ok());
+        if !sent {
+            tracing::error!(worker, "engine worker is not running; request dropped");
+            router.finished(worker, id);
+        }
+    }
+
+    /// Sends the requests the router's queue releases now to their workers. A released request
+    /// whose client has gone is not sent: the router forgets it and releases the next one.
+    pub(crate) fn release_queued(&self, router: &mut Router) {
+        loop {
+            let released = router.take_dispatched(self.epoch.elapsed());
+            if released.is_empty() {
+                return;
+            }
+            let mut abandoned = false;
+            let mut ready = Vec::with_capacity(released.len());
+            {
+                let mut parked = self.parked.lock().unwrap_or_else(PoisonError::into_inner);
+                for (id, worker) in released {
+                    let Some(submission) = parked.remove(&id) else {
+                        continue;
+                    };
+                    if submission.events.is_closed() {
+                        router.finished(worker, id);
+                        abandoned = true;
+                    } else {
+                        ready.push((worker, submission));
+                    }
+                }
+            }
+            for (worker, submission) in ready {
+                self.send_to(router, worker, submission);
+            }
+            if !abandoned {
+                return;
+            }
+        }
     }
 }
 
@@ -221,6 +278,7 @@ impl WorkerLoop {
         for id in self.finished.drain(..) {
             router.finished(self.worker, id);
         }
+        self.shared.release_queued(&mut router);
     }
 
     /// Cancels requests whose receiver was dropped (waiting ones, and running ones in a long

@@ -121,6 +121,29 @@ pub(crate) async fn try_send(
     path: &str,
     body: Option<&str>,
 ) -> Result<Reply, hyper::Error> {
+    try_send_with(server, method, path, body, &[]).await
+}
+
+/// A POST with extra request headers.
+pub(crate) async fn post_with_headers(
+    server: &RunningServer,
+    path: &str,
+    body: &Value,
+    headers: &[(&str, &str)],
+) -> Reply {
+    try_send_with(server, "POST", path, Some(&body.to_string()), headers)
+        .await
+        .unwrap()
+}
+
+/// Like [`try_send`], with extra request headers.
+pub(crate) async fn try_send_with(
+    server: &RunningServer,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+    headers: &[(&str, &str)],
+) -> Result<Reply, hyper::Error> {
     let stream = tokio::net::TcpStream::connect(server.local_addr())
         .await
         .unwrap();
@@ -129,11 +152,15 @@ pub(crate) async fn try_send(
         .await
         .unwrap();
     tokio::spawn(conn);
-    let req = Request::builder()
+    let mut req = Request::builder()
         .method(method)
         .uri(path)
         .header("host", "localhost")
-        .header("content-type", "application/json")
+        .header("content-type", "application/json");
+    for (name, value) in headers {
+        req = req.header(*name, *value);
+    }
+    let req = req
         .body(Full::new(Bytes::from(body.unwrap_or("").to_owned())))
         .unwrap();
     let sent_at = Instant::now();
