@@ -381,6 +381,8 @@ mod tests {
         assert_eq!(c.max_body_bytes, 2048);
         assert_eq!(c.header_read_timeout, Duration::from_secs(3));
         assert_eq!(c.body_read_timeout, Duration::from_secs(4));
+        assert!(!c.nagle, "TCP_NODELAY unless --nagle");
+        assert!(parse(&["--nagle"]).server_config().nagle);
         let defaults = parse(&[]).server_config();
         let library = ServerConfig::default();
         assert_eq!(

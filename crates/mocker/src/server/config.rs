@@ -58,6 +58,11 @@ pub struct ServerConfig {
     pub body_read_timeout: Duration,
     /// How long a graceful shutdown waits for open streams before closing them (5 s).
     pub shutdown_grace: Duration,
+    /// Leave Nagle's algorithm on for accepted connections (`false`: every write leaves at once,
+    /// `TCP_NODELAY`). Dynamo 1.6.1's HTTP frontend leaves it on; with a client that delays its
+    /// ACKs on a keep-alive connection, the first bytes of the next response then wait for that
+    /// delayed ACK, which adds up to ~40 ms to TTFT. On to reproduce that, off for honest timing.
+    pub nagle: bool,
 }
 
 impl Default for ServerConfig {
@@ -79,6 +84,7 @@ impl Default for ServerConfig {
             header_read_timeout: Duration::from_secs(60),
             body_read_timeout: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(5),
+            nagle: false,
         }
     }
 }

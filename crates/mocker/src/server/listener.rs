@@ -162,6 +162,7 @@ pub async fn spawn(
     })?;
     let grace = config.shutdown_grace;
     let header_timeout = config.header_read_timeout;
+    let nodelay = !config.nagle;
     let state = Arc::new(AppState::new(
         config,
         tokenizer,
@@ -171,7 +172,14 @@ pub async fn spawn(
         vocab,
     ));
     let (stop, stop_rx) = watch::channel(false);
-    let task = tokio::spawn(accept_loop(listener, state, stop_rx, grace, header_timeout));
+    let task = tokio::spawn(accept_loop(
+        listener,
+        state,
+        stop_rx,
+        grace,
+        header_timeout,
+        nodelay,
+    ));
     tracing::info!(%addr, "mocker server listening");
     Ok(RunningServer {
         addr,
@@ -244,6 +252,7 @@ async fn accept_loop(
     mut stop: watch::Receiver<bool>,
     grace: std::time::Duration,
     header_timeout: std::time::Duration,
+    nodelay: bool,
 ) {
     let graceful = GracefulShutdown::new();
     let (abort, abort_rx) = watch::channel(false);
@@ -256,8 +265,7 @@ async fn accept_loop(
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, _peer)) => {
-                    // Tokens must leave as soon as they are written, not after Nagle's delay.
-                    let _ = stream.set_nodelay(true);
+                    configure_accepted(&stream, nodelay);
                     let state = Arc::clone(&state);
                     let service = service_fn(move |req| {
                         let state = Arc::clone(&state);
@@ -288,6 +296,36 @@ async fn accept_loop(
         () = tokio::time::sleep(grace) => {
             tracing::info!("grace period over; closing remaining connections");
             let _ = abort.send(true);
+        }
+    }
+}
+
+/// Settings of an accepted connection: tokens leave as soon as they are written (`nodelay`), not
+/// after Nagle's delay, unless the server was asked to behave like one that leaves Nagle on.
+fn configure_accepted(stream: &tokio::net::TcpStream, nodelay: bool) {
+    if let Err(e) = stream.set_nodelay(nodelay) {
+        tracing::debug!("cannot set TCP_NODELAY={nodelay}: {e}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::configure_accepted;
+
+    #[tokio::test]
+    async fn accepted_connections_get_nodelay_unless_nagle_is_asked_for() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        for nodelay in [true, false] {
+            let _client = tokio::net::TcpStream::connect(addr).await.expect("connect");
+            let (server_side, _) = listener.accept().await.expect("accept");
+            // Linux leaves Nagle on (nodelay false) for a fresh socket: set the opposite first so
+            // the check sees the effect of configure_accepted, not the default.
+            server_side.set_nodelay(!nodelay).expect("set");
+            configure_accepted(&server_side, nodelay);
+            assert_eq!(server_side.nodelay().expect("get"), nodelay);
         }
     }
 }

@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+"""Prints the markdown table of benches/scripts/fidelity.sh from its output directory.
+
+Each row: workload, metric, Dynamo, ours, ours with --nagle, and each of ours as a difference
+from Dynamo in percent. Values come from the runs' own exports (profile_export.jsonl for the
+per-request TTFTs of the cached-prompt rows, profile_export_aiperf.json for the others).
+"""
+import json
+import statistics
+import sys
+from pathlib import Path
+
+ENGINES = ["dynamo", "ours", "ours_nagle"]
+
+
+def per_request_ttft(run: Path):
+    values = []
+    with open(run / "profile_export.jsonl") as f:
+        for line in f:
+            record = json.loads(line)
+            if record.get("metadata", {}).get("benchmark_phase", "profiling") != "profiling":
+                continue
+            ttft = record.get("metrics", {}).get("time_to_first_token")
+            if ttft is not None:
+                values.append(ttft["value"])
+    return values
+
+
+def summary(run: Path, metric: str, stat: str):
+    data = json.loads((run / "profile_export_aiperf.json").read_text())
+    return data[metric][stat]
+
+
+def rows(out: Path):
+    for isl in (1000, 2000, 8000, 16000):
+        for reuse in ("pooled", "never"):
+            name = f"cached_{isl}_{reuse}"
+            label = f"ISL {isl}, same prompt x6, c=1, {'keep-alive' if reuse == 'pooled' else 'new connection each'}"
+
+            def cold(e, name=name):
+                return per_request_ttft(out / e / name)[0]
+
+            def cached(e, name=name):
+                return statistics.median(per_request_ttft(out / e / name)[1:])
+
+            yield label, "TTFT cold (ms)", cold
+            yield label, "TTFT cached, median of 5 (ms)", cached
+    c32 = "ISL 1000, OSL 200, c=32"
+    yield c32, "TTFT p50 (ms)", lambda e: summary(out / e / "c32", "time_to_first_token", "p50")
+    yield c32, "TTFT p90 (ms)", lambda e: summary(out / e / "c32", "time_to_first_token", "p90")
+    yield c32, "ITL avg (ms)", lambda e: summary(out / e / "c32", "inter_token_latency", "avg")
+    yield c32, "output tokens/s", lambda e: summary(out / e / "c32", "output_token_throughput", "avg")
+    for r in ("0.1", "0.9"):
+        label = f"2 workers KV, ISL 2000, prefix ratio {r}, c=4"
+        yield label, "TTFT p50 (ms)", lambda e, r=r: summary(out / e / f"prefix_{r}", "time_to_first_token", "p50")
+
+
+def main():
+    out = Path(sys.argv[1])
+    print("| workload | metric | Dynamo 1.6.1 | ours | ours --nagle | ours vs Dynamo | --nagle vs Dynamo |")
+    print("|---|---|---|---|---|---|---|")
+    for label, metric, get in rows(out):
+        try:
+            d, o, n = (get(e) for e in ENGINES)
+        except (OSError, KeyError, IndexError, ValueError) as e:
+            print(f"| {label} | {metric} | missing: {e} | | | | |")
+            continue
+        print(
+            f"| {label} | {metric} | {d:.1f} | {o:.1f} | {n:.1f} | "
+            f"{100 * (o - d) / d:+.0f}% | {100 * (n - d) / d:+.0f}% |"
+        )
+
+
+if __name__ == "__main__":
+    main()
