@@ -89,11 +89,12 @@ impl PrefixRatioConfig {
     }
 
     /// KV blocks per worker that put an embedded cluster of `workers` workers under cache
-    /// pressure for this workload: three quarters of the largest ratio's prefix pool
+    /// pressure for this workload: three fifths of the largest ratio's prefix pool
     /// (`num_prefix_prompts · prefix_len` tokens), plus room for the unique parts and outputs of
     /// the requests a worker runs at once (1.5× their mean, for the spread). Smaller than the
     /// pool, so a router that sends every prefix to every worker keeps evicting, while one that
-    /// keeps each prefix on one worker can hold its share.
+    /// keeps each prefix on one of two workers can hold its share (half the pool) with a fifth to
+    /// spare for an uneven split.
     pub fn pressure_blocks(&self, workers: u32, block_size: u32) -> u32 {
         let bs = u64::from(block_size.max(1));
         let r = self.prefix_ratios.iter().copied().fold(0.0, f64::max);
@@ -103,7 +104,7 @@ impl PrefixRatioConfig {
         let private = ((synth + self.osl) * 3 / 2).div_ceil(bs);
         // A single request must always fit.
         let one = (self.isl + self.osl) * 3 / 2;
-        let blocks = (pool * 3 / 4 + per_worker * private).max(one.div_ceil(bs));
+        let blocks = (pool * 3 / 5 + per_worker * private).max(one.div_ceil(bs));
         u32::try_from(blocks).unwrap_or(u32::MAX)
     }
 }
