@@ -31,7 +31,7 @@ pub(crate) struct CommonArgs {
     /// Send each request's expected output length as nvext.agent_hints.osl.
     #[arg(long)]
     pub(crate) use_expected_osl: bool,
-    /// KV block size of the servers at --url, for the theoretical reuse [default: 64, Dynamo's].
+    /// KV block size of the servers at --url (Dynamo's default 64), for the theoretical reuse.
     #[arg(long, default_value_t = 64)]
     pub(crate) server_block_size: u64,
     #[command(flatten)]
