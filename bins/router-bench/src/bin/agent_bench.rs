@@ -19,7 +19,7 @@ use servebench_router_bench::trace::override_delays;
 
 /// Replay agent sessions (a drop-in for agent_benchmark.py).
 ///
-/// Writes <output-dir>/aiperf_artifacts/ and, with --delay, <output-dir>/modified_trace.jsonl.
+/// Writes OUTPUT_DIR/aiperf_artifacts/ and, with --delay, OUTPUT_DIR/modified_trace.jsonl.
 #[derive(Debug, Parser)]
 #[command(name = "agent-bench", version, about, long_about)]
 struct Args {

@@ -31,7 +31,7 @@ enum Format {
 
 /// Repeated-image benchmark (a drop-in for aiperf_small_image.sh).
 ///
-/// Writes data_small.jsonl (or data_large.jsonl) and AIPerf's artifacts/<model>-openai-chat-concurrency<N>/
+/// Writes data_small.jsonl (or data_large.jsonl) and AIPerf's artifacts/MODEL-openai-chat-concurrencyN/
 /// under --output-dir.
 #[derive(Debug, Parser)]
 #[command(name = "image-bench", version, about, long_about)]

@@ -18,10 +18,10 @@ use servebench_router_bench::summary::{comparison_table, write_outputs};
 
 /// TTFT and ITL as the prefix ratio grows (a drop-in for prefix_ratio_benchmark.py).
 ///
-/// Writes <output-dir>/prefix_ratio_<r>_seed_<s>/ (AIPerf exports), results_summary.json and
+/// Writes OUTPUT_DIR/prefix_ratio_R_seed_S/ (AIPerf exports), results_summary.json and
 /// prefix_ratio_performance.png. With no --url it starts an embedded cluster whose default KV
 /// capacity per worker is smaller than the workload's prefix pool, so routing matters; with
-/// --compare-routers rr,kv each mode gets <output-dir>/<mode>/ plus router_comparison.{csv,json,png}.
+/// --compare-routers rr,kv each mode gets OUTPUT_DIR/MODE/ plus router_comparison.{csv,json,png}.
 #[derive(Debug, Parser)]
 #[command(name = "prefix-ratio-bench", version, about, long_about)]
 struct Args {

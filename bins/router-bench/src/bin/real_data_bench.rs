@@ -21,7 +21,7 @@ use servebench_workload::synthesize::RequestFilters;
 /// Replay a (possibly synthesized) Mooncake trace on its schedule (a drop-in for
 /// real_data_benchmark.py).
 ///
-/// Writes <output-dir>/aiperf_artifacts/ and, when synthesizing, <output-dir>/synthetic_trace.jsonl.
+/// Writes OUTPUT_DIR/aiperf_artifacts/ and, when synthesizing, OUTPUT_DIR/synthetic_trace.jsonl.
 #[derive(Debug, Parser)]
 #[command(name = "real-data-bench", version, about, long_about)]
 struct Args {
