@@ -10,6 +10,10 @@ impl EngineStats for EnginePool {
     fn snapshot(&self) -> EngineMetrics {
         self.metrics()
     }
+
+    fn worker_snapshots(&self) -> Vec<EngineMetrics> {
+        self.worker_metrics()
+    }
 }
 
 /// Why the simulated server could not start.

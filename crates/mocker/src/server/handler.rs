@@ -12,6 +12,7 @@ use hyper::body::Incoming;
 use super::api_error::ApiError;
 use super::body::{ResponseBody, SseStream, collect};
 use super::faults::FaultPlan;
+use super::metrics::render_worker_prefix_cache;
 use super::prompt::prompt_tokens;
 use super::render::{Renderer, Timings};
 use super::request::{Endpoint, ParsedRequest, Prompt, parse};
@@ -83,7 +84,13 @@ pub(crate) async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Resp
         },
         (None, "/metrics", &Method::GET) => {
             let snapshot = state.stats.as_ref().map(|s| s.snapshot());
-            let text = state.metrics.render(&state.config.model_name, snapshot);
+            let mut text = state.metrics.render(&state.config.model_name, snapshot);
+            if let Some(stats) = &state.stats {
+                text.push_str(&render_worker_prefix_cache(
+                    &state.config.model_name,
+                    &stats.worker_snapshots(),
+                ));
+            }
             let mut r = Response::new(ResponseBody::full(text));
             r.headers_mut().insert(
                 CONTENT_TYPE,

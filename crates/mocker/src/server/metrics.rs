@@ -265,6 +265,44 @@ impl ServerMetrics {
     }
 }
 
+/// Per-worker prefix-cache counters, `servebench:worker_prefix_cache_queries_total` and
+/// `servebench:worker_prefix_cache_hits_total` with a `worker="<index>"` label (index in pool
+/// order), so a benchmark can tell the workers' cache reuse apart. They are separate families
+/// from vLLM's pool-wide `vllm:prefix_cache_*_total`, so summing a family never counts a token
+/// twice. Empty text when `workers` is empty.
+pub(crate) fn render_worker_prefix_cache(model_name: &str, workers: &[EngineMetrics]) -> String {
+    if workers.is_empty() {
+        return String::new();
+    }
+    let model = escape_label(model_name);
+    let mut out = String::new();
+    type Family = (&'static str, &'static str, fn(&EngineMetrics) -> u64);
+    let families: [Family; 2] = [
+        (
+            "servebench:worker_prefix_cache_queries_total",
+            "Prefix cache queries of one worker, in terms of number of queried tokens.",
+            |m| m.prefix_cache_queries_tokens,
+        ),
+        (
+            "servebench:worker_prefix_cache_hits_total",
+            "Prefix cache hits of one worker, in terms of number of cached tokens.",
+            |m| m.prefix_cache_hits_tokens,
+        ),
+    ];
+    for (name, help, value) in families {
+        let _ = writeln!(out, "# HELP {name} {help}");
+        let _ = writeln!(out, "# TYPE {name} counter");
+        for (i, m) in workers.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "{name}{{model_name=\"{model}\",worker=\"{i}\"}} {}",
+                value(m)
+            );
+        }
+    }
+    out
+}
+
 fn escape_label(s: &str) -> String {
     s.replace('\\', "\\\\")
         .replace('"', "\\\"")
@@ -312,6 +350,28 @@ mod tests {
             .parse()
             .unwrap();
         assert!((sum - 1000.0905).abs() < 1e-9, "{sum}");
+    }
+
+    #[test]
+    fn worker_prefix_cache_series_carry_a_worker_label() {
+        let w = |q, h| EngineMetrics {
+            num_workers: 1,
+            prefix_cache_queries_tokens: q,
+            prefix_cache_hits_tokens: h,
+            ..EngineMetrics::default()
+        };
+        let text = render_worker_prefix_cache("m", &[w(100, 40), w(60, 0)]);
+        assert!(text.contains(
+            "servebench:worker_prefix_cache_queries_total{model_name=\"m\",worker=\"0\"} 100\n"
+        ));
+        assert!(text.contains(
+            "servebench:worker_prefix_cache_hits_total{model_name=\"m\",worker=\"0\"} 40\n"
+        ));
+        assert!(text.contains(
+            "servebench:worker_prefix_cache_queries_total{model_name=\"m\",worker=\"1\"} 60\n"
+        ));
+        assert!(text.contains("# TYPE servebench:worker_prefix_cache_hits_total counter\n"));
+        assert_eq!(render_worker_prefix_cache("m", &[]), "");
     }
 
     #[test]

@@ -11,4 +11,11 @@ use crate::EngineMetrics;
 pub trait EngineStats: Send + Sync + 'static {
     /// The current counters (gauges summed over workers, KV usage averaged).
     fn snapshot(&self) -> EngineMetrics;
+
+    /// One snapshot per worker, in worker order, for the per-worker series of `/metrics`
+    /// (`servebench:worker_prefix_cache_*_total{worker="i"}`). Empty (the default) when the
+    /// source has no workers to tell apart.
+    fn worker_snapshots(&self) -> Vec<EngineMetrics> {
+        Vec::new()
+    }
 }

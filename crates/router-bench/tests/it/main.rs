@@ -1,0 +1,9 @@
+//! Integration tests of servebench-router-bench.
+#![expect(
+    clippy::unwrap_used,
+    reason = "test fixtures and helpers: a panic is the failure report"
+)]
+
+mod cluster_runs;
+mod reuse;
+mod trace;
