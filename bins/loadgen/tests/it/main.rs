@@ -11,5 +11,6 @@ mod cli;
 mod context_length;
 mod data_safety;
 mod media;
+mod mocker_process;
 mod replay;
 mod server_metrics;
