@@ -199,6 +199,9 @@ pub(crate) async fn start_renderer(
                     break;
                 }
                 counted.fetch_add(1, Ordering::Relaxed);
+                // Under a real-time policy (chrt) threads of equal priority do not pre-empt each
+                // other: let a due timer thread waiting for this CPU run between two bodies.
+                std::thread::yield_now();
             }
         });
     if let Err(e) = started {
