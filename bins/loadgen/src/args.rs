@@ -5,6 +5,7 @@ use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
 use clap::{ArgAction, Parser, ValueEnum};
+use servebench_loadgen_core::ConnectionReuse;
 use servebench_loadgen_core::profile::DEFAULT_MAX_ERROR_RATE_PCT;
 
 /// Benchmark an OpenAI-compatible LLM endpoint (or, with no --url, the embedded simulated engine)
@@ -91,6 +92,12 @@ pub(crate) struct Args {
     /// Use HTTP/2 with prior knowledge (h2c) instead of HTTP/1.1.
     #[arg(long, help_heading = "Endpoint")]
     pub(crate) http2: bool,
+
+    /// HTTP/1.1 connection reuse (AIPerf): `pooled` shares idle keep-alive connections, `never`
+    /// opens a fresh connection per request, `sticky-user-sessions` gives each session (all turns
+    /// of a conversation) a connection of its own. Not used with --http2 (one shared connection).
+    #[arg(long, default_value = "pooled", value_parser = parse_connection_reuse, help_heading = "Endpoint")]
+    pub(crate) connection_reuse_strategy: ConnectionReuse,
 
     // ----- Load -----
     /// Closed loop: this many requests in flight, a new one the moment one completes. With
@@ -343,6 +350,11 @@ pub(crate) struct Args {
     /// Images and context prompts.
     #[command(flatten)]
     pub(crate) media: crate::media_args::MediaArgs,
+}
+
+/// `pooled`, `never` or `sticky-user-sessions`.
+fn parse_connection_reuse(value: &str) -> Result<ConnectionReuse, String> {
+    value.parse()
 }
 
 /// A whole number of at least 1.

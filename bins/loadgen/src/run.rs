@@ -155,6 +155,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         d => d.map(std::time::Duration::from_secs_f64),
     };
     run_config.http2 = args.http2;
+    run_config.connection_reuse = args.connection_reuse_strategy;
     run_config.sampling = data.sampling;
     run_config.sampling_seed = seed;
     run_config.stall_event_loop = std::env::var(STALL_HOOK_VAR)

@@ -6,4 +6,5 @@ mod stamped_io;
 mod stream;
 mod target;
 
+pub(crate) use connection::SessionConn;
 pub(crate) use exchange::HttpClient;

@@ -63,11 +63,10 @@ pub enum RunConfigError {
         /// The endpoint kind.
         endpoint: &'static str,
     },
-    /// A multi-turn dataset or user-centric pacing was given an open-loop load (they run under a
-    /// number of virtual users).
+    /// User-centric pacing was given an open-loop load (it runs under a number of virtual users).
     #[error(
-        "multi-turn sessions and user-centric load run under a number of users (--concurrency or \
-         --num-users); a request rate or fixed schedule is not supported for them"
+        "user-centric load runs under a number of users (--num-users); a request rate or fixed \
+         schedule is not supported with it"
     )]
     SessionsNeedConcurrency,
     /// Neither a request count nor a benchmark duration was given.

@@ -137,8 +137,8 @@ pub use extra_inputs::{RequestOptionError, parse_extra_inputs, parse_header};
 pub use request_body::{EndpointConfig, EndpointKind, body_bytes, build_body};
 pub use response::{ChunkTemplate, ResponseChunk};
 pub use runner::{
-    CancelHandle, ClientHealth, LagHistogram, LagStats, LoadMode, ModelChoice, ModelStrategy,
-    PhaseSummary, RequestCancellation, RunConfig, RunProgress, RunReport, StopCondition, check_run,
-    run,
+    CancelHandle, ClientHealth, ConnectionReuse, LagHistogram, LagStats, LoadMode, ModelChoice,
+    ModelStrategy, PhaseSummary, RequestCancellation, RunConfig, RunProgress, RunReport,
+    StopCondition, check_run, run,
 };
 pub use sse::{SseEvent, SseParser};

@@ -8,10 +8,11 @@ mod issuers;
 mod phase;
 mod run;
 mod sessions;
+mod timer;
 mod variation;
 
 pub use cancel::CancelHandle;
-pub use config::{LoadMode, RunConfig, RunProgress, StopCondition};
+pub use config::{ConnectionReuse, LoadMode, RunConfig, RunProgress, StopCondition};
 pub use context::PhaseSummary;
 pub use health::{ClientHealth, LagHistogram, LagStats};
 pub use run::{RunReport, check_run, run};

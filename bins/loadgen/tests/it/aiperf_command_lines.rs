@@ -1,7 +1,7 @@
-//! The `aiperf profile` command lines of Dynamo's benchmark scripts
-//! (shared/docs/spec-dynamo-benchmarks.md) that need no dataset file, run unchanged except for
-//! the URL (and smaller counts and lengths, so the tests stay short), against a simulated engine
-//! in this process. Their `--tokenizer Qwen/Qwen3-0.6B` is resolved from a Hugging Face cache
+//! The 13 `aiperf profile` command lines of Dynamo's benchmark scripts
+//! (shared/docs/spec-dynamo-benchmarks.md) run unchanged except for the URL, with the scripts'
+//! variables (ISL, OSL, concurrency, ...) set small so the test stays short, against a simulated
+//! engine in this process; the dataset and trace files the scripts write are written by the test. Their `--tokenizer Qwen/Qwen3-0.6B` is resolved from a Hugging Face cache
 //! directory built by the test (`HF_HUB_CACHE`), never from the network. Every AIPerf flag
 //! loadgen accepts is also parsed here.
 
@@ -64,8 +64,21 @@ fn check(line: &str, requests: f64) {
     let engine = Engine::start();
     let tmp = tempfile::tempdir().expect("temp dir");
     let cache = hf_cache(&tmp.path().join("hf"));
-    let dir = tmp.path().join("artifacts");
-    let out = run_line(line, &engine.url, &dir, &cache);
+    check_in(
+        line,
+        requests,
+        &engine.url,
+        &tmp.path().join("artifacts"),
+        tmp.path(),
+        &cache,
+    );
+}
+
+/// Runs `line` against `url` with `{dir}` = `dir` and `{tmp}` the temp dir holding the input
+/// files; checks the run and the exported request count.
+fn check_in(line: &str, requests: f64, url: &str, dir: &Path, tmp: &Path, cache: &Path) {
+    let line = line.replace("{tmp}", tmp.to_str().expect("utf-8 dir"));
+    let out = run_line(&line, url, dir, cache);
     let stderr = String::from_utf8_lossy(&out.stderr);
     // Saturation (exit 3) is about this shared machine, not the command line.
     assert!(
@@ -73,7 +86,7 @@ fn check(line: &str, requests: f64) {
         "{line}\nstatus {:?}\n{stderr}",
         out.status
     );
-    let s = summary(&dir);
+    let s = summary(dir);
     assert_eq!(s["request_count"]["avg"], requests, "{line}");
     if line.contains("--tokenizer ") {
         let name = s["input_config"]["tokenizer"]["name"]
@@ -86,65 +99,228 @@ fn check(line: &str, requests: f64) {
     }
 }
 
-#[test]
-fn dynamo_readme_single_run() {
-    // benchmarks/README.md (counts reduced).
-    check(
-        "--model M --url {url} --endpoint-type chat --streaming --concurrency 2 \
-         --request-count 4 --artifact-dir {dir}",
-        4.0,
-    );
+/// The input files the scripts write before calling aiperf, in `tmp`.
+fn write_script_inputs(tmp: &Path) {
+    let image = "http://localhost:8233/test.jpg";
+    // multimodal/image/aiperf_small_image.sh ([U] 19b623e: 12 copies of the local media URL).
+    let images = |n: usize| vec![format!("\"{image}\""); n].join(", ");
+    std::fs::write(
+        tmp.join("data_small.jsonl"),
+        format!("{{\"images\": [{}]}}\n", images(12)),
+    )
+    .expect("data_small.jsonl");
+    // aiperf_large_image.sh: 11 copies of one image URL (the local one here: nothing is fetched).
+    std::fs::write(
+        tmp.join("data_large.jsonl"),
+        format!("{{\"images\": [{}]}}\n", images(11)),
+    )
+    .expect("data_large.jsonl");
+    // aiperf_small_image_50_isl_ratio.sh: a ~11-token sentence repeated 1501 times, 30 images.
+    let sentence = "The quick brown fox jumps over the lazy dog near the river. ";
+    std::fs::write(
+        tmp.join("data_isl_ratio.jsonl"),
+        format!(
+            "{{\"texts\": [\"{}\"], \"images\": [{}]}}\n",
+            sentence.repeat(1501).trim_end(),
+            images(30)
+        ),
+    )
+    .expect("data_isl_ratio.jsonl");
+    // router/real_data_benchmark.py: the trace as-is (its first 10 lines, all at timestamp 0).
+    let trace = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/data/traces/mooncake-fast25/conversation_trace.jsonl"
+    ))
+    .expect("shared Mooncake trace");
+    let head: String = trace.lines().take(10).map(|l| format!("{l}\n")).collect();
+    std::fs::write(tmp.join("trace.jsonl"), head).expect("trace.jsonl");
+    // router/agent_benchmark.py: a Mooncake-format agent trace with sessions and delays.
+    let mut agent = String::new();
+    for s in 0..3 {
+        for t in 0..2 {
+            let delay = if t == 0 {
+                String::new()
+            } else {
+                ", \"delay\": 10".to_owned()
+            };
+            agent.push_str(&format!(
+                "{{\"session_id\": \"agent-{s}\", \"input_length\": 100, \"output_length\": 4, \
+                 \"hash_ids\": [{}, {}]{delay}}}\n",
+                s * 10,
+                s * 10 + t + 1
+            ));
+        }
+    }
+    std::fs::write(tmp.join("agent.jsonl"), agent).expect("agent.jsonl");
 }
 
-#[test]
-fn dynamo_llm_perf_sh() {
-    // benchmarks/llm/perf.sh, one concurrency (ISL/OSL/C reduced).
-    check(
-        &format!(
-            "--model {MODEL} --tokenizer {MODEL} --endpoint-type chat --endpoint /v1/chat/completions \
-             --streaming --url {{url}} --synthetic-input-tokens-mean 64 --synthetic-input-tokens-stddev 0 \
-             --output-tokens-mean 4 --output-tokens-stddev 0 --extra-inputs max_tokens:4 \
-             --extra-inputs min_tokens:4 --extra-inputs ignore_eos:true \
-             --extra-inputs '{{\"nvext\":{{\"ignore_eos\":true}}}}' --concurrency 2 --request-count 20 \
-             --warmup-request-count 4 --num-dataset-entries 24 --random-seed 100 --ui simple \
-             -H 'Authorization: Bearer NOT USED' -H 'Accept: text/event-stream' --artifact-dir {{dir}}"
+/// The 13 `aiperf profile` command lines of Dynamo's benchmark scripts
+/// (shared/docs/spec-dynamo-benchmarks.md), each with its script's variables set small (model
+/// `Qwen/Qwen3-0.6B`, small ISL/OSL/concurrency) and only `--url`/`-u` pointed at a simulated
+/// engine in this process; `{dir}` stands for the script's artifact directory path, `{tmp}` for
+/// where the test wrote the input files the script writes. The third value is the expected
+/// `request_count`.
+fn dynamo_command_lines() -> Vec<(&'static str, String, f64)> {
+    let common_router = "--endpoint-type chat --endpoint v1/chat/completions --streaming \
+        --extra-inputs ignore_eos:true --no-gpu-telemetry -H 'Authorization: Bearer NOT USED' \
+        -H 'Accept: text/event-stream'";
+    let image = |file: &str, tail: &str| {
+        format!(
+            "-m {MODEL} --endpoint-type chat --synthetic-input-tokens-mean 1 \
+             --synthetic-input-tokens-stddev 0 --streaming {tail} --concurrency 1 --osl 1 \
+             --input-file {{tmp}}/{file} --custom-dataset-type single_turn --ui none \
+             --no-server-metrics --url {{url}} --artifact-dir {{dir}}"
+        )
+    };
+    vec![
+        (
+            "1. benchmarks/README.md single run (§1.1)",
+            "--model M --url {url} --endpoint-type chat --streaming --concurrency 10 \
+             --request-count 100 --artifact-dir {dir}"
+                .to_owned(),
+            100.0,
         ),
-        20.0,
-    );
+        (
+            "2. benchmarks/README.md sweep step c=2: --request-count max(3c, 10), \
+             --artifact-dir artifacts/my-benchmark/c$c (§1.1)",
+            "--model M --url {url} --endpoint-type chat --streaming --concurrency 2 \
+             --request-count 10 --artifact-dir {dir}"
+                .to_owned(),
+            10.0,
+        ),
+        (
+            "3. benchmarks/llm/perf.sh, ISL 64 OSL 4 C 2 (§1.3)",
+            format!(
+                "--model {MODEL} --tokenizer {MODEL} --endpoint-type chat \
+                 --endpoint /v1/chat/completions --streaming --url {{url}} \
+                 --synthetic-input-tokens-mean 64 --synthetic-input-tokens-stddev 0 \
+                 --output-tokens-mean 4 --output-tokens-stddev 0 --extra-inputs max_tokens:4 \
+                 --extra-inputs min_tokens:4 --extra-inputs ignore_eos:true \
+                 --extra-inputs '{{\"nvext\":{{\"ignore_eos\":true}}}}' --concurrency 2 \
+                 --request-count 20 --warmup-request-count 4 --num-dataset-entries 24 \
+                 --random-seed 100 --ui simple -H 'Authorization: Bearer NOT USED' \
+                 -H 'Accept: text/event-stream' --artifact-dir {{dir}}"
+            ),
+            20.0,
+        ),
+        (
+            "4. multimodal/image/aiperf_small_image.sh (§2)",
+            image(
+                "data_small.jsonl",
+                "--request-count 100 --warmup-request-count 2",
+            ),
+            100.0,
+        ),
+        (
+            "5. multimodal/image/aiperf_large_image.sh (§2)",
+            image(
+                "data_large.jsonl",
+                "--request-count 20 --warmup-request-count 2",
+            ),
+            20.0,
+        ),
+        (
+            "6. multimodal/image/aiperf_small_image_50_isl_ratio.sh, OSL 150 (§2)",
+            format!(
+                "-m {MODEL} --endpoint-type chat --streaming --request-count 100 \
+                 --warmup-request-count 5 --concurrency 1 --osl 150 --extra-inputs ignore_eos:true \
+                 --input-file {{tmp}}/data_isl_ratio.jsonl --custom-dataset-type single_turn \
+                 --ui none --no-server-metrics --url {{url}} --artifact-dir {{dir}}"
+            ),
+            100.0,
+        ),
+        (
+            "7. router/prefix_ratio_benchmark.py, ratio 0.25 of ISL 64 (§3.3)",
+            format!(
+                "--model {MODEL} --tokenizer {MODEL} --url {{url}} --synthetic-input-tokens-mean 48 \
+                 --synthetic-input-tokens-stddev 12 --output-tokens-mean 4 \
+                 --output-tokens-stddev 1 \
+                 --extra-inputs '{{\"nvext\":{{\"ignore_eos\":true,\"agent_hints\":{{\"osl\":4}}}}}}' \
+                 --concurrency 2 --request-count 6 --num-dataset-entries 6 --random-seed 7 \
+                 --prefix-prompt-length 16 --num-prefix-prompts 2 --artifact-dir {{dir}} \
+                 --dataset-sampling-strategy shuffle {common_router}"
+            ),
+            6.0,
+        ),
+        (
+            "8. router/real_data_benchmark.py trace run, block size 512 (the trace's) (§3.2, §3.4)",
+            format!(
+                "--model {MODEL} --tokenizer {MODEL} --url {{url}} --input-file {{tmp}}/trace.jsonl \
+                 --custom-dataset-type mooncake_trace --fixed-schedule --fixed-schedule-auto-offset \
+                 --prompt-input-tokens-block-size 512 --random-seed 3 --artifact-dir {{dir}} \
+                 {common_router}"
+            ),
+            10.0,
+        ),
+        (
+            "9. router/agent_benchmark.py, 2 concurrent sessions (§3.5)",
+            format!(
+                "--model {MODEL} --tokenizer {MODEL} --url {{url}} --input-file {{tmp}}/agent.jsonl \
+                 --custom-dataset-type mooncake_trace --concurrency 2 --request-count 6 \
+                 --prompt-input-tokens-block-size 64 --random-seed 3 --artifact-dir {{dir}} \
+                 {common_router}"
+            ),
+            6.0,
+        ),
+        (
+            "10. benchmarks/utils/aiperf.py, C 2 (§7.2)",
+            format!(
+                "-m {MODEL} --endpoint-type chat --streaming -u {{url}} \
+                 --synthetic-input-tokens-mean 32 --synthetic-input-tokens-stddev 4 \
+                 --concurrency 2 --request-count 4 --output-tokens-mean 3 \
+                 --extra-inputs max_tokens:3 --extra-inputs min_tokens:3 \
+                 --extra-inputs ignore_eos:true --tokenizer {MODEL} --artifact-dir {{dir}}"
+            ),
+            4.0,
+        ),
+        (
+            "11. profiler/utils/aiperf.py prefill, ISL 128 (§8.2)",
+            format!(
+                "{} --synthetic-input-tokens-mean 128 --synthetic-input-tokens-stddev 0 \
+                 --output-tokens-mean 5 --output-tokens-stddev 0 --extra-inputs max_tokens:5 \
+                 --extra-inputs min_tokens:5 --concurrency 1 --request-count 1",
+                profiler_common()
+            ),
+            1.0,
+        ),
+        (
+            "12. profiler/utils/aiperf.py prefill with attention DP 2: C = requests = 4a (§8.2)",
+            format!(
+                "{} --synthetic-input-tokens-mean 128 --synthetic-input-tokens-stddev 0 \
+                 --output-tokens-mean 5 --output-tokens-stddev 0 --extra-inputs max_tokens:5 \
+                 --extra-inputs min_tokens:5 --concurrency 8 --request-count 8",
+                profiler_common()
+            ),
+            8.0,
+        ),
+        (
+            "13. profiler/utils/aiperf.py decode, n 3 (§8.2)",
+            format!(
+                "{} --synthetic-input-tokens-mean 64 --synthetic-input-tokens-stddev 0 \
+                 --output-tokens-mean 8 --output-tokens-stddev 0 --extra-inputs max_tokens:8 \
+                 --extra-inputs min_tokens:8 --concurrency 3 --num-dataset-entries 3 \
+                 --request-count 3",
+                profiler_common()
+            ),
+            3.0,
+        ),
+    ]
 }
 
+/// All 13 command lines, one after the other against one simulated engine.
 #[test]
-fn dynamo_router_prefix_ratio_benchmark() {
-    // benchmarks/router/prefix_ratio_benchmark.py with the router's common flags and the older
-    // `-v`, without `--dataset-sampling-strategy shuffle` (a dataset flag, added with dataset
-    // replay).
-    check(
-        &format!(
-            "--model {MODEL} --tokenizer {MODEL} --url {{url}} --synthetic-input-tokens-mean 48 \
-             --synthetic-input-tokens-stddev 12 --output-tokens-mean 4 --output-tokens-stddev 1 \
-             --extra-inputs '{{\"nvext\":{{\"ignore_eos\":true,\"agent_hints\":{{\"osl\":4}}}}}}' \
-             --concurrency 2 --request-count 6 --num-dataset-entries 6 --random-seed 7 \
-             --prefix-prompt-length 16 --num-prefix-prompts 2 --artifact-dir {{dir}} \
-             --endpoint-type chat --endpoint v1/chat/completions --streaming \
-             --extra-inputs ignore_eos:true --no-gpu-telemetry -H 'Authorization: Bearer NOT USED' \
-             -H 'Accept: text/event-stream' -v"
-        ),
-        6.0,
-    );
-}
-
-#[test]
-fn dynamo_utils_aiperf_py() {
-    // benchmarks/utils/aiperf.py, one concurrency.
-    check(
-        &format!(
-            "-m {MODEL} --endpoint-type chat --streaming -u {{url}} --synthetic-input-tokens-mean 32 \
-             --synthetic-input-tokens-stddev 4 --concurrency 2 --request-count 4 \
-             --output-tokens-mean 3 --extra-inputs max_tokens:3 --extra-inputs min_tokens:3 \
-             --extra-inputs ignore_eos:true --tokenizer {MODEL} --artifact-dir {{dir}}"
-        ),
-        4.0,
-    );
+fn all_13_dynamo_command_lines_run_unchanged_but_the_url() {
+    let engine = Engine::start();
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let cache = hf_cache(&tmp.path().join("hf"));
+    write_script_inputs(tmp.path());
+    let lines = dynamo_command_lines();
+    assert_eq!(lines.len(), 13);
+    for (k, (name, line, requests)) in lines.iter().enumerate() {
+        eprintln!("{name}");
+        let dir = tmp.path().join(format!("line{k}"));
+        check_in(line, *requests, &engine.url, &dir, tmp.path(), &cache);
+    }
 }
 
 /// benchmarks/profiler/utils/aiperf.py common flags.
@@ -155,32 +331,6 @@ fn profiler_common() -> String {
          --extra-inputs {{\"nvext\":{{\"ignore_eos\":true}}}} --warmup-request-count 3 \
          --artifact-dir {{dir}} --random-seed 100 --request-timeout-seconds 1800"
     )
-}
-
-#[test]
-fn dynamo_profiler_prefill() {
-    check(
-        &format!(
-            "{} --synthetic-input-tokens-mean 128 --synthetic-input-tokens-stddev 0 \
-             --output-tokens-mean 5 --output-tokens-stddev 0 --extra-inputs max_tokens:5 \
-             --extra-inputs min_tokens:5 --concurrency 1 --request-count 1",
-            profiler_common()
-        ),
-        1.0,
-    );
-}
-
-#[test]
-fn dynamo_profiler_decode() {
-    check(
-        &format!(
-            "{} --synthetic-input-tokens-mean 64 --synthetic-input-tokens-stddev 0 \
-             --output-tokens-mean 8 --output-tokens-stddev 0 --extra-inputs max_tokens:8 \
-             --extra-inputs min_tokens:8 --concurrency 3 --num-dataset-entries 3 --request-count 3",
-            profiler_common()
-        ),
-        3.0,
-    );
 }
 
 #[test]

@@ -11,6 +11,7 @@ mod cli;
 mod context_length;
 mod data_safety;
 mod media;
+mod mocker_process;
 mod replay;
 mod report;
 mod server_metrics;

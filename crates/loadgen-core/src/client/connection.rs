@@ -78,9 +78,17 @@ pub(crate) struct H1Conn {
 }
 
 impl H1Conn {
-    fn usable(&self) -> bool {
+    pub(crate) fn usable(&self) -> bool {
         !self.driver.finished && !self.sender.is_closed()
     }
+}
+
+/// The connection a session keeps between its turns
+/// ([`crate::ConnectionReuse::StickyUserSessions`]); dropping it closes the connection.
+#[derive(Default)]
+pub(crate) struct SessionConn {
+    /// The base URL index the connection goes to, and the connection.
+    pub(crate) held: Option<(usize, H1Conn)>,
 }
 
 /// Dials and pools connections to every base URL.
@@ -122,6 +130,11 @@ impl Connector {
                 return Ok(conn);
             }
         }
+        self.dial_h1(target).await
+    }
+
+    /// A new connection, never taken from the pool.
+    pub(crate) async fn dial_h1(&self, target: &Target) -> Result<H1Conn, DialError> {
         let tcp = dial(target).await?;
         let stamps = Arc::new(ReadStamps::default());
         let io = TokioIo::new(StampedStream::new(tcp, self.clock, Arc::clone(&stamps)));

@@ -6,11 +6,12 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use servebench_metrics::{ErrorKind, MonoNs, RequestError, RequestRecord, RunClock};
 
-use super::connection::{Connector, H1Conn, ReqBody};
+use super::connection::{Connector, H1Conn, ReqBody, SessionConn};
 use super::stream::{QUOTE_LIMIT, StreamState, apply_whole_body, judge_completion, quote};
 use super::target::Target;
 use crate::error::RunConfigError;
 use crate::request_body::{EndpointConfig, EndpointKind};
+use crate::runner::ConnectionReuse;
 use crate::sse::SseParser;
 
 /// The HTTP client of a run: targets, connections and how to read responses.
@@ -19,6 +20,7 @@ pub(crate) struct HttpClient {
     targets: Vec<Target>,
     connector: Connector,
     http2: bool,
+    reuse: ConnectionReuse,
     streaming: bool,
     embeddings: bool,
 }
@@ -100,6 +102,7 @@ impl HttpClient {
         urls: &[String],
         endpoint: &EndpointConfig,
         http2: bool,
+        reuse: ConnectionReuse,
     ) -> Result<Self, RunConfigError> {
         if urls.is_empty() {
             return Err(RunConfigError::NoUrls);
@@ -113,6 +116,7 @@ impl HttpClient {
             connector: Connector::new(clock, targets.len()),
             targets,
             http2,
+            reuse,
             streaming: endpoint.streams(),
             embeddings: endpoint.kind == EndpointKind::Embeddings,
         })
@@ -141,17 +145,24 @@ impl HttpClient {
     }
 
     /// Sends `body` to URL `record.url_index` and fills `record` (stamps, chunks, error).
+    /// `session` is the connection kept by the request's session under
+    /// [`ConnectionReuse::StickyUserSessions`] (`None`: the request is a session of its own).
     ///
     /// Cancel-safe: dropped at any await point, the record holds what was measured so far and
     /// the connection is closed.
-    pub(crate) async fn exchange(&self, record: &mut RequestRecord, body: Bytes) {
+    pub(crate) async fn exchange(
+        &self,
+        record: &mut RequestRecord,
+        body: Bytes,
+        session: Option<&mut SessionConn>,
+    ) {
         let index = usize::try_from(record.url_index).unwrap_or(usize::MAX) % self.targets.len();
         let target = &self.targets[index];
         record.start_ns = self.clock.now_ns();
         if self.http2 {
             self.exchange_h2(record, body, index, target).await;
         } else {
-            self.exchange_h1(record, body, index, target).await;
+            self.exchange_h1(record, body, index, target, session).await;
         }
     }
 
@@ -161,10 +172,25 @@ impl HttpClient {
         body: Bytes,
         index: usize,
         target: &Target,
+        mut session: Option<&mut SessionConn>,
     ) {
         let mut retried = false;
         loop {
-            let mut conn = match self.connector.checkout_h1(index, target).await {
+            let kept = match session.as_deref_mut().and_then(|s| s.held.take()) {
+                Some((url, mut conn)) if url == index && !retried && conn.usable() => {
+                    conn.reused = true;
+                    Some(conn)
+                }
+                _ => None,
+            };
+            let checkout = match (kept, self.reuse) {
+                (Some(conn), _) => Ok(conn),
+                (None, ConnectionReuse::Pooled) => self.connector.checkout_h1(index, target).await,
+                (None, ConnectionReuse::Never | ConnectionReuse::StickyUserSessions) => {
+                    self.connector.dial_h1(target).await
+                }
+            };
+            let mut conn = match checkout {
                 Ok(conn) => conn,
                 Err(e) => return self.fail(record, e.kind, None, e.message),
             };
@@ -202,7 +228,14 @@ impl HttpClient {
                 .read_response(record, response, &mut Wire::H1(&mut conn), target)
                 .await;
             if clean {
-                self.connector.checkin_h1(index, conn);
+                match (self.reuse, session) {
+                    (ConnectionReuse::Pooled, _) => self.connector.checkin_h1(index, conn),
+                    (ConnectionReuse::StickyUserSessions, Some(session)) if conn.usable() => {
+                        session.held = Some((index, conn));
+                    }
+                    // Never reused: dropping it closes it.
+                    _ => {}
+                }
             }
             return;
         }

@@ -152,6 +152,8 @@ pub(crate) fn assess(input: VerdictInput<'_>) -> ClientVerdict {
         "event_loop_lag": lag_json(&h.event_loop_lag),
         "send_lag": lag_json(&h.send_lag),
         "schedule_lag": lag_json(&h.schedule_lag),
+        "dispatch_lag": lag_json(&h.dispatch_lag),
+        "connect_lag": lag_json(&h.connect_lag),
         "body_reads": h.body_reads,
         "content_chunks": h.content_chunks,
         "reads_with_content": reads_with_content,

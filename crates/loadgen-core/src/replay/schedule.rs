@@ -39,29 +39,68 @@ impl FixedSchedule {
         &self,
         entries: Vec<DatasetEntry>,
     ) -> Result<(Vec<DatasetEntry>, Vec<Duration>), ReplayError> {
-        if !(self.speedup.is_finite() && self.speedup > 0.0) {
-            return Err(ReplayError::Invalid {
-                what: "--fixed-schedule-speedup",
-                message: format!("must be a positive number, found {}", self.speedup),
-            });
-        }
+        self.check_speedup()?;
         let mut timed = Vec::with_capacity(entries.len());
         for (i, e) in entries.into_iter().enumerate() {
             let Some(ts) = e.timestamp() else {
-                return Err(ReplayError::Invalid {
-                    what: "--fixed-schedule",
-                    message: format!(
-                        "entry {} has no timestamp (use --no-fixed-schedule to ignore timestamps)",
-                        i + 1
-                    ),
-                });
+                return Err(missing_timestamp(i));
             };
-            let after_start = self.start_offset.is_none_or(|s| ts >= s);
-            let before_end = self.end_offset.is_none_or(|end| ts <= end);
-            if after_start && before_end {
-                timed.push((ts, e));
-            }
+            timed.push((ts, e));
         }
+        let (kept, offsets) = self.timeline(timed)?;
+        Ok((kept, offsets))
+    }
+
+    /// [`Self::apply`] for a dataset of multi-turn sessions (consecutive entries of one session,
+    /// turns in order): the sessions are kept, filtered and ordered by the timestamp of their
+    /// first turn, which gives their start offsets (one per session); later turns are sent after
+    /// the previous turn completed plus their delay (AIPerf), so their timestamps are not used.
+    ///
+    /// # Errors
+    /// As [`Self::apply`], for the first turns.
+    pub fn apply_sessions(
+        &self,
+        entries: Vec<DatasetEntry>,
+    ) -> Result<(Vec<DatasetEntry>, Vec<Duration>), ReplayError> {
+        self.check_speedup()?;
+        let mut sessions: Vec<(Duration, Vec<DatasetEntry>)> = Vec::new();
+        let mut last = None;
+        for (i, e) in entries.into_iter().enumerate() {
+            let key = e.session().map(|s| s.session);
+            match sessions.last_mut() {
+                Some((_, turns)) if key.is_some() && key == last => turns.push(e),
+                _ => {
+                    let Some(ts) = e.timestamp() else {
+                        return Err(missing_timestamp(i));
+                    };
+                    sessions.push((ts, vec![e]));
+                }
+            }
+            last = key;
+        }
+        let (kept, offsets) = self.timeline(sessions)?;
+        Ok((kept.into_iter().flatten().collect(), offsets))
+    }
+
+    fn check_speedup(&self) -> Result<(), ReplayError> {
+        if self.speedup.is_finite() && self.speedup > 0.0 {
+            return Ok(());
+        }
+        Err(ReplayError::Invalid {
+            what: "--fixed-schedule-speedup",
+            message: format!("must be a positive number, found {}", self.speedup),
+        })
+    }
+
+    /// Keeps the items inside the offsets, ordered by timestamp (stable), with their offsets.
+    fn timeline<T>(
+        &self,
+        mut timed: Vec<(Duration, T)>,
+    ) -> Result<(Vec<T>, Vec<Duration>), ReplayError> {
+        timed.retain(|(ts, _)| {
+            self.start_offset.is_none_or(|s| *ts >= s)
+                && self.end_offset.is_none_or(|end| *ts <= end)
+        });
         timed.sort_by_key(|(ts, _)| *ts);
         let Some(&(first, _)) = timed.first() else {
             return Err(ReplayError::Invalid {
@@ -86,6 +125,16 @@ impl FixedSchedule {
             })
             .collect::<Result<_, _>>()?;
         Ok((timed.into_iter().map(|(_, e)| e).collect(), offsets))
+    }
+}
+
+fn missing_timestamp(i: usize) -> ReplayError {
+    ReplayError::Invalid {
+        what: "--fixed-schedule",
+        message: format!(
+            "entry {} has no timestamp (use --no-fixed-schedule to ignore timestamps)",
+            i + 1
+        ),
     }
 }
 

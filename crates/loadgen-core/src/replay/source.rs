@@ -90,7 +90,8 @@ pub struct PreparedDataset {
     pub seed: u64,
     /// How entries are picked.
     pub sampling: SamplingStrategy,
-    /// Send offsets of a fixed-schedule replay (one per entry, in entry order).
+    /// Send offsets of a fixed-schedule replay, in entry order: one per entry, or, for a dataset
+    /// of multi-turn sessions, one per session (when its first turn is sent).
     pub schedule: Option<Vec<Duration>>,
     /// Requests when no stop condition is given: every entry once (file or sessions), or `None`
     /// for AIPerf's default of 10.
@@ -129,16 +130,6 @@ pub enum DatasetError {
         /// Why.
         #[source]
         source: ReplayError,
-    },
-    /// A fixed schedule of a file holding multi-turn sessions.
-    #[error(
-        "--fixed-schedule replays independent requests; {} holds multi-turn sessions (pass \
-         --no-fixed-schedule to run them under --concurrency)",
-        path.display()
-    )]
-    ScheduleOfSessions {
-        /// The file.
-        path: PathBuf,
     },
     /// The fixed schedule could not be applied.
     #[error(transparent)]
@@ -196,13 +187,13 @@ pub fn build_dataset(
         "block_size": options.block_size,
     }]);
     if fixed {
-        if data.sessions > 0 {
-            return Err(DatasetError::ScheduleOfSessions { path: path.clone() });
+        // Sessions start at their first turn's timestamp; later turns follow their delays.
+        let (entries, offsets) = if data.sessions > 0 {
+            spec.schedule.apply_sessions(data.entries)
+        } else {
+            spec.schedule.apply(data.entries)
         }
-        let (entries, offsets) = spec
-            .schedule
-            .apply(data.entries)
-            .map_err(DatasetError::Schedule)?;
+        .map_err(DatasetError::Schedule)?;
         return Ok(PreparedDataset {
             default_requests: Some(entries.len() as u64),
             entries,

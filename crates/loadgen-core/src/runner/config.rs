@@ -42,6 +42,48 @@ impl fmt::Debug for LoadMode {
     }
 }
 
+/// How HTTP/1.1 connections are reused across requests (AIPerf `--connection-reuse-strategy`).
+/// With HTTP/2 every request is a stream of the one shared connection per URL, whatever this is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ConnectionReuse {
+    /// Idle keep-alive connections are shared by all requests (AIPerf's default).
+    #[default]
+    Pooled,
+    /// A fresh connection for every request, closed after its response.
+    Never,
+    /// Each session (all turns of a multi-turn conversation, or a single-turn request) gets a
+    /// connection of its own, kept for its turns and closed when the session ends.
+    StickyUserSessions,
+}
+
+impl ConnectionReuse {
+    /// The AIPerf spelling: `pooled`, `never` or `sticky-user-sessions`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ConnectionReuse::Pooled => "pooled",
+            ConnectionReuse::Never => "never",
+            ConnectionReuse::StickyUserSessions => "sticky-user-sessions",
+        }
+    }
+}
+
+impl std::str::FromStr for ConnectionReuse {
+    type Err = String;
+
+    /// Parses AIPerf's spellings (case-insensitive, `_` for `-` accepted).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().replace('_', "-").as_str() {
+            "pooled" => Ok(ConnectionReuse::Pooled),
+            "never" => Ok(ConnectionReuse::Never),
+            "sticky-user-sessions" => Ok(ConnectionReuse::StickyUserSessions),
+            _ => Err(format!(
+                "unknown connection reuse strategy {s:?} (expected pooled, never or \
+                 sticky-user-sessions)"
+            )),
+        }
+    }
+}
+
 /// When the profiling phase stops issuing requests. At least one of the two must be set; the
 /// first reached wins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,6 +131,8 @@ pub struct RunConfig {
     /// Speak HTTP/2 with prior knowledge (one multiplexed connection per URL) instead of
     /// HTTP/1.1 keep-alive (one connection per in-flight request).
     pub http2: bool,
+    /// How HTTP/1.1 connections are reused (AIPerf `--connection-reuse-strategy`).
+    pub connection_reuse: ConnectionReuse,
     /// A request with no complete response this long after it was dispatched is recorded as a
     /// timeout (AIPerf `--request-timeout-seconds`).
     pub request_timeout: Duration,
@@ -148,13 +192,15 @@ impl RunProgress {
 
 impl RunConfig {
     /// A configuration with AIPerf-like defaults: 10 requests, 600 s timeout, no warm-up,
-    /// HTTP/1.1, 2 s cancel grace, 10 ms probe period, entries used in order.
+    /// HTTP/1.1 with pooled connections, 2 s cancel grace, 10 ms probe period, entries used in
+    /// order.
     pub fn new(clock: RunClock, urls: Vec<String>, endpoint: EndpointConfig) -> Self {
         Self {
             clock,
             urls,
             endpoint,
             http2: false,
+            connection_reuse: ConnectionReuse::Pooled,
             request_timeout: Duration::from_secs(600),
             stop: StopCondition::requests(10),
             warmup_requests: 0,

@@ -13,7 +13,7 @@ use super::config::RunProgress;
 use super::health::ClientHealth;
 use super::phase::PhaseRun;
 use super::variation::{ModelChoice, RequestCancellation};
-use crate::client::HttpClient;
+use crate::client::{HttpClient, SessionConn};
 use crate::dataset::DatasetEntry;
 use crate::replay::EntrySampler;
 use crate::request_body::{EndpointConfig, body_bytes};
@@ -156,13 +156,63 @@ impl RunContext {
         }
     }
 
+    /// Whether [`Self::prepare_turn`] renders anything: some entry renders at send time and
+    /// every request names the same model.
+    pub(crate) fn renders_at_send_time(&self) -> bool {
+        self.models.is_none() && self.dataset.iter().any(DatasetEntry::renders_lazily)
+    }
+
+    /// The request of sequence number `seq` with its body rendered ahead of time, when the entry
+    /// renders at send time (block prompts) and every request names the same model; `None`
+    /// otherwise (the body is then taken or rendered when the request runs).
+    pub(crate) fn prepare_turn(&self, seq: u64) -> Option<TurnSpec> {
+        if self.models.is_some() {
+            return None;
+        }
+        let entry = self.sampler.index(seq);
+        if !self.dataset.get(entry)?.renders_lazily() {
+            return None;
+        }
+        let body = body_bytes(&self.endpoint, &self.dataset[entry]).ok()?;
+        Some(TurnSpec {
+            entry,
+            body,
+            session_index: entry as u64,
+            turn_index: 0,
+        })
+    }
+
     /// The sampled item (entry, or session of a multi-turn dataset) for sequence number `seq`.
     pub(crate) fn sampler_index(&self, seq: u64) -> usize {
         self.sampler.index(seq)
     }
 
     /// Makes one request and returns its record (never fails: failures are in the record).
-    pub(crate) async fn execute(&self, phase: &PhaseRun, spec: RequestSpec) -> RequestRecord {
+    /// `connection`: the connection its session keeps between turns (sticky connection reuse).
+    pub(crate) async fn execute(
+        &self,
+        phase: &PhaseRun,
+        spec: RequestSpec,
+        connection: Option<&mut SessionConn>,
+    ) -> RequestRecord {
+        let task_start_ns = self.clock.now_ns();
+        let record = self.execute_inner(phase, spec, connection).await;
+        if record.intended_send_ns.is_some() {
+            self.tally
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .health
+                .observe_dispatch(&record, task_start_ns);
+        }
+        record
+    }
+
+    async fn execute_inner(
+        &self,
+        phase: &PhaseRun,
+        spec: RequestSpec,
+        connection: Option<&mut SessionConn>,
+    ) -> RequestRecord {
         let index = self.next_index.fetch_add(1, Ordering::Relaxed);
         self.progress.record_start();
         let (session, body, session_index, turn_index) = match spec.turn {
@@ -227,7 +277,7 @@ impl RunContext {
             None => self.bodies[model.min(self.bodies.len() - 1)][session].clone(),
         };
         let outcome = {
-            let exchange = self.client.exchange(&mut record, body);
+            let exchange = self.client.exchange(&mut record, body, connection);
             tokio::select! {
                 biased;
                 () = exchange => Outcome::Done,

@@ -152,6 +152,13 @@ pub struct ClientHealth {
     /// `credit_issued_ns − intended_send_ns` per open-loop request: how late the timer thread
     /// released requests, including waits for the in-flight cap. Empty in closed loop.
     pub schedule_lag: LagHistogram,
+    /// `task start − credit_issued_ns` per open-loop request: how long a released request waited
+    /// for the client runtime to start its task (the hand-off from the timer thread). Empty in
+    /// closed loop.
+    pub dispatch_lag: LagHistogram,
+    /// `start_ns − task start` per open-loop request: connection checkout (and dialing, when no
+    /// idle connection was ready) and request preparation before the write. Empty in closed loop.
+    pub connect_lag: LagHistogram,
     /// How long a task spawned on the client runtime every probe period waited before running.
     pub event_loop_lag: LagHistogram,
     /// Socket reads of response bodies (frames for HTTP/2).
@@ -167,6 +174,18 @@ pub struct ClientHealth {
 const MAX_EVENTS_PER_READ_SLOT: usize = 64;
 
 impl ClientHealth {
+    /// Adds the hand-off and connection parts of an open-loop request's send lag, given when its
+    /// task started running (`task_start_ns`).
+    pub(crate) fn observe_dispatch(&mut self, record: &RequestRecord, task_start_ns: u64) {
+        if record.phase != Phase::Profiling || record.intended_send_ns.is_none() {
+            return;
+        }
+        self.dispatch_lag
+            .record(task_start_ns.saturating_sub(record.credit_issued_ns));
+        self.connect_lag
+            .record(record.start_ns.saturating_sub(task_start_ns));
+    }
+
     /// Adds the measurements of one finished record.
     pub(crate) fn observe(&mut self, record: &RequestRecord) {
         if record.phase != Phase::Profiling {

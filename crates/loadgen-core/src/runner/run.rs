@@ -10,7 +10,7 @@ use super::cancel::CancelHandle;
 use super::config::{LoadMode, RunConfig};
 use super::context::{PhaseSummary, RunContext};
 use super::health::{ClientHealth, EventLoopProbe};
-use super::issuers::{start_closed_loop, start_open_loop};
+use super::issuers::{OpenLoop, start_closed_loop, start_open_loop, start_renderer};
 use super::phase::PhaseRun;
 use super::sessions::{Sessions, start_sessions};
 use crate::client::HttpClient;
@@ -52,9 +52,15 @@ pub async fn check_run(
     load: &LoadMode,
 ) -> Result<(), RunConfigError> {
     validate(config, dataset, load)?;
-    HttpClient::new(config.clock, &config.urls, &config.endpoint, config.http2)?
-        .resolve_all()
-        .await
+    HttpClient::new(
+        config.clock,
+        &config.urls,
+        &config.endpoint,
+        config.http2,
+        config.connection_reuse,
+    )?
+    .resolve_all()
+    .await
 }
 
 /// Runs a benchmark: warm-up (if configured), then the profiling phase under `load`, sending
@@ -75,7 +81,13 @@ pub async fn run(
     cancel: CancelHandle,
 ) -> Result<RunReport, RunConfigError> {
     let users = validate(&config, &dataset, &load)?;
-    let client = HttpClient::new(config.clock, &config.urls, &config.endpoint, config.http2)?;
+    let client = HttpClient::new(
+        config.clock,
+        &config.urls,
+        &config.endpoint,
+        config.http2,
+        config.connection_reuse,
+    )?;
     // One body per dataset entry, for each model a request may name.
     let endpoints: Vec<_> = match &config.models {
         Some(choice) if !choice.models.is_empty() => choice
@@ -113,9 +125,7 @@ pub async fn run(
     let clock = config.clock;
     let dataset_len = dataset.len();
     let sessions = Sessions::of(&dataset);
-    if (sessions.is_some() || config.user_pacing.is_some())
-        && matches!(load, LoadMode::OpenLoop { .. })
-    {
+    if config.user_pacing.is_some() && matches!(load, LoadMode::OpenLoop { .. }) {
         return Err(RunConfigError::SessionsNeedConcurrency);
     }
     let sampled = sessions.as_ref().map_or(dataset.len(), |s| s.len());
@@ -171,6 +181,12 @@ pub async fn run(
         .await;
     }
 
+    // Bodies rendered at send time are rendered ahead of an open loop's timer, from before the
+    // profiling phase (and so its schedule) starts.
+    let rendered = match (&load, &sessions) {
+        (LoadMode::OpenLoop { .. }, None) if !was_cancelled => start_renderer(&context).await,
+        _ => None,
+    };
     let profiling = Arc::new(PhaseRun::new(
         Phase::Profiling,
         config.stop.request_count,
@@ -196,7 +212,17 @@ pub async fn run(
             LoadMode::OpenLoop {
                 arrivals,
                 max_in_flight,
-            } => start_open_loop(&context, &profiling, arrivals, max_in_flight, runtime)?,
+            } => start_open_loop(
+                &context,
+                &profiling,
+                OpenLoop {
+                    arrivals,
+                    max_in_flight,
+                    sessions,
+                    rendered,
+                },
+                runtime,
+            )?,
         }
         was_cancelled = supervise(
             &profiling,

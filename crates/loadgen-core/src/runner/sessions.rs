@@ -1,6 +1,8 @@
-//! Multi-turn sessions in closed loop: each virtual user takes a session, sends its turns in
+//! Multi-turn sessions: in closed loop each virtual user takes a session, sends its turns in
 //! order (each after the previous one completed and the turn's delay passed), with the turns so
-//! far and the assistant replies actually received in the messages, then takes the next session.
+//! far and the assistant replies actually received in the messages, then takes the next session;
+//! in open loop the timer thread starts each session at its arrival (see
+//! [`super::issuers::OpenLoop`]) and the later turns follow as in closed loop.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -8,10 +10,11 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use serde_json::{Map, Value};
-use servebench_metrics::RequestRecord;
+use servebench_metrics::{MonoNs, RequestRecord};
 
 use super::context::{RequestSpec, RunContext, TurnSpec};
 use super::phase::PhaseRun;
+use crate::client::SessionConn;
 use crate::dataset::DatasetEntry;
 use crate::request_body::{EndpointConfig, EndpointKind, build_body};
 
@@ -67,6 +70,38 @@ impl Sessions {
     pub(crate) fn len(&self) -> usize {
         self.turns.len()
     }
+
+    /// The next session to run, with its turns reserved against the phase's request count;
+    /// `None` when the sessions already started take every remaining request.
+    pub(crate) fn claim(&self, context: &RunContext, phase: &PhaseRun) -> Option<usize> {
+        let run = self.next.fetch_add(1, Ordering::Relaxed);
+        let s = context.sampler_index(run);
+        let turns = self.turns[s].len() as u64;
+        let before = self.reserved.fetch_add(turns, Ordering::Relaxed);
+        if phase.limit().is_some_and(|limit| before >= limit) {
+            return None;
+        }
+        Some(s)
+    }
+}
+
+/// The first turn of a session released by the open-loop timer thread.
+pub(crate) struct FirstTurn {
+    pub(crate) credit_issued_ns: MonoNs,
+    pub(crate) intended_send_ns: MonoNs,
+}
+
+/// When a session's turns are sent.
+pub(crate) enum SessionPace<'a> {
+    /// Closed loop: the first turn at once, each later turn after the previous one completed
+    /// plus its delay.
+    Closed,
+    /// User-centric: each turn at `due` (not before the previous one completed), then
+    /// `due += gap`; the dataset's delays are not used.
+    Paced(Duration, &'a mut tokio::time::Instant),
+    /// Open loop: the first turn was released on schedule by the timer thread; later turns as
+    /// in [`SessionPace::Closed`].
+    Scheduled(FirstTurn),
 }
 
 /// Spawns `users` virtual users running sessions until the phase stops.
@@ -93,15 +128,12 @@ pub(crate) fn start_sessions(
         let sessions = Arc::clone(&sessions);
         tokio::spawn(async move {
             let _guard = guard;
-            loop {
-                let run = sessions.next.fetch_add(1, Ordering::Relaxed);
-                let s = context.sampler_index(run);
-                let turns = sessions.turns[s].len() as u64;
-                let before = sessions.reserved.fetch_add(turns, Ordering::Relaxed);
-                if phase.limit().is_some_and(|limit| before >= limit) {
-                    break;
-                }
-                if !run_session(&context, &phase, &sessions, s, pacing.zip(due.as_mut())).await {
+            while let Some(s) = sessions.claim(&context, &phase) {
+                let pace = match (pacing, due.as_mut()) {
+                    (Some(gap), Some(due)) => SessionPace::Paced(gap, due),
+                    _ => SessionPace::Closed,
+                };
+                if !run_session(&context, &phase, &sessions, s, pace).await {
                     break;
                 }
             }
@@ -110,31 +142,43 @@ pub(crate) fn start_sessions(
 }
 
 /// Runs one session; false when the phase stopped.
-async fn run_session(
+pub(crate) async fn run_session(
     context: &RunContext,
     phase: &PhaseRun,
     sessions: &Sessions,
     s: usize,
-    mut pacing: Option<(Duration, &mut tokio::time::Instant)>,
+    mut pace: SessionPace<'_>,
 ) -> bool {
     let mut history: Vec<Value> = Vec::new();
+    // The session's own connection under sticky reuse, closed when the session ends.
+    let mut connection = SessionConn::default();
     for (turn, &entry_index) in sessions.turns[s].iter().enumerate() {
         let entry = &context.dataset[entry_index];
         let mut intended_send_ns = None;
-        if let Some((gap, due)) = pacing.as_mut() {
-            tokio::select! {
-                () = tokio::time::sleep_until(**due) => {}
-                () = phase.stop.raised() => return false,
+        let mut released_ns = None;
+        match &mut pace {
+            SessionPace::Paced(gap, due) => {
+                tokio::select! {
+                    () = tokio::time::sleep_until(**due) => {}
+                    () = phase.stop.raised() => return false,
+                }
+                intended_send_ns = Some(context.clock.ns_at(due.into_std()));
+                **due += *gap;
             }
-            intended_send_ns = Some(context.clock.ns_at(due.into_std()));
-            **due += *gap;
-        } else if turn > 0
-            && let Some(delay) = entry.delay()
-            && !delay.is_zero()
-        {
-            tokio::select! {
-                () = tokio::time::sleep(delay) => {}
-                () = phase.stop.raised() => return false,
+            SessionPace::Scheduled(first) if turn == 0 => {
+                intended_send_ns = Some(first.intended_send_ns);
+                released_ns = Some(first.credit_issued_ns);
+            }
+            SessionPace::Closed | SessionPace::Scheduled(_) => {
+                if turn > 0
+                    && let Some(delay) = entry.delay()
+                    && !delay.is_zero()
+                {
+                    tokio::select! {
+                        () = tokio::time::sleep(delay) => {}
+                        () = phase.stop.raised() => return false,
+                    }
+                }
             }
         }
         let Some(phase_seq) = phase.try_issue() else {
@@ -143,7 +187,7 @@ async fn run_session(
         let (body, user_messages) = turn_body(&context.endpoint, entry, &history);
         let spec = RequestSpec {
             phase_seq,
-            credit_issued_ns: context.clock.now_ns(),
+            credit_issued_ns: released_ns.unwrap_or_else(|| context.clock.now_ns()),
             intended_send_ns,
             turn: Some(TurnSpec {
                 entry: entry_index,
@@ -152,7 +196,7 @@ async fn run_session(
                 turn_index: u32::try_from(turn).unwrap_or(u32::MAX),
             }),
         };
-        let record = context.execute(phase, spec).await;
+        let record = context.execute(phase, spec, Some(&mut connection)).await;
         let failed = record.error.is_some();
         history.extend(user_messages);
         history.push(assistant_message(&record));

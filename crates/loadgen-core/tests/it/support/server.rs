@@ -55,6 +55,8 @@ pub(crate) struct RequestLog {
     pub(crate) headers: HeaderMap,
     pub(crate) body: Bytes,
     pub(crate) connection: usize,
+    /// The client's port of the connection that carried the request.
+    pub(crate) peer_port: u16,
 }
 
 type ScriptFn = dyn Fn(u64) -> Script + Send + Sync;
@@ -98,7 +100,7 @@ impl ScriptedServer {
         let accept_state = Arc::clone(&state);
         tokio::spawn(async move {
             loop {
-                let Ok((stream, _)) = listener.accept().await else {
+                let Ok((stream, peer)) = listener.accept().await else {
                     break;
                 };
                 stream.set_nodelay(true).expect("nodelay");
@@ -113,7 +115,11 @@ impl ScriptedServer {
                     let io = TokioIo::new(LoggedStream { inner: stream, log });
                     let service = service_fn(move |request| {
                         let state = Arc::clone(&state);
-                        async move { Ok::<_, Infallible>(state.handle(request, connection).await) }
+                        async move {
+                            Ok::<_, Infallible>(
+                                state.handle(request, connection, peer.port()).await,
+                            )
+                        }
                     });
                     let _ = auto::Builder::new(TokioExecutor::new())
                         .serve_connection(io, service)
@@ -175,6 +181,7 @@ impl ServerState {
         self: Arc<Self>,
         request: Request<Incoming>,
         connection: usize,
+        peer_port: u16,
     ) -> Response<Body> {
         let received = Instant::now();
         let seq = self.next_seq.fetch_add(1, Ordering::SeqCst);
@@ -196,6 +203,7 @@ impl ServerState {
             headers,
             body,
             connection,
+            peer_port,
         });
         let script = (self.script)(seq);
         let full =
