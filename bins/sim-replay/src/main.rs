@@ -7,12 +7,20 @@ mod args;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::Context;
 use clap::Parser;
-use servebench_cli_support::exit;
-use servebench_cli_support::logging;
+use servebench_cli_support::exit::{self, WithStatus};
+use servebench_cli_support::{logging, output};
 use servebench_metrics::Metric;
-use servebench_sim_replay::run_replay;
+use servebench_sim_replay::{ReplayError, run_replay};
+
+/// Every file a replay writes.
+const EXPORT_FILES: [&str; 5] = [
+    "profile_export.jsonl",
+    "profile_export_aiperf.json",
+    "profile_export_aiperf.csv",
+    "server_metrics_export.json",
+    "server_metrics_export.csv",
+];
 
 fn main() -> ExitCode {
     let args = args::Args::parse();
@@ -21,9 +29,24 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &args::Args) -> anyhow::Result<()> {
-    let replay = args.replay()?;
+    let replay = args.replay().status(exit::USAGE)?;
+    // No export may overwrite the trace it is made from.
+    for name in EXPORT_FILES {
+        output::check_not_input(&replay.artifact_dir.join(name), &[&args.input_file])
+            .status(exit::USAGE)?;
+    }
     let started = Instant::now();
-    let outcome = run_replay(&replay).context("replay failed")?;
+    let outcome = run_replay(&replay).map_err(|e| {
+        let status = match &e {
+            ReplayError::Sim(_) => exit::USAGE,
+            ReplayError::Export(_) | ReplayError::ArtifactDir { .. } => exit::OUTPUT_FAILED,
+            _ => exit::FAILED,
+        };
+        anyhow::Error::from(exit::Failure::new(
+            status,
+            anyhow::Error::new(e).context("replay failed"),
+        ))
+    })?;
     let wall = started.elapsed();
     let p = &outcome.summary.profiling;
     let stat = |m: Metric| p.stats(m).map_or(f64::NAN, |s| s.p50);

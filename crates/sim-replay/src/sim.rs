@@ -269,17 +269,24 @@ impl Driver<'_> {
 
     fn issue(&mut self, a: Arrival, events: &mut Vec<ClusterEvent>) {
         let entry = &self.entries[a.entry];
-        let mut tokens = Vec::new();
+        let output_tokens = entry.max_output_tokens.map_or(self.default_output, |n| {
+            u32::try_from(n).unwrap_or(u32::MAX)
+        });
         let in_session = entry.session().is_some();
+        // Room for the prompt and every generated token: the engine appends its output to this
+        // vector, and a 12k-token prompt must not be copied when it grows.
+        let history = self.users.get(a.user).map_or(0, |u| u.history.len());
+        let capacity = usize::try_from(entry.input_tokens)
+            .unwrap_or(0)
+            .saturating_add(history)
+            .saturating_add(output_tokens.min(1 << 20) as usize);
+        let mut tokens = Vec::with_capacity(capacity);
         if let Some(user) = self.users.get(a.user)
             && in_session
         {
             tokens.extend_from_slice(&user.history);
         }
         self.prompts.append(entry, &mut tokens);
-        let output_tokens = entry.max_output_tokens.map_or(self.default_output, |n| {
-            u32::try_from(n).unwrap_or(u32::MAX)
-        });
         let (session_index, turn_index) = match entry.session() {
             Some(s) => (s.session, s.turn),
             None => (a.entry as u64, 0),

@@ -142,9 +142,13 @@ impl BlockText {
     /// of word `w` (see [`BlockText::word_token_ids`]). The same tokens a server gets by
     /// tokenizing [`BlockText::push_words`]' text, without rendering or tokenizing anything.
     pub fn push_token_ids(&self, id: u64, count: usize, ids: &[u32], out: &mut Vec<u32>) {
-        out.reserve(count);
+        let start = out.len();
+        out.resize(start + count, 0);
+        let mut slots = out[start..].iter_mut();
         self.draw_words(id, count, |index| {
-            out.push(ids.get(index).copied().unwrap_or_default());
+            if let Some(slot) = slots.next() {
+                *slot = ids.get(index).copied().unwrap_or_default();
+            }
         });
     }
 
