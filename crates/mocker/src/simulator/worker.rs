@@ -1,7 +1,7 @@
 //! The loop of one real-clock worker thread: take submissions, step the engine, sleep to the step's
 //! deadline, deliver its events, notice cancelled requests.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, TryRecvError};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -28,6 +28,9 @@ pub(crate) struct PoolShared {
     pub(crate) epoch: Instant,
     pub(crate) router: Mutex<Router>,
     pub(crate) metrics: Vec<Mutex<EngineMetrics>>,
+    /// Requests submitted to each engine and not yet finished or cancelled (data-parallel rank
+    /// choice).
+    pub(crate) in_flight: Vec<AtomicUsize>,
     /// Set once a worker thread has died (it panicked).
     pub(crate) dead: AtomicBool,
     /// Why, for `/health` and error responses.
@@ -76,7 +79,10 @@ pub(crate) struct WorkerLoop {
     submissions: Receiver<WorkerMessage>,
     shared: Arc<PoolShared>,
     clients: FastMap<RequestId, Client>,
+    /// The engine's index (its metrics slot).
     worker: usize,
+    /// Its index among the router's targets (the engine in KV mode, else its worker).
+    target: usize,
     /// Events of the last step, swapped out of the engine (buffers are reused, not reallocated).
     delivery: Vec<(RequestId, GenerateEvent)>,
     /// Router updates collected during delivery, applied under one lock.
@@ -88,6 +94,7 @@ pub(crate) struct WorkerLoop {
 impl WorkerLoop {
     pub(crate) fn new(
         engine: Engine,
+        target: usize,
         submissions: Receiver<WorkerMessage>,
         shared: Arc<PoolShared>,
     ) -> Self {
@@ -98,6 +105,7 @@ impl WorkerLoop {
             shared,
             clients: FastMap::default(),
             worker,
+            target,
             delivery: Vec::new(),
             first_tokens: Vec::new(),
             finished: Vec::new(),
@@ -214,12 +222,16 @@ impl WorkerLoop {
             .router
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        router.apply_kv_events(self.worker, kv_events);
+        router.apply_kv_events(self.target, kv_events);
         for id in self.first_tokens.drain(..) {
-            router.first_token(self.worker, id);
+            router.first_token(self.target, id);
         }
+        let in_flight = self.shared.in_flight.get(self.worker);
         for id in self.finished.drain(..) {
-            router.finished(self.worker, id);
+            router.finished(self.target, id);
+            if let Some(count) = in_flight {
+                count.fetch_sub(1, Ordering::Relaxed);
+            }
         }
     }
 
