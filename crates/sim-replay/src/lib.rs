@@ -17,6 +17,13 @@
 //! "sent" at its arrival time and each token is "received" when the engine step producing it
 //! ends, so TTFT, ITL and latency are the server's, exactly.
 //!
+//! Not modelled (a real `loadgen` run differs here): `inputs.json` is not written (no payload is
+//! ever built); request-rate arrivals (`--request-rate`) and an in-flight cap on a fixed schedule
+//! are not offered (a schedule or closed-loop users only); entries without an output length get
+//! a fixed one ([`DEFAULT_OUTPUT_TOKENS`] unless set) instead of the mocker's random stop length;
+//! a session turn's prompt is its history's tokens followed by its own (no chat template or line
+//! breaks between messages).
+//!
 //! ```
 //! use std::sync::Arc;
 //! use std::time::Duration;
