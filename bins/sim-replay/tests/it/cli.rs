@@ -135,3 +135,58 @@ fn bad_values_and_inputs_exit_with_the_documented_statuses() {
     );
     assert_eq!(std::fs::read_to_string(&clash).unwrap(), TRACE);
 }
+
+/// AIPerf's multi_turn JSONL under closed-loop users: every turn runs, in order, each session's
+/// second turn its delay after the first ends and with the first turn's prompt and reply in front.
+#[test]
+fn multi_turn_sessions_replay_under_concurrency() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = write(
+        dir.path(),
+        "sessions.jsonl",
+        "{\"session_id\": \"a\", \"turns\": [{\"text\": \"one two three\"}, {\"text\": \"four\", \"delay\": 40}]}\n\
+         {\"session_id\": \"b\", \"turns\": [{\"text\": \"five six\"}, {\"text\": \"seven eight\", \"delay\": 10}]}\n",
+    );
+    let out = dir.path().join("out");
+    let o = sim_replay(&[
+        "--input-file",
+        &file,
+        "--custom-dataset-type",
+        "multi_turn",
+        "--concurrency",
+        "2",
+        "--osl",
+        "2",
+        "--artifact-dir",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = std::fs::read_to_string(out.join("profile_export.jsonl")).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 4);
+    let find = |session: u64, turn: u64| {
+        lines
+            .iter()
+            .find(|l| {
+                l["metadata"]["session_num"] == session && l["metadata"]["turn_index"] == turn
+            })
+            .unwrap_or_else(|| panic!("session {session} turn {turn}"))
+    };
+    let (a0, a1) = (find(0, 0), find(0, 1));
+    let ns = |l: &serde_json::Value, key: &str| l["metadata"][key].as_u64().unwrap();
+    assert_eq!(
+        ns(a1, "request_start_ns") - ns(a0, "request_end_ns"),
+        40_000_000,
+        "the turn's delay after the previous turn ended"
+    );
+    // Turn a1's input: 3 prompt tokens + 2 reply tokens + its own 1.
+    assert_eq!(a1["metrics"]["input_sequence_length"]["value"], 6);
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("profile_export_aiperf.json")).unwrap())
+            .unwrap();
+    assert_eq!(summary["input_config"]["datasets"][0]["type"], "multi_turn");
+    assert_eq!(summary["input_config"]["phases"][1]["type"], "concurrency");
+}
