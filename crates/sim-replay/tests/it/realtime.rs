@@ -8,7 +8,8 @@
 //! `SIM_REPLAY_TTFT_TOLERANCE_MS` (default 2) plus the worst oversleep a probe thread measured
 //! while the real-time run went on (near 0 on an idle machine; on a 2-core machine shared by
 //! many builds it reaches tens of ms, and the run's own timing is then off by as much). The
-//! median difference must stay within the base tolerance alone. The client's TTFT also holds the
+//! median difference must stay within the base tolerance plus the probe's median oversleep (the
+//! typical scheduling delay during the run). The client's TTFT also holds the
 //! HTTP round trip, JSON parsing and tokenizing a prompt of up to 1500 tokens (about 0.5 ms
 //! here): `SIM_REPLAY_CLIENT_TTFT_TOLERANCE_MS` (default 3) plus the same oversleep.
 
@@ -86,7 +87,7 @@ async fn offline_ttft_matches_the_real_time_server_request_by_request() {
     run_benchmark(bench, CancelHandle::new())
         .await
         .expect("real-time run");
-    let oversleep = probe.finish();
+    let (oversleep, typical_oversleep) = probe.finish();
 
     let sim = lines(&dir.path().join("offline/profile_export.jsonl"));
     let real = lines(&dir.path().join("realtime/profile_export.jsonl"));
@@ -95,7 +96,10 @@ async fn offline_ttft_matches_the_real_time_server_request_by_request() {
     let base = tolerance_ms("SIM_REPLAY_TTFT_TOLERANCE_MS", 2.0);
     let server_tolerance = base + oversleep;
     let client_tolerance = tolerance_ms("SIM_REPLAY_CLIENT_TTFT_TOLERANCE_MS", 3.0) + oversleep;
-    eprintln!("worst oversleep of the probe during the run: {oversleep:.3} ms");
+    eprintln!(
+        "oversleep of the probe during the run: worst {oversleep:.3} ms, median \
+         {typical_oversleep:.3} ms"
+    );
     let (mut worst_server, mut worst_client) = (0.0f64, 0.0f64);
     let mut server_diffs = Vec::new();
     for (s, r) in sim.iter().zip(&real) {
@@ -119,8 +123,8 @@ async fn offline_ttft_matches_the_real_time_server_request_by_request() {
     server_diffs.sort_by(f64::total_cmp);
     let median = server_diffs[server_diffs.len() / 2];
     assert!(
-        median <= base,
-        "median server-side TTFT difference {median:.3} ms > {base} ms"
+        median <= base + typical_oversleep,
+        "median server-side TTFT difference {median:.3} ms > {base} + {typical_oversleep:.3} ms"
     );
     assert!(
         worst_server <= server_tolerance,
@@ -138,7 +142,7 @@ async fn offline_ttft_matches_the_real_time_server_request_by_request() {
 /// the real-time engine suffer at the same moment.
 struct OversleepProbe {
     stop: Arc<std::sync::atomic::AtomicBool>,
-    thread: std::thread::JoinHandle<f64>,
+    thread: std::thread::JoinHandle<Vec<f64>>,
 }
 
 impl OversleepProbe {
@@ -146,21 +150,24 @@ impl OversleepProbe {
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let flag = Arc::clone(&stop);
         let thread = std::thread::spawn(move || {
-            let mut worst = 0.0f64;
+            let mut late = Vec::new();
             while !flag.load(std::sync::atomic::Ordering::Relaxed) {
                 let before = std::time::Instant::now();
                 std::thread::sleep(std::time::Duration::from_millis(1));
-                let late = before.elapsed().as_secs_f64() * 1000.0 - 1.0;
-                worst = worst.max(late);
+                late.push(before.elapsed().as_secs_f64() * 1000.0 - 1.0);
             }
-            worst
+            late
         });
         Self { stop, thread }
     }
 
-    /// The worst oversleep seen, ms.
-    fn finish(self) -> f64 {
+    /// The worst and the median oversleep seen, ms.
+    fn finish(self) -> (f64, f64) {
         self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        self.thread.join().expect("the probe thread")
+        let mut late = self.thread.join().expect("the probe thread");
+        late.sort_by(f64::total_cmp);
+        let worst = late.last().copied().unwrap_or(0.0);
+        let median = late.get(late.len() / 2).copied().unwrap_or(0.0);
+        (worst, median)
     }
 }
