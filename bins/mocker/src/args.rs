@@ -158,6 +158,11 @@ pub(crate) struct Args {
     /// Number of simulated workers behind the router (1 to 1024, one thread each).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..), help_heading = "Engine")]
     pub(crate) num_workers: u32,
+    /// Engines (data-parallel ranks) per worker, each with its own KV cache and thread (1 to
+    /// 256). With --router-mode kv every (worker, rank) is a routing target of its own, as in
+    /// Dynamo; other modes pick a worker, then its rank with the fewest requests in flight.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=256), help_heading = "Engine")]
+    pub(crate) data_parallel_size: u32,
 
     /// How the router picks a worker (Dynamo's --router-mode values).
     #[arg(long, value_enum, default_value_t = RouterChoice::RoundRobin, help_heading = "Router")]

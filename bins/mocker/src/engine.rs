@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use servebench_mocker::{
-    EngineConfig, EngineError, EnginePool, EngineStats, FixedTiming, FixedTimingConfig, PoolConfig,
-    PreemptionMode, QueuePolicy, RouterConfig, RouterMode, TimingModel, TokenSource,
+    ClusterLayout, EngineConfig, EngineError, EnginePool, EngineStats, FixedTiming,
+    FixedTimingConfig, PoolConfig, PreemptionMode, QueuePolicy, RouterConfig, RouterMode,
+    TimingModel, TokenSource,
 };
 
 use crate::args::{Args, PreemptionChoice, QueuePolicyChoice, RouterChoice, TimingChoice};
@@ -30,7 +31,7 @@ pub(crate) fn token_source(args: &Args) -> anyhow::Result<Source> {
         TimingChoice::Engine => {
             let pool = pool_config(args);
             pool.validate().map_err(with_flag)?;
-            start_engine(pool)
+            start_engine(pool, args.data_parallel_size)
         }
     }
 }
@@ -79,9 +80,13 @@ fn millis(flag: &str, ms: f64) -> anyhow::Result<Duration> {
 }
 
 /// Starts the simulated engine pool: the token source and its `/metrics` counters.
-fn start_engine(pool: PoolConfig) -> anyhow::Result<Source> {
+fn start_engine(pool: PoolConfig, data_parallel_size: u32) -> anyhow::Result<Source> {
+    let layout = ClusterLayout {
+        data_parallel_size,
+        disagg: None,
+    };
     let engine = Arc::new(
-        EnginePool::start(&pool)
+        EnginePool::start_with_layout(&pool, &layout)
             .map_err(|e| with_flag(e).context("failed to start the simulated engine"))?,
     );
     let stats: Arc<dyn EngineStats> = engine.clone();
@@ -149,6 +154,18 @@ mod tests {
 
     fn parse(flags: &[&str]) -> Args {
         Args::try_parse_from(std::iter::once("mocker").chain(flags.iter().copied())).unwrap()
+    }
+
+    #[test]
+    fn data_parallel_size_starts_one_engine_per_rank() {
+        let args = parse(&["--num-workers", "2", "--data-parallel-size", "3"]);
+        assert_eq!(args.data_parallel_size, 3);
+        let (_, stats) = token_source(&args).unwrap();
+        assert_eq!(stats.unwrap().snapshot().num_workers, 6);
+        assert!(
+            Args::try_parse_from(["mocker", "--data-parallel-size", "0"]).is_err(),
+            "0 ranks is refused"
+        );
     }
 
     #[test]

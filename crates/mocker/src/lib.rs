@@ -46,6 +46,9 @@
 //! - **Engine internals** for benchmarks and exact tests on a virtual clock: [`Engine`],
 //!   [`Router`], KV block hashing ([`sequence_block_hashes`], bit-exact with Dynamo's router),
 //!   the timing polynomials.
+//! - **Offline simulation**: [`VirtualCluster`] runs engines and routers on a virtual clock (no
+//!   threads, no sleeping), aggregated or disaggregated ([`ClusterLayout`], [`DisaggConfig`]),
+//!   with data-parallel ranks.
 //! - **Roadmap only**: [`roadmap`] holds items for planned work that no tool uses yet.
 #![warn(missing_docs)]
 
@@ -87,7 +90,12 @@ pub use simulator::{
 /// Items for planned work that no servebench tool uses yet; they are tested, but their API may
 /// change when that work lands.
 pub mod roadmap {
-    /// A pool of engines and its router on a virtual clock (no threads, no sleeping): a
-    /// discrete-event simulation for offline what-if runs of the router benchmarks.
+    /// Kept for earlier users: the virtual-clock cluster now lives at the crate root.
     pub use crate::simulator::{ClusterEvent, VirtualCluster};
 }
+
+// Offline simulation on a virtual clock (what `sim-replay` drives).
+pub use simulator::{
+    ClusterEvent, ClusterLayout, DEFAULT_KV_BYTES_PER_TOKEN, DEFAULT_TRANSFER_BANDWIDTH,
+    DisaggConfig, EngineRole, EngineSlot, MAX_DATA_PARALLEL_SIZE, VirtualCluster,
+};

@@ -18,7 +18,10 @@ mod worker;
 #[cfg(test)]
 mod tests;
 
-pub use cluster::{ClusterEvent, VirtualCluster};
+pub use cluster::{
+    ClusterEvent, ClusterLayout, DEFAULT_KV_BYTES_PER_TOKEN, DEFAULT_TRANSFER_BANDWIDTH,
+    DisaggConfig, EngineRole, EngineSlot, MAX_DATA_PARALLEL_SIZE, VirtualCluster,
+};
 pub use config::{
     BlockSize, EngineConfig, MAX_SPEEDUP_RATIO, MAX_WORKERS, MIN_SPEEDUP_RATIO, PoolConfig,
     PreemptionMode, QueuePolicy, RouterConfig, RouterMode, TimingModel,

@@ -127,29 +127,58 @@ impl BlockText {
     /// [`BlockText::push_words`] into a byte buffer (the words are ASCII and need no JSON
     /// escaping, so they can be written straight into a serialized body).
     pub fn push_word_bytes(&self, id: u64, count: usize, out: &mut Vec<u8>) {
-        let mut state = mix(self.seed ^ mix(id));
-        let n = self.slots.len() as u64;
         let start = out.len();
         out.resize(start + count * SLOT, 0);
         let mut at = start;
-        let mut put = |r: u32, out: &mut [u8]| {
-            // Multiply-shift: a uniform index below n without division.
-            let (slot, len) = &self.slots[((u64::from(r) * n) >> 32) as usize];
+        self.draw_words(id, count, |index| {
+            let (slot, len) = &self.slots[index];
             out[at..at + SLOT].copy_from_slice(slot);
             at += len;
-        };
+        });
+        out.truncate(at);
+    }
+
+    /// Appends the token ids of the first `count` tokens of block `id`: `ids[w]` is the token id
+    /// of word `w` (see [`BlockText::word_token_ids`]). The same tokens a server gets by
+    /// tokenizing [`BlockText::push_words`]' text, without rendering or tokenizing anything.
+    pub fn push_token_ids(&self, id: u64, count: usize, ids: &[u32], out: &mut Vec<u32>) {
+        let start = out.len();
+        out.resize(start + count, 0);
+        let mut slots = out[start..].iter_mut();
+        self.draw_words(id, count, |index| {
+            if let Some(slot) = slots.next() {
+                *slot = ids.get(index).copied().unwrap_or_default();
+            }
+        });
+    }
+
+    /// The token id of each word under `tokenizer` (the one token [`BlockText::new`] checked
+    /// each word encodes to), in word order, for [`BlockText::push_token_ids`].
+    pub fn word_token_ids(&self, tokenizer: &dyn Tokenizer) -> Vec<u32> {
+        self.words
+            .iter()
+            .map(|w| tokenizer.encode(w).first().copied().unwrap_or_default())
+            .collect()
+    }
+
+    /// Calls `put` with the word index of each of the first `count` words of block `id`.
+    #[inline]
+    fn draw_words(&self, id: u64, count: usize, mut put: impl FnMut(usize)) {
+        let mut state = mix(self.seed ^ mix(id));
+        let n = self.slots.len() as u64;
+        // Multiply-shift: a uniform index below n without division.
+        let index = |r: u32| ((u64::from(r) * n) >> 32) as usize;
         // Two words per draw: the low and high halves of one 64-bit value.
         for _ in 0..count / 2 {
             state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
             let r = mix(state);
-            put(r as u32, out);
-            put((r >> 32) as u32, out);
+            put(index(r as u32));
+            put(index((r >> 32) as u32));
         }
         if count % 2 == 1 {
             state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            put(mix(state) as u32, out);
+            put(index(mix(state) as u32));
         }
-        out.truncate(at);
     }
 }
 
@@ -218,6 +247,30 @@ impl BlockPrompt {
         }
     }
 
+    /// The block renderer.
+    pub fn block_text(&self) -> &Arc<BlockText> {
+        &self.text
+    }
+
+    /// Appends the prompt's token ids, given the token id of each word of its renderer
+    /// ([`BlockText::word_token_ids`]): the tokens of [`BlockPrompt::render`]'s text.
+    pub fn push_token_ids(&self, word_ids: &[u32], out: &mut Vec<u32>) {
+        let mut left = self.input_length;
+        for &id in self.hash_ids.iter() {
+            if left == 0 {
+                break;
+            }
+            let take = left.min(self.text.block_size);
+            self.text.push_token_ids(
+                id,
+                usize::try_from(take).unwrap_or(usize::MAX),
+                word_ids,
+                out,
+            );
+            left -= take;
+        }
+    }
+
     /// Bytes of the rendered prompt, to size buffers: at most the longest word per token.
     pub(crate) fn max_len(&self) -> usize {
         let longest = self.text.words.iter().map(|w| w.len()).max().unwrap_or(0);
@@ -272,6 +325,19 @@ mod tests {
         let other = Arc::new(BlockText::new(&tok, 16, 8).unwrap());
         assert_ne!(prompt(&other, &[1, 2, 3], 40), a);
         assert_eq!(prompt(&text, &[1, 2, 3], 40), a, "deterministic");
+    }
+
+    #[test]
+    fn token_ids_are_those_of_the_rendered_text() {
+        let tok = BuiltinTokenizer::new();
+        let text = Arc::new(BlockText::new(&tok, 16, 7).unwrap());
+        let words = text.word_token_ids(&tok);
+        for (ids, len) in [(&[1u64, 2, 3][..], 40u64), (&[9, 2], 17), (&[5], 1)] {
+            let p = BlockPrompt::new(Arc::clone(&text), ids.into(), len);
+            let mut out = Vec::new();
+            p.push_token_ids(&words, &mut out);
+            assert_eq!(out, tok.encode(&p.render()), "{ids:?} {len}");
+        }
     }
 
     #[test]

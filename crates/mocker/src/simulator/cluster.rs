@@ -1,22 +1,162 @@
 //! Several engines behind a router on a virtual clock: a discrete-event simulation of a pool, for
-//! exact tests and offline what-if runs (no threads, no sleeping).
+//! exact tests and offline trace replay (no threads, no sleeping).
+//!
+//! Besides the aggregated pool of [`VirtualCluster::new`], [`VirtualCluster::with_layout`] builds
+//! the two layouts of [`ClusterLayout`]: data-parallel ranks (each worker runs
+//! `data_parallel_size` engines with caches of their own, which the KV router sees as separate
+//! targets, as Dynamo's router sees `(worker, dp_rank)` pairs), and disaggregated serving
+//! (prefill workers compute the prompt, its KV blocks travel to a decode worker in
+//! [`DisaggConfig::transfer_time`], and the decode worker generates the rest).
+//!
+//! Actions run in time order over all engines: at one instant, step results are delivered and
+//! KV transfers land first, then requests submitted at that instant are routed, then steps start.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::time::Duration;
 
-use super::config::PoolConfig;
+use rustc_hash::FxHashMap as FastMap;
+
+use super::config::{PoolConfig, RouterMode};
 use super::engine::Engine;
 use super::error::EngineError;
 use super::kv_cache::KvEvent;
 use super::router::Router;
 use super::sequence::RequestId;
-use crate::protocol::{GenerateEvent, GenerateRequest};
+use crate::protocol::{GenerateEvent, GenerateRequest, ServerTimings};
+
+/// Most data-parallel ranks per worker.
+pub const MAX_DATA_PARALLEL_SIZE: u32 = 256;
+
+/// Default KV bytes per prompt token moved from a prefill to a decode worker: 128 KiB, the KV of
+/// one token of Llama-3.1-8B in bf16 (32 layers x 8 KV heads x 128 dims x 2 (K and V) x 2 bytes).
+pub const DEFAULT_KV_BYTES_PER_TOKEN: u64 = 131_072;
+
+/// Default KV transfer bandwidth between a prefill and a decode worker: 25 GB/s (one 200 Gb/s
+/// RDMA link, as NIXL uses between GPUs of different nodes).
+pub const DEFAULT_TRANSFER_BANDWIDTH: f64 = 25e9;
+
+/// Disaggregated prefill and decode (Dynamo's disaggregated serving).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DisaggConfig {
+    /// Prefill workers (at least 1); the pool's `num_workers` are the decode workers.
+    pub prefill_workers: u32,
+    /// KV cache bytes per prompt token moved to the decode worker
+    /// ([`DEFAULT_KV_BYTES_PER_TOKEN`]).
+    pub kv_bytes_per_token: u64,
+    /// Transfer bandwidth, bytes per second ([`DEFAULT_TRANSFER_BANDWIDTH`]; finite, > 0).
+    pub transfer_bandwidth: f64,
+}
+
+impl Default for DisaggConfig {
+    /// One prefill worker, the default transfer model.
+    fn default() -> Self {
+        Self {
+            prefill_workers: 1,
+            kv_bytes_per_token: DEFAULT_KV_BYTES_PER_TOKEN,
+            transfer_bandwidth: DEFAULT_TRANSFER_BANDWIDTH,
+        }
+    }
+}
+
+impl DisaggConfig {
+    /// Time to move the KV of `prompt_tokens` tokens: `bytes per token x tokens / bandwidth`
+    /// (rounded to the nanosecond).
+    pub fn transfer_time(&self, prompt_tokens: u32) -> Duration {
+        let bytes = self.kv_bytes_per_token as f64 * f64::from(prompt_tokens);
+        Duration::try_from_secs_f64(bytes / self.transfer_bandwidth).unwrap_or(Duration::MAX)
+    }
+}
+
+/// How the engines of a [`VirtualCluster`] are arranged.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClusterLayout {
+    /// Engines (data-parallel ranks) per worker (`--data-parallel-size`, 1; at most
+    /// [`MAX_DATA_PARALLEL_SIZE`]).
+    pub data_parallel_size: u32,
+    /// Separate prefill and decode workers; `None` (the default) for aggregated workers.
+    pub disagg: Option<DisaggConfig>,
+}
+
+impl Default for ClusterLayout {
+    /// Aggregated workers with one rank each.
+    fn default() -> Self {
+        Self {
+            data_parallel_size: 1,
+            disagg: None,
+        }
+    }
+}
+
+impl ClusterLayout {
+    /// Checks the settings. Errors name the setting.
+    ///
+    /// # Errors
+    /// [`EngineError::Config`] for `data_parallel_size`, `prefill_workers` or
+    /// `transfer_bandwidth` out of range.
+    pub fn validate(&self) -> Result<(), EngineError> {
+        let invalid = |field, reason: String| Err(EngineError::Config { field, reason });
+        if !(1..=MAX_DATA_PARALLEL_SIZE).contains(&self.data_parallel_size) {
+            return invalid(
+                "data_parallel_size",
+                format!(
+                    "must be within [1, {MAX_DATA_PARALLEL_SIZE}], got {}",
+                    self.data_parallel_size
+                ),
+            );
+        }
+        if let Some(d) = &self.disagg {
+            if !(1..=super::config::MAX_WORKERS).contains(&d.prefill_workers) {
+                return invalid(
+                    "prefill_workers",
+                    format!(
+                        "must be within [1, {}], got {}",
+                        super::config::MAX_WORKERS,
+                        d.prefill_workers
+                    ),
+                );
+            }
+            if !(d.transfer_bandwidth.is_finite() && d.transfer_bandwidth > 0.0) {
+                return invalid(
+                    "transfer_bandwidth",
+                    format!("must be a finite number > 0, got {}", d.transfer_bandwidth),
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What an engine of the cluster does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EngineRole {
+    /// Prefill and decode (aggregated serving).
+    Aggregated,
+    /// Prefill only (disaggregated serving).
+    Prefill,
+    /// Decode of prompts prefilled elsewhere (disaggregated serving).
+    Decode,
+}
+
+/// Where an engine sits in the cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EngineSlot {
+    /// Its role.
+    pub role: EngineRole,
+    /// Its worker, numbered within the role from 0.
+    pub worker: u32,
+    /// Its data-parallel rank within the worker.
+    pub dp_rank: u32,
+}
 
 /// One event of a [`VirtualCluster`] run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClusterEvent {
-    /// When it happened (end of the step that produced it).
+    /// When it happened (end of the step that produced it, or the end of a KV transfer).
     pub at: Duration,
-    /// The worker that produced it.
+    /// The engine that produced it: an index into the cluster's engines (see
+    /// [`VirtualCluster::slot`]); for the first token of a disaggregated request, its decode
+    /// engine.
     pub worker: u32,
     /// The request.
     pub request: RequestId,
@@ -27,57 +167,154 @@ pub struct ClusterEvent {
 #[derive(Debug)]
 struct Node {
     engine: Engine,
+    slot: EngineSlot,
     /// When the engine is free to start its next step.
     free_at: Duration,
     /// Results of the step in flight, visible at `free_at`.
     pending: Vec<(RequestId, GenerateEvent)>,
     pending_kv: Vec<KvEvent>,
+    /// Requests whose first token is in `pending`.
+    pending_first: Vec<RequestId>,
 }
+
+/// The engines of one role behind their router.
+#[derive(Debug)]
+struct Pool {
+    /// First engine index.
+    start: usize,
+    dp: usize,
+    /// Whether the router chooses among ranks (KV mode) or among workers.
+    routes_ranks: bool,
+    router: Router,
+}
+
+impl Pool {
+    fn target_of(&self, node: usize) -> usize {
+        let local = node - self.start;
+        if self.routes_ranks {
+            local
+        } else {
+            local / self.dp
+        }
+    }
+}
+
+/// A disaggregated request between its prefill and its decode.
+#[derive(Debug)]
+struct InFlight {
+    request: GenerateRequest,
+    first_token: Option<u32>,
+    /// Prefill-side timings, reported in the final `Finished`.
+    timings: Option<ServerTimings>,
+    /// When the prefill engine first scheduled it.
+    scheduled: Duration,
+    /// When its KV transfer landed (its first token reached the client).
+    first_token_at: Duration,
+}
+
+/// A KV transfer that lands at a time (ordered by time, then by start order).
+type Handoff = Reverse<(Duration, u64, RequestId)>;
 
 /// A pool of engines and its router on a virtual clock.
 #[derive(Debug)]
 pub struct VirtualCluster {
     nodes: Vec<Node>,
-    router: Router,
+    main: Pool,
+    prefill: Option<Pool>,
+    disagg: Option<DisaggConfig>,
     next_id: RequestId,
-    first_token_seen: std::collections::HashSet<RequestId>,
+    in_flight: FastMap<RequestId, InFlight>,
+    handoffs: BinaryHeap<Handoff>,
+    handoff_seq: u64,
+}
+
+/// The next thing to do, in time order; at equal times deliveries and transfers come before
+/// steps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Action {
+    Deliver(usize),
+    Handoff,
+    Step(usize),
 }
 
 impl VirtualCluster {
-    /// Builds the engines and router of `config`.
+    /// Builds the engines and router of `config` (aggregated workers, one rank each).
+    ///
+    /// # Errors
+    /// A setting out of range, or a timing file that cannot be loaded.
     pub fn new(config: &PoolConfig) -> Result<Self, EngineError> {
+        Self::with_layout(config, &ClusterLayout::default())
+    }
+
+    /// Builds the engines and routers of `config` arranged as `layout`: `num_workers` workers
+    /// (the decode workers when disaggregated) of `data_parallel_size` ranks each, then the
+    /// prefill workers, if any, with as many ranks. Engine indices run over the workers in that
+    /// order, ranks of a worker together.
+    ///
+    /// # Errors
+    /// A setting out of range, or a timing file that cannot be loaded.
+    pub fn with_layout(config: &PoolConfig, layout: &ClusterLayout) -> Result<Self, EngineError> {
         config.validate()?;
-        let n = config.num_workers;
-        let nodes = (0..n)
-            .map(|w| {
-                Ok(Node {
-                    engine: Engine::new(&config.engine, w)?,
-                    free_at: Duration::ZERO,
-                    pending: Vec::new(),
-                    pending_kv: Vec::new(),
-                })
-            })
-            .collect::<Result<Vec<_>, EngineError>>()?;
+        layout.validate()?;
+        let dp = layout.data_parallel_size;
+        let mut nodes = Vec::new();
+        let main_role = if layout.disagg.is_some() {
+            EngineRole::Decode
+        } else {
+            EngineRole::Aggregated
+        };
+        let main = add_pool(&mut nodes, config, config.num_workers, dp, main_role)?;
+        let prefill = match &layout.disagg {
+            Some(d) => Some(add_pool(
+                &mut nodes,
+                config,
+                d.prefill_workers,
+                dp,
+                EngineRole::Prefill,
+            )?),
+            None => None,
+        };
         Ok(Self {
-            router: Router::new(&config.router, nodes.len(), config.engine.block_size),
             nodes,
+            main,
+            prefill,
+            disagg: layout.disagg.clone(),
             next_id: 0,
-            first_token_seen: std::collections::HashSet::new(),
+            in_flight: FastMap::default(),
+            handoffs: BinaryHeap::new(),
+            handoff_seq: 0,
         })
     }
 
-    /// The router (to inspect costs and caches).
+    /// The router of the aggregated (or, disaggregated, the decode) workers, to inspect costs
+    /// and caches. With data-parallel ranks in KV mode its targets are engines, otherwise workers.
     pub fn router(&self) -> &Router {
-        &self.router
+        &self.main.router
     }
 
-    /// The engine of a worker.
-    pub fn engine(&self, worker: usize) -> Option<&Engine> {
-        self.nodes.get(worker).map(|n| &n.engine)
+    /// The router of the prefill workers, when disaggregated.
+    pub fn prefill_router(&self) -> Option<&Router> {
+        self.prefill.as_ref().map(|p| &p.router)
+    }
+
+    /// Number of engines (workers times ranks, prefill ones included).
+    pub fn num_engines(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// The engine at an index.
+    pub fn engine(&self, index: usize) -> Option<&Engine> {
+        self.nodes.get(index).map(|n| &n.engine)
+    }
+
+    /// Where the engine at an index sits.
+    pub fn slot(&self, index: usize) -> Option<EngineSlot> {
+        self.nodes.get(index).map(|n| n.slot)
     }
 
     /// Runs the cluster up to `at`, then routes a request arriving at `at`. Returns its id and
-    /// worker; events produced on the way are appended to `events`.
+    /// engine (the prefill engine when disaggregated); events produced on the way are appended to
+    /// `events`.
     pub fn submit(
         &mut self,
         at: Duration,
@@ -87,58 +324,157 @@ impl VirtualCluster {
         self.advance_to(at, events);
         let id = self.next_id;
         self.next_id += 1;
-        let worker = self.router.route(id, &request.prompt_tokens);
-        let node = &mut self.nodes[worker];
-        node.free_at = node.free_at.max(at);
-        node.engine.add_request(id, request, at);
-        (id, worker as u32)
+        let node = match &mut self.prefill {
+            Some(pool) => {
+                let node = route(pool, &self.nodes, id, &request.prompt_tokens);
+                let prefill_only = GenerateRequest {
+                    prompt_tokens: request.prompt_tokens.clone(),
+                    output_tokens: 1,
+                };
+                self.in_flight.insert(
+                    id,
+                    InFlight {
+                        request,
+                        first_token: None,
+                        timings: None,
+                        scheduled: at,
+                        first_token_at: Duration::ZERO,
+                    },
+                );
+                let n = &mut self.nodes[node];
+                n.free_at = n.free_at.max(at);
+                n.engine.add_request(id, prefill_only, at);
+                node
+            }
+            None => {
+                let node = route(&mut self.main, &self.nodes, id, &request.prompt_tokens);
+                let n = &mut self.nodes[node];
+                n.free_at = n.free_at.max(at);
+                n.engine.add_request(id, request, at);
+                node
+            }
+        };
+        (id, node as u32)
     }
 
-    /// Runs every step that starts before `until` (results of steps ending at or before `until`
-    /// are delivered, to `events` and to the router).
+    /// Runs every action due before `until`: results of steps ending and transfers landing at or
+    /// before `until` are delivered (to `events` and to the routers), steps starting before
+    /// `until` run.
     pub fn advance_to(&mut self, until: Duration, events: &mut Vec<ClusterEvent>) {
-        for w in 0..self.nodes.len() {
-            loop {
-                let node = &mut self.nodes[w];
-                if node.free_at <= until && !(node.pending.is_empty() && node.pending_kv.is_empty())
-                {
-                    self.deliver(w, events);
-                    continue;
-                }
-                if node.engine.has_work() && node.free_at < until {
-                    let out = node.engine.step(node.free_at);
-                    node.free_at = out.end;
-                    node.pending.extend_from_slice(&out.events);
-                    node.pending_kv.extend_from_slice(&out.kv_events);
-                    continue;
-                }
-                break;
-            }
+        while self.run_next_before(until, events) {}
+    }
+
+    /// Runs the earliest pending action (a step, a delivery or a transfer landing) and returns its
+    /// time, or `None` when every engine is idle and nothing is in flight. A driver that submits
+    /// requests in reaction to events (closed-loop users) calls this until the events it waits
+    /// for appear.
+    pub fn run_next(&mut self, events: &mut Vec<ClusterEvent>) -> Option<Duration> {
+        let (at, action) = self.next_action()?;
+        self.run(action, events);
+        Some(at)
+    }
+
+    /// Runs the earliest pending action if it is due before `until` (a step starting before it,
+    /// a delivery or transfer at or before it); returns whether one ran. A driver with its own
+    /// arrivals calls this with the next arrival's time until it returns false, then submits.
+    pub fn run_next_before(&mut self, until: Duration, events: &mut Vec<ClusterEvent>) -> bool {
+        let Some((at, action)) = self.next_action() else {
+            return false;
+        };
+        let due = match action {
+            Action::Step(_) => at < until,
+            Action::Deliver(_) | Action::Handoff => at <= until,
+        };
+        if due {
+            self.run(action, events);
         }
+        due
+    }
+
+    /// The time of the earliest pending action, if any.
+    pub fn next_time(&self) -> Option<Duration> {
+        self.next_action().map(|(at, _)| at)
     }
 
     /// Runs until every engine is idle.
     pub fn run_until_idle(&mut self, events: &mut Vec<ClusterEvent>) {
-        self.advance_to(Duration::MAX, events);
+        while self.run_next(events).is_some() {}
+    }
+
+    fn next_action(&self) -> Option<(Duration, Action)> {
+        let mut best: Option<(Duration, Action)> = None;
+        for (i, node) in self.nodes.iter().enumerate() {
+            let action = if !(node.pending.is_empty() && node.pending_kv.is_empty()) {
+                Action::Deliver(i)
+            } else if node.engine.has_work() {
+                Action::Step(i)
+            } else {
+                continue;
+            };
+            let candidate = (node.free_at, action);
+            if best.is_none_or(|b| candidate < b) {
+                best = Some(candidate);
+            }
+        }
+        if let Some(Reverse((at, _, _))) = self.handoffs.peek() {
+            let candidate = (*at, Action::Handoff);
+            if best.is_none_or(|b| candidate < b) {
+                best = Some(candidate);
+            }
+        }
+        best
+    }
+
+    fn run(&mut self, action: Action, events: &mut Vec<ClusterEvent>) {
+        match action {
+            Action::Deliver(w) => self.deliver(w, events),
+            Action::Handoff => self.land_transfer(events),
+            Action::Step(w) => {
+                let node = &mut self.nodes[w];
+                let out = node.engine.step(node.free_at);
+                node.free_at = out.end;
+                node.pending.extend_from_slice(&out.events);
+                node.pending_kv.extend_from_slice(&out.kv_events);
+                node.pending_first.extend_from_slice(&out.first_tokens);
+            }
+        }
     }
 
     fn deliver(&mut self, w: usize, events: &mut Vec<ClusterEvent>) {
         let node = &mut self.nodes[w];
         let at = node.free_at;
-        self.router.apply_kv_events(w, &node.pending_kv);
+        let role = node.slot.role;
+        let mut pending = std::mem::take(&mut node.pending);
+        let pool = match (role, &mut self.prefill) {
+            (EngineRole::Prefill, Some(p)) => p,
+            _ => &mut self.main,
+        };
+        let target = pool.target_of(w);
+        pool.router.apply_kv_events(target, &node.pending_kv);
         node.pending_kv.clear();
-        for (request, event) in node.pending.drain(..) {
-            match event {
-                GenerateEvent::Token { .. } => {
-                    if self.first_token_seen.insert(request) {
-                        self.router.first_token(w, request);
-                    }
-                }
-                GenerateEvent::Finished { .. } => {
-                    self.first_token_seen.remove(&request);
-                    self.router.finished(w, request);
-                }
+        if role != EngineRole::Prefill {
+            for id in node.pending_first.drain(..) {
+                pool.router.first_token(target, id);
             }
+        }
+        node.pending_first.clear();
+        for (request, event) in pending.drain(..) {
+            if role == EngineRole::Prefill {
+                self.prefilled(w, at, request, event);
+                continue;
+            }
+            let pool = &mut self.main;
+            let event = match event {
+                GenerateEvent::Token { .. } => event,
+                GenerateEvent::Finished { reason, timings } => {
+                    pool.router.finished(target, request);
+                    let timings = match self.in_flight.remove(&request) {
+                        Some(f) => merged_timings(&f, timings, w),
+                        None => timings,
+                    };
+                    GenerateEvent::Finished { reason, timings }
+                }
+            };
             events.push(ClusterEvent {
                 at,
                 worker: w as u32,
@@ -146,5 +482,156 @@ impl VirtualCluster {
                 event,
             });
         }
+        // Keep the buffer's allocation.
+        self.nodes[w].pending = pending;
     }
+
+    /// A prefill engine's result: its one token is held back, its completion starts the transfer.
+    fn prefilled(&mut self, w: usize, at: Duration, request: RequestId, event: GenerateEvent) {
+        let Some(pool) = self.prefill.as_mut() else {
+            return;
+        };
+        let target = pool.target_of(w);
+        let Some(flight) = self.in_flight.get_mut(&request) else {
+            return;
+        };
+        match event {
+            GenerateEvent::Token { token_id } => {
+                pool.router.first_token(target, request);
+                flight.first_token = Some(token_id);
+            }
+            GenerateEvent::Finished { timings, .. } => {
+                pool.router.finished(target, request);
+                flight.scheduled += timings.queue_wait;
+                flight.timings = Some(timings);
+                let transfer = self
+                    .disagg
+                    .as_ref()
+                    .map_or(Duration::ZERO, |d| d.transfer_time(timings.prompt_tokens));
+                self.handoff_seq += 1;
+                self.handoffs
+                    .push(Reverse((at + transfer, self.handoff_seq, request)));
+            }
+        }
+    }
+
+    /// A KV transfer landed: the first token reaches the client and the request moves to a
+    /// decode engine (or ends, if it wanted one token).
+    fn land_transfer(&mut self, events: &mut Vec<ClusterEvent>) {
+        let Some(Reverse((at, _, id))) = self.handoffs.pop() else {
+            return;
+        };
+        let Some(flight) = self.in_flight.get_mut(&id) else {
+            return;
+        };
+        flight.first_token_at = at;
+        let node = route(
+            &mut self.main,
+            &self.nodes,
+            id,
+            &flight.request.prompt_tokens,
+        );
+        let target = self.main.target_of(node);
+        // The decode worker computes no prompt: its booked prefill load ends at once.
+        self.main.router.first_token(target, id);
+        if let Some(token_id) = flight.first_token {
+            events.push(ClusterEvent {
+                at,
+                worker: node as u32,
+                request: id,
+                event: GenerateEvent::Token { token_id },
+            });
+        }
+        if flight.request.output_tokens >= 2 {
+            if let Some(flight) = self.in_flight.get(&id) {
+                let request = flight.request.clone();
+                let n = &mut self.nodes[node];
+                n.free_at = n.free_at.max(at);
+                n.engine.add_prefilled(id, request, at);
+            }
+            return;
+        }
+        // One token (or none) was asked for: the request ends with the transfer.
+        self.main.router.finished(target, id);
+        if let Some(flight) = self.in_flight.remove(&id) {
+            let done = merged_timings(&flight, ServerTimings::default(), node);
+            events.push(ClusterEvent {
+                at,
+                worker: node as u32,
+                request: id,
+                event: GenerateEvent::Finished {
+                    reason: crate::protocol::FinishReason::Length,
+                    timings: done,
+                },
+            });
+        }
+    }
+}
+
+/// The timings of a disaggregated request: queueing and cache hits of its prefill, prefill plus
+/// transfer as its prefill time, served (decoded) by engine `decode_engine`.
+fn merged_timings(flight: &InFlight, decode: ServerTimings, decode_engine: usize) -> ServerTimings {
+    let Some(prefill) = flight.timings else {
+        return decode;
+    };
+    ServerTimings {
+        worker_id: decode_engine as u32,
+        queue_wait: prefill.queue_wait,
+        prefill: flight.first_token_at.saturating_sub(flight.scheduled),
+        cached_tokens: prefill.cached_tokens,
+        prompt_tokens: prefill.prompt_tokens,
+    }
+}
+
+/// Chooses the engine of pool `pool` for a request.
+fn route(pool: &mut Pool, nodes: &[Node], id: RequestId, prompt: &[u32]) -> usize {
+    let target = pool.router.route(id, prompt);
+    if pool.routes_ranks || pool.dp == 1 {
+        return pool.start + target;
+    }
+    // The worker was chosen; within it, the rank with the fewest requests (the engine's own
+    // data-parallel balancing), lowest rank on ties.
+    let first = pool.start + target * pool.dp;
+    (first..first + pool.dp)
+        .min_by_key(|&n| nodes[n].engine.num_running() + nodes[n].engine.num_waiting())
+        .unwrap_or(first)
+}
+
+fn add_pool(
+    nodes: &mut Vec<Node>,
+    config: &PoolConfig,
+    workers: u32,
+    dp: u32,
+    role: EngineRole,
+) -> Result<Pool, EngineError> {
+    let start = nodes.len();
+    for worker in 0..workers {
+        for dp_rank in 0..dp {
+            let index = u32::try_from(nodes.len()).unwrap_or(u32::MAX);
+            nodes.push(Node {
+                engine: Engine::new(&config.engine, index)?,
+                slot: EngineSlot {
+                    role,
+                    worker,
+                    dp_rank,
+                },
+                free_at: Duration::ZERO,
+                pending: Vec::new(),
+                pending_kv: Vec::new(),
+                pending_first: Vec::new(),
+            });
+        }
+    }
+    let routes_ranks = config.router.mode == RouterMode::Kv;
+    let targets = if routes_ranks {
+        (workers * dp) as usize
+    } else {
+        workers as usize
+    };
+    Ok(Pool {
+        start,
+        dp: dp as usize,
+        routes_ranks,
+        router: Router::new(&config.router, targets, config.engine.block_size),
+    })
 }

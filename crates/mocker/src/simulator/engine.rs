@@ -33,6 +33,9 @@ pub struct StepOutput {
     pub decodes: usize,
     /// Requests preempted in this step.
     pub preemptions: usize,
+    /// Requests whose first token is among `events` (a driver's router then stops counting
+    /// their prompt as pending prefill).
+    pub first_tokens: Vec<RequestId>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -128,6 +131,46 @@ impl Engine {
         true
     }
 
+    /// Queues a request whose prompt was prefilled on another engine and whose KV blocks arrive
+    /// at `arrival` (disaggregated serving). Its first output token counts as already emitted
+    /// (at `arrival`, by whoever drives the engines); on admission the engine allocates blocks
+    /// for the prompt (reusing its own cached prefix) without prefill compute, and then decodes
+    /// the remaining `request.output_tokens - 1` tokens. Returns false (and ignores it) if `id`
+    /// is already in the engine or nothing is left to generate.
+    pub fn add_prefilled(
+        &mut self,
+        id: RequestId,
+        request: GenerateRequest,
+        arrival: Duration,
+    ) -> bool {
+        if self.index.contains_key(&id) || request.output_tokens < 2 {
+            return false;
+        }
+        let mut seq = Sequence::new(
+            id,
+            request.prompt_tokens,
+            request.output_tokens,
+            arrival,
+            self.block_size,
+        );
+        seq.transferred = true;
+        seq.first_token = Some(arrival);
+        seq.push_generated(self.block_size);
+        let slot = match self.free_slots.pop() {
+            Some(slot) => {
+                self.slots[slot] = Some(seq);
+                slot
+            }
+            None => {
+                self.slots.push(Some(seq));
+                self.slots.len() - 1
+            }
+        };
+        self.index.insert(id, slot);
+        self.waiting.push_back(slot);
+        true
+    }
+
     /// Drops a request (the client went away); its blocks are released at once. Returns whether
     /// the request was in the engine.
     pub fn cancel(&mut self, id: RequestId) -> bool {
@@ -201,6 +244,7 @@ impl Engine {
     pub fn step(&mut self, now: Duration) -> &StepOutput {
         self.out.events.clear();
         self.out.kv_events.clear();
+        self.out.first_tokens.clear();
         self.out.start = now;
         self.out.end = now;
         self.out.prefills = 0;
@@ -273,10 +317,24 @@ impl Engine {
                 self.waiting.pop_front();
                 continue;
             };
+            // With the budget spent, only a prompt found wholly cached (it needs no token) could
+            // still be admitted; one whose last block is partial (or whose KV arrives by
+            // transfer) always needs a token. Skipping its prefix lookup changes nothing and
+            // saves hundreds of hash probes per step while a long prompt waits.
+            if *budget == 0
+                && ((seq.transferred && seq.first_scheduled.is_none())
+                    || !seq.len().is_multiple_of(bs))
+            {
+                break;
+            }
             let hit = self.kv.lookup_prefix(&seq.block_hashes);
             let len = seq.len();
             let cached = hit.blocks as u32 * bs;
-            let pending = len - cached;
+            // A transferred prompt (not yet admitted) brings its KV: only its first generated
+            // token is left to compute, as a decode. A preempted one recomputes like any other.
+            let transferred = seq.transferred && seq.first_scheduled.is_none();
+            let computed_at_admission = if transferred { len - 1 } else { cached };
+            let pending = len - computed_at_admission;
             let n = if self.chunked_prefill {
                 pending.min(*budget)
             } else {
@@ -309,27 +367,30 @@ impl Engine {
             }
             self.waiting.pop_front();
             self.attach_cached(slot, hit.blocks);
-            if !self.ensure_blocks(slot, cached + n) {
+            if !self.ensure_blocks(slot, computed_at_admission + n) {
                 // Cannot happen after the check above; undo and wait rather than lose it.
                 self.release_blocks(slot);
                 self.waiting.push_front(slot);
                 break;
             }
             if let Some(seq) = self.slots[slot].as_mut() {
-                seq.computed = cached;
+                seq.computed = computed_at_admission;
+                seq.decoding = transferred;
                 if seq.first_scheduled.is_none() {
                     seq.first_scheduled = Some(now);
                     seq.cached_tokens = cached;
                     self.counters.prompt_tokens_total += u64::from(seq.prompt_len);
                 }
             }
-            self.counters.prefix_cache_queries_tokens += u64::from(len);
-            self.counters.prefix_cache_hits_tokens += u64::from(cached);
+            if !transferred {
+                self.counters.prefix_cache_queries_tokens += u64::from(len);
+                self.counters.prefix_cache_hits_tokens += u64::from(cached);
+            }
             self.running.push(slot);
             self.scheduled.push(Scheduled {
                 slot,
                 tokens: n,
-                prefill: true,
+                prefill: !transferred,
             });
             *budget = budget.saturating_sub(n);
         }
@@ -377,7 +438,10 @@ impl Engine {
                 continue;
             }
             seq.decoding = true;
-            seq.first_token.get_or_insert(end);
+            if seq.first_token.is_none() {
+                seq.first_token = Some(end);
+                self.out.first_tokens.push(seq.id);
+            }
             if seq.generated < seq.output_target {
                 let token_id = seq.push_generated(block_size);
                 self.out

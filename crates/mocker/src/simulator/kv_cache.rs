@@ -42,15 +42,29 @@ pub(crate) struct PrefixHit {
     pub(crate) active: usize,
 }
 
+/// A full block: its users, and its place in the LRU list while it has none.
+#[derive(Debug, Clone, Copy)]
+struct FullBlock {
+    users: u32,
+    /// Handle in `lru`; meaningful only when `users == 0`.
+    lru: u32,
+}
+
 /// The block pools of one engine.
+///
+/// Full blocks, active or cached, live in one map (one hash probe per operation); private blocks
+/// are only counted, as nothing looks them up.
 #[derive(Debug)]
 pub(crate) struct KvCache {
     capacity: usize,
     prefix_caching: bool,
-    active: FastMap<BlockKey, u32>,
-    /// Full blocks with no user: hash → handle in `lru`.
-    inactive: FastMap<u64, u32>,
-    /// The same blocks, least recently released first.
+    /// Every full block, with users (active) or without (cached, in `lru`).
+    full: FastMap<u64, FullBlock>,
+    /// Full blocks with at least one user.
+    active_full: usize,
+    /// Private blocks held (each has exactly one user).
+    private: usize,
+    /// Cached blocks, least recently released first.
     lru: LruList,
     next_private: u64,
     events: Vec<KvEvent>,
@@ -61,8 +75,9 @@ impl KvCache {
         Self {
             capacity,
             prefix_caching,
-            active: FastMap::default(),
-            inactive: FastMap::default(),
+            full: FastMap::default(),
+            active_full: 0,
+            private: 0,
             lru: LruList::default(),
             next_private: 0,
             events: Vec::new(),
@@ -76,17 +91,17 @@ impl KvCache {
 
     /// Blocks in use by running sequences.
     pub(crate) fn active_blocks(&self) -> usize {
-        self.active.len()
+        self.active_full + self.private
     }
 
     /// Cached blocks with no user (evictable).
     pub(crate) fn inactive_blocks(&self) -> usize {
-        self.inactive.len()
+        self.full.len() - self.active_full
     }
 
     /// Slots that can be given to new blocks: free ones plus evictable ones.
     pub(crate) fn reclaimable(&self) -> usize {
-        self.capacity - self.active.len()
+        self.capacity - self.active_blocks()
     }
 
     /// Leading blocks of `hashes` that are cached (0 when prefix caching is off).
@@ -95,12 +110,11 @@ impl KvCache {
         if !self.prefix_caching {
             return hit;
         }
-        for &h in hashes {
-            if self.active.contains_key(&BlockKey::Full(h)) {
-                hit.active += 1;
-            } else if !self.inactive.contains_key(&h) {
+        for h in hashes {
+            let Some(block) = self.full.get(h) else {
                 break;
-            }
+            };
+            hit.active += usize::from(block.users > 0);
             hit.blocks += 1;
         }
         hit
@@ -111,15 +125,13 @@ impl KvCache {
     /// Returns `None` when the block is not cached (the caller looked it up in the same step, so
     /// that means a caller bug, handled by allocating instead).
     pub(crate) fn acquire_cached(&mut self, hash: u64) -> Option<BlockKey> {
-        let key = BlockKey::Full(hash);
-        if let Some(rc) = self.active.get_mut(&key) {
-            *rc += 1;
-            return Some(key);
+        let block = self.full.get_mut(&hash)?;
+        if block.users == 0 {
+            self.lru.remove(block.lru);
+            self.active_full += 1;
         }
-        let handle = self.inactive.remove(&hash)?;
-        self.lru.remove(handle);
-        self.active.insert(key, 1);
-        Some(key)
+        block.users += 1;
+        Some(BlockKey::Full(hash))
     }
 
     /// Allocates a private block, evicting the least recently released cached block if needed.
@@ -130,7 +142,7 @@ impl KvCache {
         }
         let key = BlockKey::Private(self.next_private);
         self.next_private += 1;
-        self.active.insert(key, 1);
+        self.private += 1;
         Some(key)
     }
 
@@ -143,30 +155,36 @@ impl KvCache {
         if !self.prefix_caching || !matches!(key, BlockKey::Private(_)) {
             return key;
         }
-        self.active.remove(&key);
+        self.private = self.private.saturating_sub(1);
         if let Some(shared) = self.acquire_cached(hash) {
             return shared;
         }
-        let full = BlockKey::Full(hash);
-        self.active.insert(full, 1);
+        self.full.insert(hash, FullBlock { users: 1, lru: 0 });
+        self.active_full += 1;
         self.events.push(KvEvent::Stored { block_hash: hash });
-        full
+        BlockKey::Full(hash)
     }
 
     /// Drops one reference; an unused full block becomes cached (most recently used), an unused
     /// private block is freed.
     pub(crate) fn release(&mut self, key: BlockKey) {
-        let Some(rc) = self.active.get_mut(&key) else {
+        let hash = match key {
+            BlockKey::Private(_) => {
+                self.private = self.private.saturating_sub(1);
+                return;
+            }
+            BlockKey::Full(hash) => hash,
+        };
+        let Some(block) = self.full.get_mut(&hash) else {
             return;
         };
-        *rc -= 1;
-        if *rc > 0 {
+        if block.users == 0 {
             return;
         }
-        self.active.remove(&key);
-        if let BlockKey::Full(hash) = key {
-            let handle = self.lru.push_newest(hash);
-            self.inactive.insert(hash, handle);
+        block.users -= 1;
+        if block.users == 0 {
+            block.lru = self.lru.push_newest(hash);
+            self.active_full -= 1;
         }
     }
 
@@ -176,13 +194,13 @@ impl KvCache {
     }
 
     fn make_room(&mut self) -> bool {
-        if self.active.len() + self.inactive.len() < self.capacity {
+        if self.private + self.full.len() < self.capacity {
             return true;
         }
         let Some(hash) = self.lru.pop_oldest() else {
             return false;
         };
-        self.inactive.remove(&hash);
+        self.full.remove(&hash);
         self.events.push(KvEvent::Removed { block_hash: hash });
         true
     }

@@ -5,7 +5,7 @@
 //! 1 ms timer) and pushes events into each request's tokio channel from its own thread.
 
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
@@ -13,7 +13,8 @@ use std::time::Instant;
 
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
-use super::config::PoolConfig;
+use super::cluster::ClusterLayout;
+use super::config::{PoolConfig, RouterMode};
 use super::engine::Engine;
 use super::error::EngineError;
 use super::metrics::EngineMetrics;
@@ -49,27 +50,59 @@ impl EnginePool {
     /// A setting out of range (see [`PoolConfig::validate`]), an unreadable timing file, or a
     /// thread the OS would not start.
     pub fn start(config: &PoolConfig) -> Result<Self, EngineError> {
+        Self::start_with_layout(config, &ClusterLayout::default())
+    }
+
+    /// [`EnginePool::start`] with `layout.data_parallel_size` engines (ranks) per worker, one
+    /// thread each. In KV mode the router sees every (worker, rank) engine as a target of its
+    /// own, as Dynamo's router does; other modes choose a worker, then its rank with the fewest
+    /// requests in flight (lowest on ties). Engines are numbered worker by worker
+    /// ([`ServerTimings::worker_id`](crate::ServerTimings) is that number).
+    ///
+    /// # Errors
+    /// As [`EnginePool::start`]; a layout out of range; a disaggregated layout (simulated offline
+    /// only, by [`VirtualCluster`](super::VirtualCluster)).
+    pub fn start_with_layout(
+        config: &PoolConfig,
+        layout: &ClusterLayout,
+    ) -> Result<Self, EngineError> {
         config.validate()?;
-        let n = config.num_workers;
+        layout.validate()?;
+        if layout.disagg.is_some() {
+            return Err(EngineError::Config {
+                field: "prefill_workers",
+                reason: "disaggregated serving is simulated offline only (sim-replay); the \
+                         real-time pool does not support it"
+                    .into(),
+            });
+        }
+        let dp = layout.data_parallel_size;
+        let n = config.num_workers * dp;
+        let routes_ranks = config.router.mode == RouterMode::Kv;
+        let targets = if routes_ranks { n } else { config.num_workers };
         let engines = (0..n)
             .map(|w| Engine::new(&config.engine, w))
             .collect::<Result<Vec<_>, _>>()?;
         let shared = Arc::new(PoolShared {
             epoch: Instant::now(),
             router: Mutex::new(
-                Router::new(&config.router, n as usize, config.engine.block_size)
+                Router::new(&config.router, targets as usize, config.engine.block_size)
                     .with_step_budget(config.engine.max_num_batched_tokens),
             ),
             metrics: engines.iter().map(|e| Mutex::new(e.metrics())).collect(),
+            in_flight: engines.iter().map(|_| AtomicUsize::new(0)).collect(),
             dead: AtomicBool::new(false),
             failure: Mutex::new(None),
             parked: Mutex::new(Default::default()),
             senders: Mutex::new(None),
+            dp: dp as usize,
+            routes_ranks,
         });
         let mut workers = Vec::with_capacity(engines.len());
         for (w, engine) in (0u32..).zip(engines) {
             let (tx, rx) = mpsc::channel();
-            let mut worker = WorkerLoop::new(engine, rx, Arc::clone(&shared));
+            let target = if routes_ranks { w } else { w / dp };
+            let mut worker = WorkerLoop::new(engine, target as usize, rx, Arc::clone(&shared));
             let watcher = Arc::clone(&shared);
             let thread = std::thread::Builder::new()
                 .name(format!("mocker-worker-{w}"))
@@ -157,14 +190,14 @@ impl TokenSource for EnginePool {
         let arrival = self.shared.epoch.elapsed();
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let mut router = self.router();
-        let worker = router.route_at(id, &request.prompt_tokens, arrival);
+        let target = router.route_at(id, &request.prompt_tokens, arrival);
         let submission = Submission {
             id,
             request,
             arrival,
             events,
         };
-        self.shared.send_to(&mut router, worker, submission);
+        self.shared.send_to(&mut router, target, submission);
         rx
     }
 

@@ -49,6 +49,9 @@ pub(crate) struct Sequence {
     pub(crate) first_token: Option<Duration>,
     pub(crate) cached_tokens: u32,
     pub(crate) token_seed: u64,
+    /// The prompt's KV arrived from a prefill worker (disaggregated serving): on admission it
+    /// needs blocks but no prefill compute, and its first token was already emitted.
+    pub(crate) transferred: bool,
 }
 
 impl Sequence {
@@ -80,6 +83,7 @@ impl Sequence {
             first_token: None,
             cached_tokens: 0,
             token_seed: id,
+            transferred: false,
         }
     }
 

@@ -1,7 +1,7 @@
 //! The loop of one real-clock worker thread: take submissions, step the engine, sleep to the step's
 //! deadline, deliver its events, notice cancelled requests.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, TryRecvError};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -29,6 +29,9 @@ pub(crate) struct PoolShared {
     pub(crate) epoch: Instant,
     pub(crate) router: Mutex<Router>,
     pub(crate) metrics: Vec<Mutex<EngineMetrics>>,
+    /// Requests submitted to each engine and not yet finished or cancelled (data-parallel rank
+    /// choice).
+    pub(crate) in_flight: Vec<AtomicUsize>,
     /// Set once a worker thread has died (it panicked).
     pub(crate) dead: AtomicBool,
     /// Why, for `/health` and error responses.
@@ -39,6 +42,10 @@ pub(crate) struct PoolShared {
     /// Every worker's submission channel, so any worker thread can hand over a request the
     /// router released; `None` once the pool is dropped (so the channels can close).
     pub(crate) senders: Mutex<Option<Vec<Sender<WorkerMessage>>>>,
+    /// Engines (data-parallel ranks) per worker.
+    pub(crate) dp: usize,
+    /// Whether the router's targets are engines (KV mode) or workers.
+    pub(crate) routes_ranks: bool,
 }
 
 impl PoolShared {
@@ -51,20 +58,45 @@ impl PoolShared {
         self.dead.store(true, Ordering::Release);
     }
 
-    /// Hands `submission` to `worker` (already booked there by the router). If the worker is
-    /// gone the stream closes with no events and the router forgets the booking.
-    pub(crate) fn send_to(&self, router: &mut Router, worker: usize, submission: Submission) {
+    /// The engine that serves router target `target`: the target itself when the router sees
+    /// every (worker, rank) engine (KV mode, or one rank per worker), else the worker's rank with
+    /// the fewest requests in flight (lowest on ties).
+    fn engine_of(&self, target: usize) -> usize {
+        if self.routes_ranks || self.dp == 1 {
+            return target;
+        }
+        let first = target * self.dp;
+        (first..first + self.dp)
+            .min_by_key(|&e| {
+                self.in_flight
+                    .get(e)
+                    .map_or(usize::MAX, |c| c.load(Ordering::Relaxed))
+            })
+            .unwrap_or(first)
+    }
+
+    /// Hands `submission` to router target `target` (already booked there by the router), on
+    /// the engine [`Self::engine_of`] picks. If that engine is gone the stream closes with no
+    /// events and the router forgets the booking.
+    pub(crate) fn send_to(&self, router: &mut Router, target: usize, submission: Submission) {
         let id = submission.id;
+        let engine = self.engine_of(target);
+        if let Some(count) = self.in_flight.get(engine) {
+            count.fetch_add(1, Ordering::Relaxed);
+        }
         let sent = self
             .senders
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .as_ref()
-            .and_then(|senders| senders.get(worker))
+            .and_then(|senders| senders.get(engine))
             .is_some_and(|tx| tx.send(WorkerMessage::Submit(submission)).is_ok());
         if !sent {
-            tracing::error!(worker, "engine worker is not running; request dropped");
-            router.finished(worker, id);
+            tracing::error!(engine, "engine worker is not running; request dropped");
+            router.finished(target, id);
+            if let Some(count) = self.in_flight.get(engine) {
+                count.fetch_sub(1, Ordering::Relaxed);
+            }
         }
     }
 
@@ -133,7 +165,10 @@ pub(crate) struct WorkerLoop {
     submissions: Receiver<WorkerMessage>,
     shared: Arc<PoolShared>,
     clients: FastMap<RequestId, Client>,
+    /// The engine's index (its metrics slot).
     worker: usize,
+    /// Its index among the router's targets (the engine in KV mode, else its worker).
+    target: usize,
     /// Events of the last step, swapped out of the engine (buffers are reused, not reallocated).
     delivery: Vec<(RequestId, GenerateEvent)>,
     /// Router updates collected during delivery, applied under one lock.
@@ -145,6 +180,7 @@ pub(crate) struct WorkerLoop {
 impl WorkerLoop {
     pub(crate) fn new(
         engine: Engine,
+        target: usize,
         submissions: Receiver<WorkerMessage>,
         shared: Arc<PoolShared>,
     ) -> Self {
@@ -155,6 +191,7 @@ impl WorkerLoop {
             shared,
             clients: FastMap::default(),
             worker,
+            target,
             delivery: Vec::new(),
             first_tokens: Vec::new(),
             finished: Vec::new(),
@@ -271,12 +308,16 @@ impl WorkerLoop {
             .router
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        router.apply_kv_events(self.worker, kv_events);
+        router.apply_kv_events(self.target, kv_events);
         for id in self.first_tokens.drain(..) {
-            router.first_token(self.worker, id);
+            router.first_token(self.target, id);
         }
+        let in_flight = self.shared.in_flight.get(self.worker);
         for id in self.finished.drain(..) {
-            router.finished(self.worker, id);
+            router.finished(self.target, id);
+            if let Some(count) = in_flight {
+                count.fetch_sub(1, Ordering::Relaxed);
+            }
         }
         self.shared.release_queued(&mut router);
     }

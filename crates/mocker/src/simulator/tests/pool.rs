@@ -200,3 +200,92 @@ async fn dropping_the_pool_stops_workers_and_closes_streams() {
             .all(|e| matches!(e, GenerateEvent::Token { .. }))
     );
 }
+
+async fn finish(rx: &mut tokio::sync::mpsc::UnboundedReceiver<GenerateEvent>) -> (u32, u32) {
+    loop {
+        match rx.recv().await.expect("stream stays open until Finished") {
+            GenerateEvent::Token { .. } => {}
+            GenerateEvent::Finished { timings, .. } => {
+                break (timings.worker_id, timings.cached_tokens);
+            }
+        }
+    }
+}
+
+/// Two workers of two ranks, round-robin: workers alternate, and within a worker the rank with
+/// nothing in flight is taken (engines 0, 2, then 1, 3 while the first two still run).
+#[tokio::test]
+async fn data_parallel_ranks_round_robin_over_workers_then_least_busy_rank() {
+    let config = PoolConfig {
+        engine: EngineConfig {
+            block_size: bs(16),
+            num_gpu_blocks: 1000,
+            // Slow enough that the first requests are still in flight at the next submission.
+            speedup_ratio: 0.01,
+            ..Default::default()
+        },
+        num_workers: 2,
+        router: RouterConfig::default(),
+    };
+    let layout = crate::simulator::ClusterLayout {
+        data_parallel_size: 2,
+        disagg: None,
+    };
+    let p = EnginePool::start_with_layout(&config, &layout).expect("pool starts");
+    assert_eq!(p.num_workers(), 4, "one engine thread per rank");
+    let mut streams: Vec<_> = (0..4)
+        .map(|k| p.submit(request(prompt(1000 * k, 32), 1)))
+        .collect();
+    let mut engines = Vec::new();
+    for rx in &mut streams {
+        engines.push(finish(rx).await.0);
+    }
+    assert_eq!(engines, [0, 2, 1, 3]);
+}
+
+/// KV routing over ranks: a repeated prompt returns to the very rank that cached it.
+#[tokio::test]
+async fn kv_routing_returns_a_prompt_to_the_rank_that_cached_it() {
+    let config = PoolConfig {
+        engine: EngineConfig {
+            block_size: bs(16),
+            num_gpu_blocks: 1000,
+            speedup_ratio: 0.0,
+            ..Default::default()
+        },
+        num_workers: 2,
+        router: RouterConfig {
+            mode: RouterMode::Kv,
+            ..RouterConfig::default()
+        },
+    };
+    let layout = crate::simulator::ClusterLayout {
+        data_parallel_size: 3,
+        disagg: None,
+    };
+    let p = EnginePool::start_with_layout(&config, &layout).expect("pool starts");
+    let (first, cached) = finish(&mut p.submit(request(prompt(0, 64), 2))).await;
+    assert_eq!(cached, 0);
+    // The router learns the blocks from the engine's events after its step; wait for them.
+    let mut again = (u32::MAX, 0);
+    for _ in 0..50 {
+        again = finish(&mut p.submit(request(prompt(0, 64), 2))).await;
+        if again.1 > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        again,
+        (first, 64),
+        "same engine, all 4 of its 16-token blocks cached"
+    );
+    let refused = EnginePool::start_with_layout(
+        &config,
+        &crate::simulator::ClusterLayout {
+            data_parallel_size: 1,
+            disagg: Some(crate::simulator::DisaggConfig::default()),
+        },
+    );
+    assert!(refused.is_err(), "disaggregation is offline only");
+}

@@ -1,0 +1,6 @@
+//! Integration tests of servebench-sim-replay: exports of a whole replay, closed-loop sessions,
+//! and the offline replay against the real-time server.
+
+mod exports;
+mod realtime;
+mod support;
