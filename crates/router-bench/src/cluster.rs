@@ -18,13 +18,16 @@ pub struct RouterChoice(pub RouterMode);
 
 impl RouterChoice {
     /// The short name used in flags, directory names and tables (`rr`, `random`,
-    /// `least-loaded`, `kv`).
+    /// `least-loaded`, `kv`, `power-of-two`, `direct`, `device-aware-weighted`).
     pub fn name(self) -> &'static str {
         match self.0 {
             RouterMode::RoundRobin => "rr",
             RouterMode::Random => "random",
             RouterMode::LeastLoaded => "least-loaded",
             RouterMode::Kv => "kv",
+            RouterMode::PowerOfTwo => "power-of-two",
+            RouterMode::Direct => "direct",
+            RouterMode::DeviceAwareWeighted => "device-aware-weighted",
         }
     }
 }
@@ -32,16 +35,20 @@ impl RouterChoice {
 impl FromStr for RouterChoice {
     type Err = String;
 
-    /// `rr` / `round-robin`, `random`, `least-loaded` / `ll`, `kv` (case-insensitive).
+    /// `rr` / `round-robin`, `random`, `least-loaded` / `ll`, `kv`, `power-of-two` / `p2c`
+    /// (case-insensitive). `direct` and `device-aware-weighted` need per-request worker names or
+    /// CPU workers, which these benchmarks do not set up, so they are not offered.
     fn from_str(s: &str) -> Result<Self, String> {
         let mode = match s.trim().to_ascii_lowercase().replace('_', "-").as_str() {
             "rr" | "round-robin" | "roundrobin" => RouterMode::RoundRobin,
             "random" => RouterMode::Random,
             "least-loaded" | "ll" => RouterMode::LeastLoaded,
             "kv" => RouterMode::Kv,
+            "power-of-two" | "p2c" => RouterMode::PowerOfTwo,
             _ => {
                 return Err(format!(
-                    "unknown router mode {s:?} (expected rr, random, least-loaded or kv)"
+                    "unknown router mode {s:?} (expected rr, random, least-loaded, kv or \
+                     power-of-two)"
                 ));
             }
         };

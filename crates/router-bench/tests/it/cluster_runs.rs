@@ -191,6 +191,7 @@ fn router_names_parse_and_print() {
         ("KV", "kv"),
         ("least_loaded", "least-loaded"),
         ("random", "random"),
+        ("p2c", "power-of-two"),
     ] {
         let r: RouterChoice = s.parse().unwrap();
         assert_eq!(r.name(), name);
