@@ -5,3 +5,5 @@
 //!
 //! `profile-endpoint`, `profile-sla` and the mocker's `--planner-profile-data` build on it.
 #![warn(missing_docs)]
+
+pub mod npz;

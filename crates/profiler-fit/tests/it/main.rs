@@ -1,1 +1,3 @@
 //! Integration tests of servebench-profiler-fit.
+
+mod npz;
