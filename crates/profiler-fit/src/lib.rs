@@ -6,4 +6,10 @@
 //! `profile-endpoint`, `profile-sla` and the mocker's `--planner-profile-data` build on it.
 #![warn(missing_docs)]
 
+pub mod error;
+pub mod fit;
+pub mod griddata;
+pub mod interp1d;
 pub mod npz;
+
+pub use error::{Error, Result};
