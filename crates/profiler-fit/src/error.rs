@@ -104,3 +104,28 @@ pub(crate) fn check_same_len(
         })
     }
 }
+/// Fails with [`Error::InvalidParameter`] unless `value` is finite.
+pub(crate) fn check_finite_param(name: &'static str, value: f64) -> Result<()> {
+    if value.is_finite() {
+        Ok(())
+    } else {
+        Err(Error::InvalidParameter {
+            name,
+            value: value.to_string(),
+            reason: "must be finite",
+        })
+    }
+}
+
+/// Fails with [`Error::InvalidParameter`] unless `value` is finite and > 0.
+pub(crate) fn check_positive_param(name: &'static str, value: f64) -> Result<()> {
+    if value.is_finite() && value > 0.0 {
+        Ok(())
+    } else {
+        Err(Error::InvalidParameter {
+            name,
+            value: value.to_string(),
+            reason: "must be finite and > 0",
+        })
+    }
+}

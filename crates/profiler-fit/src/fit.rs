@@ -10,6 +10,7 @@
 //! coefficients), [`polyfit`] refuses with [`Error::Degenerate`].
 
 use nalgebra::{DMatrix, DVector};
+use statrs::distribution::{ContinuousCDF, StudentsT};
 
 use crate::error::{Error, Result, check_finite, check_same_len};
 
@@ -21,6 +22,8 @@ pub struct PolyFit {
     /// `y − p(x)` per input point, in input order.
     residuals: Vec<f64>,
     r_squared: f64,
+    /// Diagonal of `(AᵀA)⁻¹` (the unscaled coefficient variances), lowest power first.
+    unscaled_variances: Vec<f64>,
 }
 
 /// Fits a polynomial of `degree` to `(xs[i], ys[i])` by least squares.
@@ -88,6 +91,18 @@ pub fn polyfit(xs: &[f64], ys: &[f64], degree: usize) -> Result<PolyFit> {
             ),
         });
     }
+    // diag((AᵀA)⁻¹) = Σ_k V[j,k]² / σ_k² in the scaled columns, then undo the scaling.
+    let unscaled_variances: Vec<f64> = match &svd.v_t {
+        Some(v_t) => (0..n_coef)
+            .map(|j| {
+                let sum: f64 = (0..n_coef)
+                    .map(|k| (v_t[(k, j)] / svd.singular_values[k]).powi(2))
+                    .sum();
+                sum / (scale[j] * scale[j])
+            })
+            .collect(),
+        None => vec![f64::NAN; n_coef],
+    };
     let solution = svd.solve(&b, cutoff).map_err(|e| Error::Degenerate {
         what: WHAT,
         reason: e.to_string(),
@@ -119,6 +134,7 @@ pub fn polyfit(xs: &[f64], ys: &[f64], degree: usize) -> Result<PolyFit> {
         coefficients,
         residuals,
         r_squared,
+        unscaled_variances,
     })
 }
 
@@ -163,6 +179,59 @@ impl PolyFit {
     /// is then exact).
     pub fn r_squared(&self) -> f64 {
         self.r_squared
+    }
+}
+
+impl PolyFit {
+    /// Standard errors of the coefficients (lowest power first), from the covariance
+    /// `σ²·(AᵀA)⁻¹` with `σ² = SS_res / (n − (degree + 1))`, as `numpy.polyfit(..., cov=True)`
+    /// scales it. `None` when there are no spare points (`n = degree + 1`, an exact fit).
+    pub fn standard_errors(&self) -> Option<Vec<f64>> {
+        let dof = self.degrees_of_freedom();
+        if dof == 0 {
+            return None;
+        }
+        let sigma2 = self.sum_squared_residuals() / dof as f64;
+        Some(
+            self.unscaled_variances
+                .iter()
+                .map(|v| (v * sigma2).sqrt())
+                .collect(),
+        )
+    }
+
+    /// Two-sided confidence intervals `(low, high)` of the coefficients (lowest power first) at
+    /// `level` (for example 0.95), from Student's t with `n − (degree + 1)` degrees of freedom.
+    /// `Ok(None)` for an exact fit with no spare points.
+    pub fn confidence_intervals(&self, level: f64) -> Result<Option<Vec<(f64, f64)>>> {
+        if !(level > 0.0 && level < 1.0) {
+            return Err(Error::InvalidParameter {
+                name: "level",
+                value: level.to_string(),
+                reason: "must be strictly between 0 and 1",
+            });
+        }
+        let Some(se) = self.standard_errors() else {
+            return Ok(None);
+        };
+        let t = StudentsT::new(0.0, 1.0, self.degrees_of_freedom() as f64)
+            .map_err(|e| Error::Degenerate {
+                what: "confidence interval",
+                reason: e.to_string(),
+            })?
+            .inverse_cdf(0.5 + level / 2.0);
+        Ok(Some(
+            self.coefficients
+                .iter()
+                .zip(se)
+                .map(|(c, s)| (c - t * s, c + t * s))
+                .collect(),
+        ))
+    }
+
+    /// Residual degrees of freedom: points minus coefficients.
+    pub fn degrees_of_freedom(&self) -> usize {
+        self.residuals.len() - self.coefficients.len()
     }
 }
 
@@ -215,6 +284,30 @@ mod tests {
         let fit = polyfit(&[1.0, 2.0, 3.0], &[4.0, 4.0, 4.0], 1).expect("fit");
         assert_eq!(fit.r_squared(), 1.0);
         assert!((fit.eval(10.0) - 4.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn standard_errors_hand_computed() {
+        // Line through (0,1) (1,2) (2,2): σ² = SS_res / (3 − 2) = 1/6; AᵀA = [[3, 3], [3, 5]],
+        // its inverse (1/6)·[[5, −3], [−3, 3]]: var(c₀) = 5/36, var(c₁) = 3/36.
+        let fit = polyfit(&[0.0, 1.0, 2.0], &[1.0, 2.0, 2.0], 1).expect("fit");
+        assert_eq!(fit.degrees_of_freedom(), 1);
+        let se = fit.standard_errors().expect("one spare point");
+        assert!((se[0] - (5.0f64 / 36.0).sqrt()).abs() < 1e-12, "{se:?}");
+        assert!((se[1] - (3.0f64 / 36.0).sqrt()).abs() < 1e-12, "{se:?}");
+        // t(0.975, 1 dof) = tan(0.475π) = 12.7062…
+        let ci = fit
+            .confidence_intervals(0.95)
+            .expect("level")
+            .expect("spare");
+        let t = (0.475 * std::f64::consts::PI).tan();
+        assert!((ci[1].1 - (0.5 + t * se[1])).abs() < 1e-9, "{ci:?}");
+        assert!(fit.confidence_intervals(1.0).is_err());
+        assert!(fit.confidence_intervals(f64::NAN).is_err());
+        // No spare points: no error estimate.
+        let exact = polyfit(&[0.0, 1.0], &[1.0, 3.0], 1).expect("fit");
+        assert_eq!(exact.standard_errors(), None);
+        assert_eq!(exact.confidence_intervals(0.9), Ok(None));
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! 1-D interpolation through samples: piecewise linear, or monotone piecewise cubic (PCHIP,
-//! Fritsch–Carlson), each with an explicit policy outside the sampled range.
+//! 1-D interpolation through samples: piecewise linear, monotone piecewise cubic (PCHIP,
+//! Fritsch–Carlson) or a not-a-knot cubic spline (scipy's `interp1d(kind="cubic")`), each with
+//! an explicit policy outside the sampled range.
 //!
 //! The planner looks up prefill TTFT and throughput over ISL with the query clamped to the
 //! sampled range ([`Extrapolation::Clamp`]); the mocker's profile-driven timing model
@@ -20,6 +21,9 @@ pub enum Method {
     Linear,
     /// Monotone piecewise cubic Hermite (PCHIP): C¹, no overshoot on monotone data.
     Pchip,
+    /// Not-a-knot cubic spline, C², as scipy's `interp1d(kind="cubic")` (what Dynamo's planner
+    /// uses for prefill TTFT); needs at least 4 samples and may overshoot between them.
+    CubicSpline,
 }
 
 /// What the interpolant returns outside `[x_min, x_max]`.
@@ -28,7 +32,7 @@ pub enum Extrapolation {
     /// The value at the nearest end sample (the query is clamped into the sampled range).
     Clamp,
     /// A straight line continuing from the nearest end: the end segment's slope for
-    /// [`Method::Linear`], the end derivative for [`Method::Pchip`] (so the curve stays C¹).
+    /// [`Method::Linear`], the end derivative for the cubic methods (so the curve stays C¹).
     Linear,
 }
 
@@ -71,6 +75,13 @@ impl Interp1d {
                 got: xs.len(),
             });
         }
+        if method == Method::CubicSpline && xs.len() < 4 {
+            return Err(Error::TooFewPoints {
+                what: "not-a-knot cubic spline",
+                needed: 4,
+                got: xs.len(),
+            });
+        }
         check_finite("xs", xs)?;
         check_finite("ys", ys)?;
         let mut order: Vec<usize> = (0..xs.len()).collect();
@@ -90,6 +101,7 @@ impl Interp1d {
         let secants = secants(&sorted_x, &sorted_y);
         let slopes = match method {
             Method::Pchip => pchip_slopes(&sorted_x, &secants),
+            Method::CubicSpline => not_a_knot_slopes(&sorted_x, &secants),
             Method::Linear => {
                 let mut s = vec![0.0; sorted_x.len()];
                 s[0] = secants[0];
@@ -153,7 +165,7 @@ impl Interp1d {
         let t = (x - x0) / h;
         match self.method {
             Method::Linear => y0 + (y1 - y0) * t,
-            Method::Pchip => {
+            Method::Pchip | Method::CubicSpline => {
                 let (d0, d1) = (self.slopes[k], self.slopes[k + 1]);
                 let u = 1.0 - t;
                 let h00 = (1.0 + 2.0 * t) * u * u;
@@ -195,6 +207,60 @@ fn pchip_slopes(xs: &[f64], delta: &[f64]) -> Vec<f64> {
     }
     d[0] = end_slope(h[0], h[1], delta[0], delta[1]);
     d[n - 1] = end_slope(h[n - 2], h[n - 3], delta[n - 2], delta[n - 3]);
+    d
+}
+
+/// Slopes at the samples of the not-a-knot cubic spline through them (at least 4 samples).
+///
+/// The spline's second derivatives `M` satisfy, at each interior sample,
+/// `h[i−1]·M[i−1] + 2(h[i−1] + h[i])·M[i] + h[i]·M[i+1] = 6(δ[i] − δ[i−1])`, and not-a-knot
+/// (a continuous third derivative at the second and the second-to-last sample) gives
+/// `M[0] = ((h0 + h1)·M[1] − h0·M[2]) / h1` and its mirror at the other end. Substituting those
+/// leaves a diagonally dominant tridiagonal system in `M[1..n−1]`, solved by the Thomas
+/// algorithm; the slopes follow from `M`, so evaluation reuses the Hermite form.
+fn not_a_knot_slopes(xs: &[f64], delta: &[f64]) -> Vec<f64> {
+    let n = xs.len();
+    let h: Vec<f64> = xs.windows(2).map(|w| w[1] - w[0]).collect();
+    // Unknowns M[1..=n−2], m = n − 2 of them; row r is sample i = r + 1.
+    let m = n - 2;
+    let mut sub = vec![0.0; m];
+    let mut diag = vec![0.0; m];
+    let mut sup = vec![0.0; m];
+    let mut rhs = vec![0.0; m];
+    for r in 0..m {
+        let i = r + 1;
+        sub[r] = h[i - 1];
+        diag[r] = 2.0 * (h[i - 1] + h[i]);
+        sup[r] = h[i];
+        rhs[r] = 6.0 * (delta[i] - delta[i - 1]);
+    }
+    // Eliminate M[0] from the first row and M[n−1] from the last.
+    let (h0, h1) = (h[0], h[1]);
+    diag[0] += h0 * (h0 + h1) / h1;
+    sup[0] -= h0 * h0 / h1;
+    let (ha, hb) = (h[n - 3], h[n - 2]);
+    diag[m - 1] += hb * (ha + hb) / ha;
+    sub[m - 1] -= hb * hb / ha;
+    // Thomas algorithm.
+    for r in 1..m {
+        let w = sub[r] / diag[r - 1];
+        diag[r] -= w * sup[r - 1];
+        rhs[r] -= w * rhs[r - 1];
+    }
+    let mut inner = vec![0.0; m];
+    inner[m - 1] = rhs[m - 1] / diag[m - 1];
+    for r in (0..m - 1).rev() {
+        inner[r] = (rhs[r] - sup[r] * inner[r + 1]) / diag[r];
+    }
+    let mut second = vec![0.0; n];
+    second[1..=m].copy_from_slice(&inner);
+    second[0] = ((h0 + h1) * second[1] - h0 * second[2]) / h1;
+    second[n - 1] = ((ha + hb) * second[n - 2] - hb * second[n - 3]) / ha;
+    let mut d = vec![0.0; n];
+    for i in 0..n - 1 {
+        d[i] = delta[i] - h[i] * (2.0 * second[i] + second[i + 1]) / 6.0;
+    }
+    d[n - 1] = delta[n - 2] + h[n - 2] * (second[n - 2] + 2.0 * second[n - 1]) / 6.0;
     d
 }
 
@@ -259,6 +325,43 @@ mod tests {
     }
 
     #[test]
+    fn cubic_spline_through_four_points_is_their_cubic() {
+        // Not-a-knot with 4 samples is the one cubic through them: y = x³ − 2x at 0, 1, 3, 4.
+        let xs = [0.0, 1.0, 3.0, 4.0];
+        let cubic = |x: f64| x * x * x - 2.0 * x;
+        let ys: Vec<f64> = xs.iter().map(|&x| cubic(x)).collect();
+        let f = Interp1d::new(&xs, &ys, Method::CubicSpline, Extrapolation::Clamp).expect("spline");
+        for x in [0.5, 2.0, 2.7, 3.9] {
+            assert!(
+                (f.eval(x) - cubic(x)).abs() < 1e-12,
+                "at {x}: {}",
+                f.eval(x)
+            );
+        }
+        // A cubic sampled at 6 points is reproduced too (not-a-knot is exact for cubics), and
+        // its linear extrapolation leaves along the end tangent 3x² − 2 = 73 at x = 5.
+        let xs = [0.0, 1.0, 1.5, 3.0, 4.0, 5.0];
+        let ys: Vec<f64> = xs.iter().map(|&x| cubic(x)).collect();
+        let f =
+            Interp1d::new(&xs, &ys, Method::CubicSpline, Extrapolation::Linear).expect("spline");
+        assert!((f.eval(2.2) - cubic(2.2)).abs() < 1e-9);
+        assert!((f.eval(6.0) - (cubic(5.0) + 73.0)).abs() < 1e-9);
+        assert!(matches!(
+            Interp1d::new(
+                &[0.0, 1.0, 2.0],
+                &[0.0, 1.0, 2.0],
+                Method::CubicSpline,
+                Extrapolation::Clamp
+            ),
+            Err(Error::TooFewPoints {
+                needed: 4,
+                got: 3,
+                ..
+            })
+        ));
+    }
+
+    #[test]
     fn refuses_bad_input() {
         assert!(matches!(
             Interp1d::linear(&[1.0], &[1.0], Extrapolation::Clamp),
@@ -307,7 +410,10 @@ mod tests {
         /// Both methods pass through every sample.
         #[test]
         fn passes_through_samples((xs, ys) in samples(false)) {
-            for method in [Method::Linear, Method::Pchip] {
+            for method in [Method::Linear, Method::Pchip, Method::CubicSpline] {
+                if method == Method::CubicSpline && xs.len() < 4 {
+                    continue;
+                }
                 let f = Interp1d::new(&xs, &ys, method, Extrapolation::Linear).expect("interp");
                 for (x, y) in xs.iter().zip(&ys) {
                     prop_assert!((f.eval(*x) - y).abs() <= 1e-9 * (1.0 + y.abs()), "{method:?} at {x}");
