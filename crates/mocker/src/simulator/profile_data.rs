@@ -10,25 +10,25 @@
 //!   (`prefill_isl`, `prefill_ttft` ms) and `selected_decode_interpolation/raw_data.npz` or
 //!   `decode_raw_data.json` (`x_kv_usage`, `y_context_length`, `z_itl` ms, `max_kv_tokens`).
 //!
-//! A profile is converted on [`RESOLUTION`]-point grids: prefill TTFT by monotone cubic (PCHIP)
-//! interpolation over the measured ISLs; decode ITL by linear interpolation of the scattered
-//! (KV usage, context length) samples onto `linspace(0, 1) × linspace(0, max context)`, cells
-//! outside the samples' hull taking the nearest sample (the planner's `griddata` then
-//! `method="nearest"`; the original's first pass is cubic, ours linear). KV usage becomes active
-//! KV tokens through `max_kv_tokens`.
+//! A profile is converted on [`RESOLUTION`]-point grids by profiler-fit's planner module: prefill
+//! TTFT by monotone cubic (PCHIP) interpolation over the measured ISLs (the original: a cubic
+//! spline); decode ITL by linear interpolation of the scattered (KV usage, context length)
+//! samples onto `linspace(0, 1) × linspace(0, max context)`, cells outside the samples' hull
+//! taking the nearest sample (the planner's `griddata` then `method="nearest"`; the original's
+//! first pass is cubic). KV usage becomes active KV tokens through `max_kv_tokens`.
 
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-use servebench_profiler_fit::griddata::{OutsideHull, griddata_linear, linspace};
-use servebench_profiler_fit::interp1d::{Extrapolation, Interp1d};
+use servebench_profiler_fit::interp1d::Method;
 use servebench_profiler_fit::npz::Npz;
+use servebench_profiler_fit::planner::{DecodeInterpolator, PrefillInterpolator, mocker_perf_data};
 
 use super::error::EngineError;
 use super::perf_file::RawPerfFile;
 
 /// Points per axis of the converted tables (the converter's default resolution).
-pub(crate) const RESOLUTION: usize = 100;
+pub(crate) const RESOLUTION: usize = servebench_profiler_fit::planner::DEFAULT_RESOLUTION;
 
 /// Where a profile directory keeps its prefill and decode data.
 const PREFILL_NPZ: &str = "selected_prefill_interpolation/raw_data.npz";
@@ -115,6 +115,7 @@ fn from_mocker_npz(npz: &Npz, path: &Path) -> Result<RawPerfFile, EngineError> {
 struct PrefillRaw {
     prefill_isl: Vec<f64>,
     prefill_ttft: Vec<f64>,
+    prefill_thpt_per_gpu: Vec<f64>,
 }
 
 /// Decode samples of a profile.
@@ -123,6 +124,7 @@ struct DecodeRaw {
     x_kv_usage: Vec<f64>,
     y_context_length: Vec<f64>,
     z_itl: Vec<f64>,
+    z_thpt_per_gpu: Vec<f64>,
     max_kv_tokens: MaxKv,
 }
 
@@ -164,6 +166,7 @@ fn from_profile_dir(dir: &Path) -> Result<RawPerfFile, EngineError> {
         PrefillRaw {
             prefill_isl: array(&npz, &prefill_path, "prefill_isl")?.1,
             prefill_ttft: array(&npz, &prefill_path, "prefill_ttft")?.1,
+            prefill_thpt_per_gpu: array(&npz, &prefill_path, "prefill_thpt_per_gpu")?.1,
         }
     } else {
         read_json(&prefill_path)?
@@ -174,84 +177,66 @@ fn from_profile_dir(dir: &Path) -> Result<RawPerfFile, EngineError> {
             x_kv_usage: array(&npz, &decode_path, "x_kv_usage")?.1,
             y_context_length: array(&npz, &decode_path, "y_context_length")?.1,
             z_itl: array(&npz, &decode_path, "z_itl")?.1,
+            z_thpt_per_gpu: array(&npz, &decode_path, "z_thpt_per_gpu")?.1,
             max_kv_tokens: MaxKv::List(array(&npz, &decode_path, "max_kv_tokens")?.1),
         }
     } else {
         read_json(&decode_path)?
     };
-    let (prefill_isl, prefill_ttft_ms) = convert_prefill(&prefill, &prefill_path)?;
-    let (kv, ctx, itl) = convert_decode(&decode, &decode_path)?;
-    Ok(RawPerfFile {
-        version: None,
-        prefill_isl,
-        prefill_ttft_ms,
-        decode_active_kv_tokens: kv,
-        decode_context_length: ctx,
-        decode_itl: itl,
-    })
+    convert(&prefill, &prefill_path, &decode, &decode_path)
 }
 
-fn convert_prefill(raw: &PrefillRaw, path: &Path) -> Result<(Vec<f64>, Vec<f64>), EngineError> {
-    let curve = Interp1d::pchip(&raw.prefill_isl, &raw.prefill_ttft, Extrapolation::Linear)
-        .map_err(|e| EngineError::TimingFileField {
+/// The prefill and decode samples through the planner's interpolators onto the mocker's
+/// tables ([`mocker_perf_data`]).
+fn convert(
+    prefill: &PrefillRaw,
+    prefill_path: &Path,
+    decode: &DecodeRaw,
+    decode_path: &Path,
+) -> Result<RawPerfFile, EngineError> {
+    let field_err =
+        |path: &Path, field: &'static str, reason: String| EngineError::TimingFileField {
             path: path.to_path_buf(),
-            field: "prefill_ttft",
-            reason: e.to_string(),
-        })?;
-    let (lo, hi) = curve.domain();
-    let isl = linspace(lo, hi, RESOLUTION);
-    let ttft = isl.iter().map(|&x| curve.eval(x)).collect();
-    Ok((isl, ttft))
-}
-
-/// Decode axes (active KV tokens, context length) and `[kv][ctx]` rows of ITL (ms).
-#[allow(clippy::type_complexity)]
-fn convert_decode(
-    raw: &DecodeRaw,
-    path: &Path,
-) -> Result<(Vec<f64>, Vec<f64>, Vec<Vec<f64>>), EngineError> {
-    let field_err = |field: &'static str, reason: String| EngineError::TimingFileField {
-        path: path.to_path_buf(),
-        field,
-        reason,
-    };
-    let max_kv = match &raw.max_kv_tokens {
+            field,
+            reason,
+        };
+    let curve = PrefillInterpolator::new(
+        &prefill.prefill_isl,
+        &prefill.prefill_ttft,
+        &prefill.prefill_thpt_per_gpu,
+        Method::Pchip,
+    )
+    .map_err(|e| field_err(prefill_path, "prefill_ttft", e.to_string()))?;
+    let max_kv = match &decode.max_kv_tokens {
         MaxKv::One(v) => Some(*v),
         MaxKv::List(v) => v.first().copied(),
     }
-    .filter(|v| v.is_finite() && *v > 0.0)
-    .ok_or_else(|| field_err("max_kv_tokens", "must be one number > 0".into()))?;
-    let max_ctx = raw
-        .y_context_length
-        .iter()
-        .copied()
-        .fold(f64::NEG_INFINITY, f64::max);
-    if !(max_ctx.is_finite() && max_ctx > 0.0) {
-        return Err(field_err(
-            "y_context_length",
-            "needs finite values, the largest > 0".into(),
-        ));
-    }
-    let xi = linspace(0.0, 1.0, RESOLUTION);
-    let yi = linspace(0.0, max_ctx, RESOLUTION);
-    let grid = griddata_linear(
-        &raw.x_kv_usage,
-        &raw.y_context_length,
-        &raw.z_itl,
-        &xi,
-        &yi,
-        OutsideHull::Nearest,
+    .ok_or_else(|| {
+        field_err(
+            decode_path,
+            "max_kv_tokens",
+            "must be one number > 0".into(),
+        )
+    })?;
+    let grid = DecodeInterpolator::new(
+        &decode.x_kv_usage,
+        &decode.y_context_length,
+        &decode.z_itl,
+        &decode.z_thpt_per_gpu,
+        max_kv,
+        RESOLUTION,
     )
-    .map_err(|e| field_err("z_itl", e.to_string()))?;
-    let rows = (0..xi.len())
-        .map(|ix| {
-            (0..yi.len())
-                .map(|iy| grid.get(ix, iy).unwrap_or(f64::NAN))
-                .collect()
-        })
-        .collect();
-    let kv = xi.iter().map(|x| x * max_kv).collect();
-    Ok((kv, yi, rows))
+    .map_err(|e| field_err(decode_path, "z_itl", e.to_string()))?;
+    let perf = mocker_perf_data(&curve, &grid);
+    let ctx = perf.decode_context_length.len().max(1);
+    Ok(RawPerfFile {
+        version: None,
+        prefill_isl: perf.prefill_isl,
+        prefill_ttft_ms: perf.prefill_ttft_ms,
+        decode_itl: perf.decode_itl.chunks(ctx).map(<[f64]>::to_vec).collect(),
+        decode_active_kv_tokens: perf.decode_active_kv_tokens,
+        decode_context_length: perf.decode_context_length,
+    })
 }
 
 #[cfg(test)]
@@ -264,8 +249,7 @@ mod tests {
     /// Prefill TTFT 10 + 0.01·isl ms; decode ITL 5 + 20·usage ms (independent of context):
     /// both are reproduced exactly by PCHIP / linear interpolation, so lookups can be checked by
     /// hand.
-    const PREFILL_JSON_TEXT: &str =
-        r#"{"prefill_isl": [100, 1100, 2100, 3100], "prefill_ttft": [11.0, 21.0, 31.0, 41.0]}"#;
+    const PREFILL_JSON_TEXT: &str = r#"{"prefill_isl": [100, 1100, 2100, 3100], "prefill_ttft": [11.0, 21.0, 31.0, 41.0], "prefill_thpt_per_gpu": [1.0, 2.0, 3.0, 4.0]}"#;
     const DECODE_JSON_TEXT: &str = r#"{
         "x_kv_usage": [0.0, 1.0, 0.0, 1.0, 0.5],
         "y_context_length": [100.0, 100.0, 2000.0, 2000.0, 1000.0],
