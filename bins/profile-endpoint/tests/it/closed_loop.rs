@@ -38,9 +38,9 @@ fn engine(timing: TimingModel) -> EmbeddedServer {
     EmbeddedServer::start_simulated(&pool, server).expect("test setup")
 }
 
-/// TTFT p50 and ITL avg (ms) of a workload the profile did not run: ISL 400, OSL 60,
-/// concurrency 2, 6 requests (KV usage about 0.42 at context about 430: inside the profile's
-/// samples).
+/// TTFT p50 and ITL avg (ms) of a workload the profile did not run: ISL 500, OSL 60,
+/// concurrency 1, 6 requests (prefill inside the profiled ISLs 100..594; decode at KV usage about
+/// 0.26 and context about 530, at the edge of the profile's samples).
 fn workload(url: &str, dir: &Path) -> (f64, f64) {
     let mut endpoint = EndpointConfig::new(EndpointKind::Chat, "m");
     endpoint.streaming = true;
@@ -51,10 +51,10 @@ fn workload(url: &str, dir: &Path) -> (f64, f64) {
         Arc::new(BuiltinTokenizer::new()),
         dir.to_path_buf(),
     );
-    bench.dataset.synthetic.isl_mean = 400;
+    bench.dataset.synthetic.isl_mean = 500;
     bench.dataset.synthetic.osl_mean = Some(60);
     bench.dataset.synthetic.seed = Some(7);
-    bench.load = BenchLoad::Concurrency(2);
+    bench.load = BenchLoad::Concurrency(1);
     bench.request_count = Some(6);
     bench.server_metrics_every = None;
     bench.measure_process_cpu = false;
