@@ -30,9 +30,9 @@ pub enum OutsideHull {
 
 /// One site of the triangulation: its position and its value.
 #[derive(Debug, Clone, Copy)]
-struct Site {
-    position: Point2<f64>,
-    value: f64,
+pub(crate) struct Site {
+    pub(crate) position: Point2<f64>,
+    pub(crate) value: f64,
 }
 
 impl HasPosition for Site {
@@ -62,55 +62,9 @@ impl LinearInterpolator2d {
     /// Needs at least three sites, not all on one line, no site repeated, every number finite
     /// (and within the range spade accepts: magnitudes between about 1.8e-43 and 3.2e60, or 0).
     pub fn new(xs: &[f64], ys: &[f64], values: &[f64]) -> Result<Self> {
-        const WHAT: &str = "2-D linear interpolant";
-        check_same_len("xs", xs.len(), "ys", ys.len())?;
-        check_same_len("xs", xs.len(), "values", values.len())?;
-        if xs.len() < 3 {
-            return Err(Error::TooFewPoints {
-                what: WHAT,
-                needed: 3,
-                got: xs.len(),
-            });
-        }
-        check_finite("xs", xs)?;
-        check_finite("ys", ys)?;
-        check_finite("values", values)?;
-        for (field, coords) in [("xs", xs), ("ys", ys)] {
-            if let Some(index) = coords
-                .iter()
-                .position(|&c| spade::validate_coordinate(c).is_err())
-            {
-                return Err(Error::InvalidParameter {
-                    name: field,
-                    value: format!("{} at index {index}", coords[index]),
-                    reason: "magnitude outside the triangulation's range (1.8e-43 ..= 3.2e60, or 0)",
-                });
-            }
-        }
-        check_no_duplicate_sites(xs, ys)?;
-        let sites: Vec<Site> = xs
-            .iter()
-            .zip(ys)
-            .zip(values)
-            .map(|((&x, &y), &value)| Site {
-                position: Point2::new(x, y),
-                value,
-            })
-            .collect();
-        let triangulation =
-            DelaunayTriangulation::<Site>::bulk_load_stable(sites).map_err(|e| {
-                Error::Degenerate {
-                    what: WHAT,
-                    reason: format!("triangulation failed: {e:?}"),
-                }
-            })?;
-        if triangulation.num_inner_faces() == 0 {
-            return Err(Error::Degenerate {
-                what: WHAT,
-                reason: "all sites lie on one line; the convex hull has no area".to_owned(),
-            });
-        }
-        Ok(Self { triangulation })
+        Ok(Self {
+            triangulation: triangulate("2-D linear interpolant", xs, ys, values)?,
+        })
     }
 
     /// Number of triangles of the Delaunay triangulation.
@@ -121,10 +75,7 @@ impl LinearInterpolator2d {
     /// The barycentric interpolant at `(x, y)`; `None` outside the convex hull (or for a
     /// non-finite query). Points on the hull's boundary are inside.
     pub fn eval(&self, x: f64, y: f64) -> Option<f64> {
-        if !(x.is_finite() && y.is_finite())
-            || spade::validate_coordinate(x).is_err()
-            || spade::validate_coordinate(y).is_err()
-        {
+        if !valid_query(x, y) {
             return None;
         }
         self.triangulation
@@ -134,15 +85,7 @@ impl LinearInterpolator2d {
 
     /// The value of the site nearest to `(x, y)` (Euclidean distance); NaN for a non-finite query.
     pub fn nearest(&self, x: f64, y: f64) -> f64 {
-        if !(x.is_finite() && y.is_finite())
-            || spade::validate_coordinate(x).is_err()
-            || spade::validate_coordinate(y).is_err()
-        {
-            return f64::NAN;
-        }
-        self.triangulation
-            .nearest_neighbor(Point2::new(x, y))
-            .map_or(f64::NAN, |v| v.data().value)
+        nearest_value(&self.triangulation, x, y)
     }
 
     /// [`eval`](Self::eval) inside the hull, then the [`OutsideHull`] policy outside it.
@@ -156,18 +99,81 @@ impl LinearInterpolator2d {
 
     /// The interpolant on the regular grid `grid_x × grid_y`.
     pub fn grid(&self, grid_x: &[f64], grid_y: &[f64], outside: OutsideHull) -> Grid {
-        let mut values = Vec::with_capacity(grid_x.len() * grid_y.len());
-        for &y in grid_y {
-            for &x in grid_x {
-                values.push(self.eval_with(x, y, outside));
-            }
-        }
-        Grid {
-            xs: grid_x.to_vec(),
-            ys: grid_y.to_vec(),
-            values,
+        Grid::from_fn(grid_x, grid_y, |x, y| self.eval_with(x, y, outside))
+    }
+}
+
+/// Whether spade can locate `(x, y)`: both finite and within its coordinate range.
+pub(crate) fn valid_query(x: f64, y: f64) -> bool {
+    x.is_finite()
+        && y.is_finite()
+        && spade::validate_coordinate(x).is_ok()
+        && spade::validate_coordinate(y).is_ok()
+}
+
+/// The value of the site nearest to `(x, y)`; NaN for a query spade cannot locate.
+pub(crate) fn nearest_value(triangulation: &DelaunayTriangulation<Site>, x: f64, y: f64) -> f64 {
+    if !valid_query(x, y) {
+        return f64::NAN;
+    }
+    triangulation
+        .nearest_neighbor(Point2::new(x, y))
+        .map_or(f64::NAN, |v| v.data().value)
+}
+
+/// Checks the sites and builds their Delaunay triangulation; vertex `i` is site `i`.
+pub(crate) fn triangulate(
+    what: &'static str,
+    xs: &[f64],
+    ys: &[f64],
+    values: &[f64],
+) -> Result<DelaunayTriangulation<Site>> {
+    check_same_len("xs", xs.len(), "ys", ys.len())?;
+    check_same_len("xs", xs.len(), "values", values.len())?;
+    if xs.len() < 3 {
+        return Err(Error::TooFewPoints {
+            what,
+            needed: 3,
+            got: xs.len(),
+        });
+    }
+    check_finite("xs", xs)?;
+    check_finite("ys", ys)?;
+    check_finite("values", values)?;
+    for (field, coords) in [("xs", xs), ("ys", ys)] {
+        if let Some(index) = coords
+            .iter()
+            .position(|&c| spade::validate_coordinate(c).is_err())
+        {
+            return Err(Error::InvalidParameter {
+                name: field,
+                value: format!("{} at index {index}", coords[index]),
+                reason: "magnitude outside the triangulation's range (1.8e-43 ..= 3.2e60, or 0)",
+            });
         }
     }
+    check_no_duplicate_sites(xs, ys)?;
+    let sites: Vec<Site> = xs
+        .iter()
+        .zip(ys)
+        .zip(values)
+        .map(|((&x, &y), &value)| Site {
+            position: Point2::new(x, y),
+            value,
+        })
+        .collect();
+    let triangulation =
+        DelaunayTriangulation::<Site>::bulk_load_stable(sites).map_err(|e| Error::Degenerate {
+            what,
+            reason: format!("triangulation failed: {e:?}"),
+        })?;
+    if triangulation.num_inner_faces() == 0 {
+        return Err(Error::Degenerate {
+            what,
+            reason: "all sites lie on one line; the convex hull has no area".to_owned(),
+        });
+    }
+    Ok(triangulation)
 }
 
 /// Values on a regular grid, stored row by row: one row per `y`, as numpy's
@@ -180,6 +186,25 @@ pub struct Grid {
 }
 
 impl Grid {
+    /// `f(x, y)` at every point of `grid_x × grid_y`, row by row.
+    pub(crate) fn from_fn(
+        grid_x: &[f64],
+        grid_y: &[f64],
+        mut f: impl FnMut(f64, f64) -> f64,
+    ) -> Self {
+        let mut values = Vec::with_capacity(grid_x.len() * grid_y.len());
+        for &y in grid_y {
+            for &x in grid_x {
+                values.push(f(x, y));
+            }
+        }
+        Self {
+            xs: grid_x.to_vec(),
+            ys: grid_y.to_vec(),
+            values,
+        }
+    }
+
     /// The grid's x coordinates (columns).
     pub fn xs(&self) -> &[f64] {
         &self.xs
@@ -426,6 +451,29 @@ mod tests {
                 let v = f.eval(xs[i], ys[i]).expect("a site is inside its own hull");
                 prop_assert!((v - zs[i]).abs() <= 1e-9, "site {i}: {v} vs {}", zs[i]);
                 prop_assert_eq!(f.nearest(xs[i], ys[i]), zs[i]);
+            }
+        }
+
+        /// Inside the hull every value is a convex combination of site values: never outside
+        /// their range.
+        #[test]
+        fn stays_within_the_sample_range(
+            (xs, ys) in sites(),
+            zs_seed in prop::collection::vec(-1000.0f64..1000.0, 60),
+            queries in prop::collection::vec((0.0f64..1.0, 0.0f64..1.0), 1..40),
+        ) {
+            let zs = &zs_seed[..xs.len()];
+            let f = match LinearInterpolator2d::new(&xs, &ys, zs) {
+                Ok(f) => f,
+                Err(Error::Degenerate { .. }) => return Ok(()),
+                Err(e) => return Err(TestCaseError::fail(e.to_string())),
+            };
+            let (z_lo, z_hi) = zs.iter().fold((f64::MAX, f64::MIN), |(l, h), &z| (l.min(z), h.max(z)));
+            let (x_hi, y_hi) = (xs.iter().copied().fold(f64::MIN, f64::max), ys.iter().copied().fold(f64::MIN, f64::max));
+            for (u, v) in queries {
+                let (x, y) = (u * x_hi, 100.0 + v * (y_hi - 100.0));
+                let z = f.eval_with(x, y, OutsideHull::Nearest);
+                prop_assert!(z >= z_lo - 1e-9 && z <= z_hi + 1e-9, "{z} outside [{z_lo}, {z_hi}]");
             }
         }
 

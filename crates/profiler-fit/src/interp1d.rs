@@ -440,6 +440,26 @@ mod tests {
             }
         }
 
+        /// Not-a-knot splines are exact for cubics: any cubic sampled at ≥ 4 points comes back,
+        /// between the samples and (with linear extrapolation) along the end tangents.
+        #[test]
+        fn cubic_spline_reproduces_cubics(
+            (xs, _) in samples(false),
+            c in prop::array::uniform4(-2.0f64..2.0),
+            fracs in prop::collection::vec(0.0f64..1.0, 1..10),
+        ) {
+            prop_assume!(xs.len() >= 4);
+            let (x0, span) = (xs[0], xs[xs.len() - 1] - xs[0]);
+            // Work in u = (x − x0) / span ∈ [0, 1] so the cubic's terms stay comparable.
+            let p = |x: f64| { let u = (x - x0) / span; c[0] + c[1] * u + c[2] * u * u + c[3] * u * u * u };
+            let ys: Vec<f64> = xs.iter().map(|&x| p(x)).collect();
+            let f = Interp1d::new(&xs, &ys, Method::CubicSpline, Extrapolation::Clamp).expect("spline");
+            for t in fracs {
+                let x = x0 + t * span;
+                prop_assert!((f.eval(x) - p(x)).abs() <= 1e-6, "at {x}: {} vs {}", f.eval(x), p(x));
+            }
+        }
+
         /// Clamped evaluation never leaves the range of the data outside the domain.
         #[test]
         fn clamp_holds_end_values((xs, ys) in samples(false), beyond in 0.0f64..1e6) {

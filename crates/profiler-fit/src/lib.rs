@@ -5,10 +5,13 @@
 //!
 //! `profile-endpoint`, `profile-sla` and the mocker's `--planner-profile-data` build on it.
 //!
-//! * [`fit`]: `numpy.polyfit` with R² and residuals ([`fit::quadratic`] for TTFT over ISL);
-//! * [`interp1d`]: linear and monotone cubic (PCHIP) interpolation, clamped or extrapolated;
+//! * [`fit`]: `numpy.polyfit` with R², residuals, standard errors and confidence intervals
+//!   ([`fit::quadratic`] for TTFT over ISL);
+//! * [`interp1d`]: linear, monotone cubic (PCHIP) and not-a-knot cubic spline interpolation,
+//!   clamped or extrapolated;
 //! * [`griddata`]: Delaunay + barycentric interpolation of scattered (x, y, z) onto a grid, NaN or
-//!   nearest-site fill outside the convex hull;
+//!   nearest-site fill outside the convex hull; [`clough_tocher`]: the same with scipy's
+//!   `method="cubic"` (C¹ piecewise cubic);
 //! * [`sweeps`]: the prefill ISL grid and the decode ISL × concurrency grid of §8.3, and the
 //!   per-point quantities (KV usage, context length, throughput per GPU);
 //! * [`pareto`]: the (latency, throughput) Pareto front;
@@ -36,6 +39,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod clough_tocher;
 pub mod error;
 pub mod fit;
 pub mod griddata;

@@ -8,12 +8,13 @@
 //! Decode: the scattered (KV usage, context length) samples are interpolated onto a
 //! `resolution × resolution` grid, `xi = linspace(0, 1)` × `yi = linspace(0, max context)`, cells
 //! outside the samples' hull taking the nearest sample. Upstream uses `griddata(method="cubic")`
-//! (Clough–Tocher) there; this module uses the piecewise-linear [`griddata`](crate::griddata), so
-//! values inside a triangle differ from upstream's by the curvature the cubic would add, while
-//! sample values and the nearest fill are the same. Lookups round to the nearest grid cell.
+//! there ([`Surface::Cubic`], see [`clough_tocher`](crate::clough_tocher));
+//! [`Surface::Linear`] is the piecewise-linear alternative, which never leaves the range of the
+//! samples. Lookups round to the nearest grid cell.
 //!
 //! Times stay in milliseconds (the planner divides ITL by 1000 to work in seconds).
 
+use crate::clough_tocher::CubicInterpolator2d;
 use crate::error::{Error, Result, check_finite, check_positive_param};
 use crate::griddata::{Grid, LinearInterpolator2d, OutsideHull, linspace};
 use crate::interp1d::{Extrapolation, Interp1d, Method};
@@ -67,6 +68,30 @@ pub struct BestThroughput {
     pub meets_target: bool,
 }
 
+/// How the decode grid is interpolated from the scattered samples.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Surface {
+    /// Piecewise linear on the Delaunay triangles (`griddata(method="linear")`).
+    Linear,
+    /// Clough–Tocher piecewise cubic (`griddata(method="cubic")`), what the planner uses.
+    Cubic,
+}
+
+/// A decode profile as `raw_data.npz` / `decode_raw_data.json` hold it.
+#[derive(Debug, Clone, Copy)]
+pub struct DecodeProfile<'a> {
+    /// `x_kv_usage`: fraction of the KV cache in use, per point.
+    pub x_kv_usage: &'a [f64],
+    /// `y_context_length`, per point.
+    pub y_context_length: &'a [f64],
+    /// `z_itl` in ms, per point.
+    pub z_itl_ms: &'a [f64],
+    /// `z_thpt_per_gpu`, per point.
+    pub z_thpt_per_gpu: &'a [f64],
+    /// `max_kv_tokens[0]`.
+    pub max_kv_tokens: f64,
+}
+
 /// The planner's decode grids: ITL (ms) and throughput per GPU over (KV usage, context length).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DecodeInterpolator {
@@ -77,7 +102,8 @@ pub struct DecodeInterpolator {
 
 impl DecodeInterpolator {
     /// Interpolates a decode profile (`x_kv_usage`, `y_context_length`, `z_itl` in ms,
-    /// `z_thpt_per_gpu`, `max_kv_tokens`) onto the planner's `resolution × resolution` grid.
+    /// `z_thpt_per_gpu`, `max_kv_tokens`) onto the planner's `resolution × resolution` grid,
+    /// piecewise linearly; [`from_profile`](Self::from_profile) chooses the [`Surface`].
     ///
     /// `resolution` must be at least 2 and the largest context length > 0.
     pub fn new(
@@ -88,6 +114,30 @@ impl DecodeInterpolator {
         max_kv_tokens: f64,
         resolution: usize,
     ) -> Result<Self> {
+        let profile = DecodeProfile {
+            x_kv_usage,
+            y_context_length,
+            z_itl_ms,
+            z_thpt_per_gpu,
+            max_kv_tokens,
+        };
+        Self::from_profile(&profile, resolution, Surface::Linear)
+    }
+
+    /// Interpolates `profile` onto the planner's `resolution × resolution` grid with `surface`
+    /// ([`Surface::Cubic`] is the planner's own choice).
+    pub fn from_profile(
+        profile: &DecodeProfile<'_>,
+        resolution: usize,
+        surface: Surface,
+    ) -> Result<Self> {
+        let DecodeProfile {
+            x_kv_usage,
+            y_context_length,
+            z_itl_ms,
+            z_thpt_per_gpu,
+            max_kv_tokens,
+        } = *profile;
         check_positive_param("max_kv_tokens", max_kv_tokens)?;
         if resolution < 2 {
             return Err(Error::InvalidParameter {
@@ -108,13 +158,20 @@ impl DecodeInterpolator {
                 reason: "the largest context length must be > 0",
             });
         }
-        let itl = LinearInterpolator2d::new(x_kv_usage, y_context_length, z_itl_ms)?;
-        let thpt = LinearInterpolator2d::new(x_kv_usage, y_context_length, z_thpt_per_gpu)?;
         let xi = linspace(0.0, 1.0, resolution);
         let yi = linspace(0.0, y_max, resolution);
+        let grid =
+            |z: &[f64]| -> Result<Grid> {
+                Ok(match surface {
+                    Surface::Linear => LinearInterpolator2d::new(x_kv_usage, y_context_length, z)?
+                        .grid(&xi, &yi, OutsideHull::Nearest),
+                    Surface::Cubic => CubicInterpolator2d::new(x_kv_usage, y_context_length, z)?
+                        .grid(&xi, &yi, OutsideHull::Nearest),
+                })
+            };
         Ok(Self {
-            itl_ms: itl.grid(&xi, &yi, OutsideHull::Nearest),
-            thpt_per_gpu: thpt.grid(&xi, &yi, OutsideHull::Nearest),
+            itl_ms: grid(z_itl_ms)?,
+            thpt_per_gpu: grid(z_thpt_per_gpu)?,
             max_kv_tokens,
         })
     }
@@ -336,6 +393,32 @@ mod tests {
         assert_eq!(p.ttft_ms(0.0), 20.0);
         assert_eq!(p.thpt_per_gpu(1e6), 26250.0);
         assert_eq!(p.isl_range(), (100.0, 2100.0));
+    }
+
+    #[test]
+    fn cubic_surface_agrees_on_a_plane() {
+        // ITL and thpt are planes in x: the cubic surface reproduces them like the linear one.
+        let (xs, ys, itl, thpt) = lattice();
+        let profile = DecodeProfile {
+            x_kv_usage: &xs,
+            y_context_length: &ys,
+            z_itl_ms: &itl,
+            z_thpt_per_gpu: &thpt,
+            max_kv_tokens: 10_000.0,
+        };
+        let cubic = DecodeInterpolator::from_profile(&profile, 5, Surface::Cubic).expect("cubic");
+        let linear =
+            DecodeInterpolator::from_profile(&profile, 5, Surface::Linear).expect("linear");
+        for (c, l) in cubic
+            .itl_grid()
+            .values()
+            .iter()
+            .zip(linear.itl_grid().values())
+        {
+            assert!((c - l).abs() < 1e-4, "{c} vs {l}");
+        }
+        let best = cubic.find_best_throughput_per_gpu(22.0, 3000.0);
+        assert!((best.thpt_per_gpu - 300.0).abs() < 1e-3 && best.kv_usage == 0.5);
     }
 
     #[test]

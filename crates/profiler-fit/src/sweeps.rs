@@ -18,6 +18,9 @@ pub const SWEEP_START_ISL: u64 = 100;
 pub const DECODE_OSL: u64 = 500;
 /// `DECODE_MAX_CONCURRENCY`: the decode concurrency sweep never goes past this.
 pub const DECODE_MAX_CONCURRENCY: u64 = 2000;
+/// Largest granularity accepted. Upstream has no limit, but a decode sweep holds up to about
+/// `2g × min(g, 2000)` points, so a mistyped granularity would exhaust memory instead of failing.
+pub const MAX_GRANULARITY: u64 = 1000;
 /// `profile_endpoint`'s default `--interpolation_granularity` (both modes).
 pub const ENDPOINT_GRANULARITY: u64 = 8;
 /// `profile_sla`'s default `--prefill-interpolation-granularity`.
@@ -77,6 +80,7 @@ pub fn num_request_range(
             reason: "the decode concurrency sweep needs at least 2 (upstream divides by g - 1)",
         });
     }
+    check_granularity(granularity)?;
     let a = attn_dp_size;
     let max_concurrency = engine_max_concurrency.min(DECODE_MAX_CONCURRENCY);
     let conc_per_dp = max_concurrency / a;
@@ -228,11 +232,11 @@ fn py_range(start: u64, stop: u64, step: u64) -> Vec<u64> {
 }
 
 fn check_granularity(granularity: u64) -> Result<()> {
-    if granularity == 0 {
+    if granularity == 0 || granularity > MAX_GRANULARITY {
         Err(Error::InvalidParameter {
             name: "granularity",
-            value: "0".to_owned(),
-            reason: "must be at least 1",
+            value: granularity.to_string(),
+            reason: "must be between 1 and 1000",
         })
     } else {
         Ok(())
@@ -295,6 +299,8 @@ mod tests {
         // mcl = 105: step = 5 // 8 = 0, Python's range() would raise.
         assert!(prefill_isl_points(617, 8).is_err());
         assert!(prefill_isl_points(16384, 0).is_err());
+        assert!(prefill_isl_points(u64::MAX, MAX_GRANULARITY + 1).is_err());
+        assert!(prefill_isl_points(u64::MAX, MAX_GRANULARITY).is_ok());
     }
 
     #[test]
@@ -363,6 +369,8 @@ mod tests {
         assert!(decode_sweep(16384, 0, 6, 1).is_err());
         assert!(decode_sweep(500, 100_000, 6, 1).is_err());
         assert!(decode_sweep(16384, 100_000, 0, 1).is_err());
+        assert!(decode_sweep(16384, 100_000, MAX_GRANULARITY + 1, 1).is_err());
+        assert!(num_request_range(1, 100, MAX_GRANULARITY + 1).is_err());
         assert!(decode_sweep(16384, 100_000, 6, 0).is_err());
         // 505 − 500 = 5, 5 // 6 = 0: zero step.
         assert!(decode_sweep(505, 100_000, 6, 1).is_err());

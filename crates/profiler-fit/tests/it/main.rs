@@ -1,5 +1,6 @@
 //! Integration tests of servebench-profiler-fit.
 
+mod no_panic;
 mod npz;
 mod profile_model;
 mod scipy_oracle;
