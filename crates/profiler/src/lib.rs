@@ -5,7 +5,7 @@
 //!   ISL (OSL 5, concurrency 1), decode ITL and throughput at one (ISL, concurrency), after a
 //!   warm-up run with the same seed — run in-process through
 //!   [`servebench_loadgen_core::bench::run_benchmark`];
-//! - [`sweep`]: the interpolation sweeps over the grids of [`servebench_profiler_fit::grids`];
+//! - [`sweep`]: the interpolation sweeps over the grids of [`servebench_profiler_fit::sweeps`];
 //! - [`data`]: the results and their file forms, `raw_data.npz` (NumPy format, the original's
 //!   array names and dtypes) and `prefill_raw_data.json` / `decode_raw_data.json`;
 //! - [`plots`]: the four interpolation plots as PNG bytes;
