@@ -82,6 +82,13 @@ pub(crate) struct Args {
         help_heading = "Embedded engine (no --url)"
     )]
     pub(crate) mocker_speedup_ratio: f64,
+    /// Embedded engine: further divides decode step time only (0 = no decode delay).
+    #[arg(
+        long,
+        default_value_t = 1.0,
+        help_heading = "Embedded engine (no --url)"
+    )]
+    pub(crate) mocker_decode_speedup_ratio: f64,
     /// Embedded engine: KV blocks.
     #[arg(
         long,

@@ -23,6 +23,7 @@ pub(crate) fn start(
             num_gpu_blocks: args.mocker_num_gpu_blocks,
             max_num_batched_tokens: args.mocker_max_num_batched_tokens,
             speedup_ratio: args.mocker_speedup_ratio,
+            decode_speedup_ratio: args.mocker_decode_speedup_ratio,
             timing: match &args.mocker_planner_profile_data {
                 Some(p) => TimingModel::FromFile(p.clone()),
                 None => TimingModel::Polynomial,
