@@ -151,8 +151,10 @@ pub(crate) struct Args {
     /// Further divides decode step time: 0 = no decode delay, otherwise within [0.001, 1000000].
     #[arg(long, default_value_t = 1.0, help_heading = "Engine")]
     pub(crate) decode_speedup_ratio: f64,
-    /// Step-time model file from the profiler (prefill curve and decode grid) instead of Dynamo's
-    /// polynomials.
+    /// Step times from a profile instead of Dynamo's polynomials: a profile directory
+    /// (profile-endpoint --mode both, profile-sla, or Dynamo's profiler: selected_*_interpolation/
+    /// raw_data.npz or {prefill,decode}_raw_data.json), a mocker perf_data.npz, or a JSON timing
+    /// file.
     #[arg(long, help_heading = "Engine")]
     pub(crate) planner_profile_data: Option<PathBuf>,
     /// Number of simulated workers behind the router (1 to 1024, one thread each).

@@ -10,6 +10,7 @@ mod lru;
 mod metrics;
 mod perf_file;
 mod pool;
+mod profile_data;
 mod router;
 mod sequence;
 mod timing;

@@ -44,6 +44,7 @@ pub mod error;
 pub mod fit;
 pub mod griddata;
 pub mod interp1d;
+pub mod npz;
 pub mod pareto;
 pub mod planner;
 pub mod sla;

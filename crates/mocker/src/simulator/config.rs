@@ -91,6 +91,13 @@ pub enum TimingModel {
     /// and the decode batch's mean context length. Both extrapolate from the outermost points
     /// (negative results become 0) and are divided by the speed-up ratios like the polynomials.
     /// Axes must be strictly increasing with at least 2 points; `version` is optional (1).
+    ///
+    /// The path may also be profile data (`--planner-profile-data`): a mocker-format
+    /// `perf_data.npz` with the same keys, or a profile directory (`profile-endpoint --mode
+    /// both`, `profile-sla`, or Dynamo's profiler) holding
+    /// `selected_{prefill,decode}_interpolation/raw_data.npz` or
+    /// `{prefill,decode}_raw_data.json`, converted onto 100-point tables (PCHIP over ISL,
+    /// linear scattered-data interpolation over KV usage × context, nearest fill).
     FromFile(PathBuf),
 }
 

@@ -33,6 +33,23 @@ pub enum EngineError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A profile-data `.npz` could not be decoded.
+    #[error("failed to decode profile data {path}")]
+    ProfileDecode {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it (names the archive entry).
+        #[source]
+        source: servebench_profiler_fit::npz::NpzError,
+    },
+    /// A profile-data directory lacks the prefill or decode data.
+    #[error("{path} is not a profile directory: {reason}")]
+    ProfileMissing {
+        /// The directory.
+        path: PathBuf,
+        /// What is missing.
+        reason: String,
+    },
     /// An engine setting is out of range.
     #[error("invalid engine configuration: `{field}`: {reason}")]
     Config {

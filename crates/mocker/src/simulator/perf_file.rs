@@ -26,15 +26,18 @@ use serde::Deserialize;
 
 use super::error::EngineError;
 
+/// The timing tables before validation: a JSON timing file's fields, or what a profile or a
+/// `perf_data.npz` converts into.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawPerfFile {
-    version: Option<u32>,
-    prefill_isl: Vec<f64>,
-    prefill_ttft_ms: Vec<f64>,
-    decode_active_kv_tokens: Vec<f64>,
-    decode_context_length: Vec<f64>,
-    decode_itl: Vec<Vec<f64>>,
+pub(crate) struct RawPerfFile {
+    pub(crate) version: Option<u32>,
+    pub(crate) prefill_isl: Vec<f64>,
+    pub(crate) prefill_ttft_ms: Vec<f64>,
+    pub(crate) decode_active_kv_tokens: Vec<f64>,
+    pub(crate) decode_context_length: Vec<f64>,
+    /// Rows `[kv][ctx]`.
+    pub(crate) decode_itl: Vec<Vec<f64>>,
 }
 
 /// Prefill curve and decode grid of a timing file.
@@ -49,8 +52,12 @@ pub(crate) struct PerfData {
 }
 
 impl PerfData {
-    /// Reads and validates a timing file.
+    /// Reads and validates timing data: a JSON timing file, or profile data (a directory of
+    /// profiler output, or an `.npz`), see [`super::profile_data`].
     pub(crate) fn load(path: &Path) -> Result<Self, EngineError> {
+        if let Some(raw) = super::profile_data::load(path)? {
+            return Self::validate(raw, path);
+        }
         let text = std::fs::read_to_string(path).map_err(|source| EngineError::TimingFileRead {
             path: path.to_path_buf(),
             source,
@@ -65,6 +72,11 @@ impl PerfData {
                 path: path.to_path_buf(),
                 source,
             })?;
+        Self::validate(raw, path)
+    }
+
+    /// Checks the tables of `raw`, read from `path` (named in errors).
+    pub(crate) fn validate(raw: RawPerfFile, path: &Path) -> Result<Self, EngineError> {
         let field_err = |field: &'static str, reason: String| EngineError::TimingFileField {
             path: path.to_path_buf(),
             field,

@@ -1,0 +1,3 @@
+//! Integration tests of profile-sla.
+
+mod selection;
