@@ -155,6 +155,8 @@ pub(crate) enum RouterChoice {
     LeastLoaded,
     /// Dynamo's KV-aware cost.
     Kv,
+    /// The less loaded of two random workers.
+    PowerOfTwo,
 }
 
 fn parse_block_size(s: &str) -> Result<BlockSize, String> {
@@ -208,10 +210,12 @@ impl Args {
                 RouterChoice::Random => RouterMode::Random,
                 RouterChoice::LeastLoaded => RouterMode::LeastLoaded,
                 RouterChoice::Kv => RouterMode::Kv,
+                RouterChoice::PowerOfTwo => RouterMode::PowerOfTwo,
             },
             overlap_score_weight: self.kv_overlap_score_weight,
             temperature: self.router_temperature,
             seed: self.seed,
+            ..RouterConfig::default()
         };
         let disagg = self.num_prefill_workers.map(|p| DisaggConfig {
             prefill_workers: p,

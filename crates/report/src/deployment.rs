@@ -53,19 +53,7 @@ impl DeploymentConfig {
     /// # Errors
     /// As [`DeploymentConfig::read`], less the I/O errors.
     pub fn parse(path: &Path, text: &str) -> Result<Self, ReportError> {
-        let value: Value = serde_json::from_str(text).map_err(|e| ReportError::Json {
-            path: path.to_owned(),
-            line: e.line(),
-            column: e.column(),
-            source: e,
-        })?;
-        let Value::Object(obj) = value else {
-            return Err(ReportError::field(
-                path,
-                "(top level)",
-                "is not a JSON object",
-            ));
-        };
+        let obj = crate::error::parse_json_object(path, text)?;
         let text = |k: &str| -> Result<String, ReportError> {
             obj.get(k)
                 .and_then(Value::as_str)

@@ -99,3 +99,25 @@ impl ReportError {
         }
     }
 }
+
+/// Parses `text` (the contents of `path`) as a JSON object: a [`ReportError::Json`] with line and
+/// column if it is not JSON, a [`ReportError::Field`] if the top level is not an object.
+pub(crate) fn parse_json_object(
+    path: &std::path::Path,
+    text: &str,
+) -> Result<serde_json::Map<String, serde_json::Value>, ReportError> {
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| ReportError::Json {
+        path: path.to_owned(),
+        line: e.line(),
+        column: e.column(),
+        source: e,
+    })?;
+    match value {
+        serde_json::Value::Object(obj) => Ok(obj),
+        _ => Err(ReportError::field(
+            path,
+            "(top level)",
+            "is not a JSON object",
+        )),
+    }
+}

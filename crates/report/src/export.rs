@@ -81,19 +81,7 @@ impl RunExport {
     /// # Errors
     /// As [`RunExport::read`], less the I/O errors.
     pub fn parse(path: &Path, text: &str) -> Result<Self, ReportError> {
-        let value: Value = serde_json::from_str(text).map_err(|e| ReportError::Json {
-            path: path.to_owned(),
-            line: e.line(),
-            column: e.column(),
-            source: e,
-        })?;
-        let Value::Object(top) = value else {
-            return Err(ReportError::field(
-                path,
-                "(top level)",
-                "is not a JSON object",
-            ));
-        };
+        let top = crate::error::parse_json_object(path, text)?;
         let mut metrics = BTreeMap::new();
         for (tag, v) in &top {
             if let Value::Object(obj) = v

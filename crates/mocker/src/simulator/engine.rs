@@ -116,18 +116,7 @@ impl Engine {
             arrival,
             self.block_size,
         );
-        let slot = match self.free_slots.pop() {
-            Some(slot) => {
-                self.slots[slot] = Some(seq);
-                slot
-            }
-            None => {
-                self.slots.push(Some(seq));
-                self.slots.len() - 1
-            }
-        };
-        self.index.insert(id, slot);
-        self.waiting.push_back(slot);
+        self.enqueue(id, seq);
         true
     }
 
@@ -156,6 +145,12 @@ impl Engine {
         seq.transferred = true;
         seq.first_token = Some(arrival);
         seq.push_generated(self.block_size);
+        self.enqueue(id, seq);
+        true
+    }
+
+    /// Puts `seq` in a free slot and at the back of the waiting queue.
+    fn enqueue(&mut self, id: RequestId, seq: Sequence) {
         let slot = match self.free_slots.pop() {
             Some(slot) => {
                 self.slots[slot] = Some(seq);
@@ -168,7 +163,6 @@ impl Engine {
         };
         self.index.insert(id, slot);
         self.waiting.push_back(slot);
-        true
     }
 
     /// Drops a request (the client went away); its blocks are released at once. Returns whether
