@@ -37,6 +37,7 @@
 //!     measure_process_cpu: true,
 //!     thresholds: SaturationThresholds::default(),
 //!     max_error_rate_pct: 5.0,
+//!     stop_on_saturation: true,
 //!     server_metrics_every: None,
 //!     cli_command: String::new(),
 //! };

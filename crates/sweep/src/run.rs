@@ -34,6 +34,9 @@ pub struct SweepRun {
     pub thresholds: SaturationThresholds,
     /// Stop after a point whose server-side error rate is above this percentage.
     pub max_error_rate_pct: f64,
+    /// Stop at a saturated client (setting its summary aside); `false` keeps sweeping and
+    /// leaves the saturated points' summaries where they are.
+    pub stop_on_saturation: bool,
     /// Scrape the servers' `/metrics` this often during each point (`None`: never).
     pub server_metrics_every: Option<Duration>,
     /// The command line echoed in each run's `cli_command` (already redacted).
@@ -180,7 +183,7 @@ async fn run_points(
             point,
             outcome: &outcome,
         });
-        let stop = judge(point, &outcome, run.max_error_rate_pct);
+        let stop = judge(point, &outcome, run);
         done.push(PointResult {
             plan: point.clone(),
             outcome,
@@ -195,21 +198,15 @@ async fn run_points(
     })
 }
 
-/// Whether the sweep must stop after `point`.
-fn judge(point: &PointPlan, outcome: &BenchOutcome, max_error_rate_pct: f64) -> Option<SweepStop> {
+/// Whether the sweep must stop after `point`: the error rate first (a dead server also makes
+/// the client look late), then the client's saturation.
+fn judge(point: &PointPlan, outcome: &BenchOutcome, run: &SweepRun) -> Option<SweepStop> {
     let o = &outcome.outcome;
     if o.report.was_cancelled {
         return Some(SweepStop::Cancelled);
     }
-    if o.verdict.saturated {
-        return Some(SweepStop::Saturated {
-            concurrency: point.concurrency,
-            reasons: o.verdict.reasons.clone(),
-            set_aside: set_aside(&o.artifact_dir),
-        });
-    }
     let rate = &o.error_rate;
-    if rate.exceeds(max_error_rate_pct) {
+    if rate.exceeds(run.max_error_rate_pct) {
         return Some(SweepStop::ErrorRate {
             concurrency: point.concurrency,
             pct: rate.server_error_pct(),
@@ -219,6 +216,13 @@ fn judge(point: &PointPlan, outcome: &BenchOutcome, max_error_rate_pct: f64) -> 
                 .take(5)
                 .map(|(kind, count)| format!("{count} x {kind}"))
                 .collect(),
+        });
+    }
+    if o.verdict.saturated && run.stop_on_saturation {
+        return Some(SweepStop::Saturated {
+            concurrency: point.concurrency,
+            reasons: o.verdict.reasons.clone(),
+            set_aside: set_aside(&o.artifact_dir),
         });
     }
     None

@@ -14,10 +14,7 @@ fn the_smallest_free_index_is_taken_and_earlier_configs_are_listed() {
     // A gap is filled first: artifacts_2 exists, artifacts_1 does not.
     std::fs::create_dir(root.join("artifacts_2")).unwrap();
     let second = create_next(&root).unwrap();
-    assert_eq!(
-        (second.index, second.path),
-        (1, root.join("artifacts_1"))
-    );
+    assert_eq!((second.index, second.path), (1, root.join("artifacts_1")));
     let third = create_next(&root).unwrap();
     assert_eq!(third.index, 3);
 

@@ -44,6 +44,7 @@ fn sweep_run(url: &str, thresholds: SaturationThresholds) -> SweepRun {
         measure_process_cpu: false,
         thresholds,
         max_error_rate_pct: 5.0,
+        stop_on_saturation: true,
         server_metrics_every: None,
         cli_command: "test".into(),
     }
