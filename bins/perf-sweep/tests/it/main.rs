@@ -7,6 +7,7 @@
 )]
 
 mod cli;
+mod guide;
 mod layout;
 mod nginx;
 mod support;
