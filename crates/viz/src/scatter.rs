@@ -95,8 +95,12 @@ pub struct ParetoPlot {
     pub goals: (Goal, Goal),
     /// The groups of points (e.g. one per deployment configuration).
     pub series: Vec<ScatterSeries>,
-    /// Legend text of the frontier line.
+    /// Legend text of the frontier line (with [`ParetoPlot::frontier_per_series`], the
+    /// prefix of each series' frontier label: `"{frontier_label} {series label}"`).
     pub frontier_label: String,
+    /// Draw one frontier per series, in the series' colour, instead of one over all points
+    /// (Dynamo's `plot_pareto.py` draws one per deployment configuration).
+    pub frontier_per_series: bool,
 }
 
 impl ParetoPlot {
@@ -110,7 +114,16 @@ impl ParetoPlot {
             goals: (Goal::Maximize, Goal::Maximize),
             series,
             frontier_label: "Pareto frontier".to_owned(),
+            frontier_per_series: false,
         }
+    }
+
+    /// The same chart with one frontier per series, each labelled
+    /// `"{frontier_label} {series label}"`.
+    #[must_use]
+    pub fn per_series_frontiers(mut self) -> Self {
+        self.frontier_per_series = true;
+        self
     }
 
     /// The same chart with other goals.
@@ -242,24 +255,45 @@ impl crate::render::sealed::Draw for ParetoPlot {
     ) -> Result<(), VizError> {
         let area = titled(root, style, &self.title)?;
         let mut legend = legend_of(&self.series, style);
-        legend.push(LegendEntry {
-            label: self.frontier_label.clone(),
-            color: style.foreground,
-            sample: Sample::Line,
-        });
+        // (colour, staircase) of every frontier to draw.
+        let frontiers: Vec<(crate::Rgb, Vec<(f64, f64)>)> = if self.frontier_per_series {
+            self.series
+                .iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    let pts: Vec<(f64, f64)> = s.points.iter().map(|p| (p.x, p.y)).collect();
+                    legend.push(LegendEntry {
+                        label: format!("{} {}", self.frontier_label, s.label),
+                        color: style.color(i),
+                        sample: Sample::Line,
+                    });
+                    (style.color(i), frontier_staircase(&pts, self.goals))
+                })
+                .collect()
+        } else {
+            legend.push(LegendEntry {
+                label: self.frontier_label.clone(),
+                color: style.foreground,
+                sample: Sample::Line,
+            });
+            vec![(
+                style.foreground,
+                frontier_staircase(&self.all_points(), self.goals),
+            )]
+        };
         let area = with_legend(&area, style, &legend)?;
         let points = self.all_points();
         let xr = axis_range(&self.title, "x", points.iter().map(|p| p.0), &self.x)?;
         let yr = axis_range(&self.title, "y", points.iter().map(|p| p.1), &self.y)?;
-        let stairs = frontier_staircase(&points, self.goals);
         with_chart!(&area, style, &self.x, &self.y, xr, yr, |chart| {
-            let fg = style.foreground.to_plotters();
-            chart
-                .draw_series(LineSeries::new(
-                    stairs.iter().copied(),
-                    fg.stroke_width(style.line_width),
-                ))
-                .map_err(draw_err)?;
+            for (color, stairs) in &frontiers {
+                chart
+                    .draw_series(LineSeries::new(
+                        stairs.iter().copied(),
+                        color.to_plotters().stroke_width(style.line_width),
+                    ))
+                    .map_err(draw_err)?;
+            }
             draw_points(
                 &mut chart,
                 style,

@@ -96,3 +96,34 @@ fn dominance_definition() {
         (Goal::Minimize, Goal::Maximize)
     ));
 }
+
+#[test]
+fn per_series_frontiers_get_one_legend_entry_each_in_the_series_colour() {
+    use servebench_viz::{Plot, Style};
+    let plot = crate::fixtures::pareto().per_series_frontiers();
+    let labels: Vec<String> = plot.series.iter().map(|s| s.label.clone()).collect();
+    assert!(labels.len() >= 2, "fixture has several series");
+    let svg = plot.to_svg(&Style::default()).expect("svg");
+    let doc = roxmltree::Document::parse(&svg).expect("xml");
+    let texts: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .filter_map(|n| n.text().map(str::trim))
+        .collect();
+    for l in &labels {
+        let want = format!("Pareto frontier {l}");
+        assert!(
+            texts.contains(&want.as_str()),
+            "{want} missing in {texts:?}"
+        );
+    }
+    assert!(
+        !texts.contains(&"Pareto frontier"),
+        "no global frontier entry"
+    );
+    // The default draws one frontier over all series.
+    let svg = crate::fixtures::pareto()
+        .to_svg(&Style::default())
+        .expect("svg");
+    assert!(svg.contains("\nPareto frontier\n"));
+}
