@@ -128,8 +128,16 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
     if plan.deployment.is_some() {
         println!("deployment_config.json written to {}", base.display());
     }
+    let report = write_report(&plan.flavour, &base);
     Ok(match &outcome.stop {
         SweepStop::Completed => {
+            if let Err(e) = report {
+                eprintln!(
+                    "perf-sweep: error: the sweep ran, but its HTML report could not be \
+                     written: {e:#}"
+                );
+                return Ok(ExitCode::from(OUTPUT_FAILED));
+            }
             let saturated: Vec<String> = outcome
                 .points
                 .iter()
@@ -189,6 +197,26 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
             ExitCode::from(INTERRUPTED)
         }
     })
+}
+
+/// Writes the sweep's self-contained HTML report (`report.html` in the sweep's directory) and
+/// prints where it is; after an early stop a failure is only a note (there may be no point left
+/// to plot), which the caller decides.
+fn write_report(flavour: &Flavour, base: &std::path::Path) -> anyhow::Result<PathBuf> {
+    let dir = match flavour {
+        Flavour::PerfSh => base.to_owned(),
+        Flavour::Utils { benchmark_name, .. } => base.join(benchmark_name),
+    };
+    match servebench_report::write_sweep_report(&dir) {
+        Ok(path) => {
+            println!("HTML report: {}", path.display());
+            Ok(path)
+        }
+        Err(e) => {
+            eprintln!("perf-sweep: note: no HTML report: {e}");
+            Err(e.into())
+        }
+    }
 }
 
 /// Where the points go: a new `root/artifacts_N` (printing the earlier deployment configs, as

@@ -55,6 +55,17 @@ fn two_embedded_sweeps_fill_artifacts_0_and_1_and_the_second_prints_the_first_co
         );
         assert!(dir.join("profile_export_aiperf.csv").is_file());
     }
+    // Every sweep writes its self-contained HTML report, plots inline.
+    let html = std::fs::read_to_string(a0.join("report.html")).unwrap();
+    assert!(
+        html.contains("<svg") && !html.contains("<script"),
+        "{}",
+        &html[..html.len().min(400)]
+    );
+    assert!(
+        stdout.contains("HTML report: artifacts_root/artifacts_0/report.html"),
+        "{stdout}"
+    );
     let config = json(&a0.join("deployment_config.json"));
     assert_eq!(config["kind"], "vllm_serve");
     assert_eq!(config["tensor_parallelism"], 4);
@@ -156,6 +167,7 @@ fn the_utils_wrapper_reads_concurrencies_from_the_environment() {
     assert_eq!(profiling_and_warmup(&results.join("c1")), (10, 0));
     assert_eq!(profiling_and_warmup(&results.join("c4")), (12, 0));
     assert!(!tmp.path().join("results/deployment_config.json").exists());
+    assert!(results.join("report.html").is_file());
     // Sorted ascending, as the wrapper sorts CONCURRENCIES.
     let stderr = String::from_utf8_lossy(&out.stderr);
     let first = stderr.find("concurrency 1:").unwrap();
