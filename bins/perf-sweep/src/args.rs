@@ -14,7 +14,7 @@ pub(crate) const UTILS_MODEL: &str = "Qwen/Qwen3-0.6B";
 
 /// Sweep concurrency against an OpenAI-compatible chat endpoint (or, with no --url, the embedded
 /// simulated engine), one benchmark per concurrency, laid out as Dynamo's benchmarks/llm/perf.sh
-/// lays it out: ROOT/artifacts_N/<model>-openai-chat-concurrency<C>/ plus deployment_config.json.
+/// lays it out: ROOT/artifacts_N/{model}-openai-chat-concurrency{C}/ plus deployment_config.json.
 ///
 /// Per concurrency C: 10xC requests after 2xC warm-up requests, drawn from 12xC synthetic prompts
 /// (seed 100), max_tokens = min_tokens = OSL with ignore_eos. The sweep stops when the client
@@ -132,7 +132,7 @@ pub(crate) struct Args {
     // ----- benchmarks/utils wrapper -----
     /// Follow the later benchmarks/utils wrapper instead of perf.sh: concurrencies from the
     /// CONCURRENCIES environment variable (default 1,2,5,10,50,100,250), max(3C, 10) requests
-    /// (or REQUEST_COUNT), no warm-up, runs in ROOT/<benchmark-name>/c<C>/, no
+    /// (or REQUEST_COUNT), no warm-up, runs in ROOT/{benchmark-name}/c{C}/, no
     /// deployment_config.json, no TP/DP.
     #[arg(
         long,
