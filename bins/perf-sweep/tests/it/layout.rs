@@ -234,3 +234,63 @@ fn an_unreachable_server_exits_4_naming_the_error() {
         "{stderr}"
     );
 }
+
+#[test]
+fn an_interrupt_ends_the_sweep_after_the_running_concurrency_with_130() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let tmp = tempfile::tempdir().unwrap();
+    let mut child = perf_sweep()
+        .current_dir(tmp.path())
+        .args([
+            "--dp",
+            "1",
+            "--tokenizer",
+            "builtin",
+            "--isl",
+            "2000",
+            "--osl",
+            "64",
+            "--concurrency",
+            "1,2,4,8",
+            "--allow-client-saturation",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    // Interrupt once the first concurrency has started.
+    loop {
+        let mut line = String::new();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "ended early:\n{seen}"
+        );
+        seen.push_str(&line);
+        if line.contains("[1/4] concurrency 1:") {
+            break;
+        }
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    seen.push_str(&rest);
+    let code = child.wait().unwrap().code();
+    assert_eq!(code, Some(130), "{seen}");
+    assert!(seen.contains("interrupted"), "{seen}");
+    assert!(!seen.contains("concurrency 8:"), "{seen}");
+    // The interrupted point wrote its exports, and the sweep its deployment_config.json.
+    let a0 = tmp.path().join("artifacts_root/artifacts_0");
+    assert!(a0.join("deployment_config.json").is_file());
+    let summary = json(&a0.join(
+        "neuralmagic_DeepSeek-R1-Distill-Llama-70B-FP8-dynamic-openai-chat-concurrency1/profile_export_aiperf.json",
+    ));
+    assert_eq!(summary["was_cancelled"], true);
+}
