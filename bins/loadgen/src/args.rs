@@ -278,6 +278,13 @@ pub(crate) struct Args {
     #[arg(long, alias = "profile-export-file", help_heading = "Output")]
     pub(crate) profile_export_prefix: Option<String>,
 
+    /// After the exports, also write report.html (PREFIX_report.html with
+    /// --profile-export-prefix) into the artifact directory: one self-contained page (inline
+    /// SVG plots, no scripts, no network) with the summary table, latency plots, client-health
+    /// verdict, error breakdown, the exact command line and the configuration.
+    #[arg(long, help_heading = "Output")]
+    pub(crate) report: bool,
+
     /// Exit 0 even when the client itself was too slow to measure accurately (otherwise exit 3).
     /// The client counts as saturated when its event-loop lag p99 exceeds both 1 ms and 10 % of
     /// the TTFT p50 (request latency p50 when not streaming), when open-loop sends fall behind

@@ -323,6 +323,20 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(base) = &export_base {
         export_names::apply(&artifact_dir, base).status(OUTPUT_FAILED)?;
     }
+    if args.report {
+        let (json, html) = match &export_base {
+            Some(base) => (format!("{base}.json"), format!("{base}_report.html")),
+            None => (
+                servebench_report::EXPORT_JSON.to_owned(),
+                servebench_report::REPORT_HTML.to_owned(),
+            ),
+        };
+        let html = artifact_dir.join(html);
+        match servebench_report::write_run_report_from(&artifact_dir.join(json), &html) {
+            Ok(()) => println!("Report: {}", html.display()),
+            Err(e) => failed_exports.push(format!("report not written: {e}")),
+        }
+    }
     if !failed_exports.is_empty() {
         for e in &failed_exports {
             eprintln!("loadgen: error: {e}");

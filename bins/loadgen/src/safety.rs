@@ -41,7 +41,13 @@ fn inputs(args: &Args) -> Vec<PathBuf> {
 
 /// Every path an export of this run may be written to, with its `.partial` sidecar.
 fn exports(dir: &Path, prefix_base: Option<&str>) -> Vec<PathBuf> {
-    let mut names = vec![INPUTS_FILE.to_owned()];
+    let mut names = vec![
+        INPUTS_FILE.to_owned(),
+        servebench_report::REPORT_HTML.to_owned(),
+    ];
+    if let Some(base) = prefix_base {
+        names.push(format!("{base}_report.html"));
+    }
     for (name, prefixed) in export_names::renames(prefix_base.unwrap_or("profile_export_aiperf")) {
         names.push(name.to_owned());
         if prefix_base.is_some() {

@@ -137,6 +137,40 @@ const LINES: [(&str, &str, &str, &str, &str, &str); 4] = [
     ),
 ];
 
+/// Whether a run has every value the sweep pictures plot (the four line-plot metrics and the
+/// output token throughput).
+///
+/// # Errors
+/// [`ReportError::Field`] naming the run's file and the first missing field.
+pub fn check_sweep_run(export: &RunExport) -> Result<(), ReportError> {
+    for (_, metric, stat, ..) in LINES {
+        export.require(metric, stat)?;
+    }
+    export.output_tokens_per_second().map(|_| ())
+}
+
+/// The plottable part of a sweep: each series with only the runs [`check_sweep_run`] accepts
+/// (series left with none are dropped), and the errors of the runs left out.
+#[must_use]
+pub fn plottable(series: &[SweepSeries]) -> (Vec<SweepSeries>, Vec<ReportError>) {
+    let mut errors = Vec::new();
+    let mut kept = Vec::with_capacity(series.len());
+    for s in series {
+        let mut s = s.clone();
+        s.points.retain(|p| match check_sweep_run(&p.export) {
+            Ok(()) => true,
+            Err(e) => {
+                errors.push(e);
+                false
+            }
+        });
+        if !s.points.is_empty() {
+            kept.push(s);
+        }
+    }
+    (kept, errors)
+}
+
 /// The concurrency axis: base 2 when every concurrency is a power of two (1, 2, 4, …), base 10
 /// otherwise (1, 2, 5, 10, …); logarithmic either way, as `plot.py`.
 fn concurrency_axis(series: &[SweepSeries]) -> Axis {
@@ -272,8 +306,8 @@ pub fn pareto_chart(rows: &[ParetoRow], title: &str) -> Chart {
     )
 }
 
-/// A run's latency distribution: TTFT and request latency percentiles (p1 … p99), and, for
-/// streamed runs, the inter-token latency percentiles. Metrics without percentiles are left
+/// A run's latency distribution: TTFT, request latency and inter-token latency percentiles
+/// (p1 … p99), one plot each (TTFT and ITL only exist for streamed runs). Metrics without percentiles are left
 /// out; no chart when there is nothing to draw.
 #[must_use]
 pub fn run_charts(export: &RunExport) -> Vec<Chart> {
@@ -295,40 +329,36 @@ pub fn run_charts(export: &RunExport) -> Vec<Chart> {
             .collect();
         (!pts.is_empty()).then(|| Series::new(label, pts))
     };
-    let pct_axis = || Axis::new("Percentile", "%");
     let mut charts = Vec::new();
-    let latency: Vec<Series> = [
-        curve("time_to_first_token", "Time to first token"),
-        curve("request_latency", "Request latency"),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    if !latency.is_empty() {
-        let plot = LinePlot::new(
-            "Latency percentiles",
-            pct_axis(),
-            Axis::new("Latency", "ms").from_zero(),
-            latency,
-        );
-        charts.push(Chart::new(
-            "latency_percentiles.png",
-            Style::default(),
-            Kind::Line(plot),
-        ));
-    }
-    if let Some(itl) = curve("inter_token_latency", "Inter-token latency") {
-        let plot = LinePlot::new(
-            "Inter-token latency percentiles",
-            pct_axis(),
-            Axis::new("Inter-token latency", "ms").from_zero(),
-            vec![itl],
-        );
-        charts.push(Chart::new(
+    // One plot each: TTFT is often two orders of magnitude below the request latency and would
+    // lie flat on a shared axis.
+    let plots = [
+        (
+            "time_to_first_token",
+            "Time to first token",
+            "time_to_first_token_percentiles.png",
+        ),
+        (
+            "request_latency",
+            "Request latency",
+            "request_latency_percentiles.png",
+        ),
+        (
+            "inter_token_latency",
+            "Inter-token latency",
             "inter_token_latency_percentiles.png",
-            Style::default(),
-            Kind::Line(plot),
-        ));
+        ),
+    ];
+    for (metric, name, file) in plots {
+        if let Some(series) = curve(metric, name) {
+            let plot = LinePlot::new(
+                format!("{name} percentiles"),
+                Axis::new("Percentile", "%"),
+                Axis::new(name, "ms").from_zero(),
+                vec![series],
+            );
+            charts.push(Chart::new(file, Style::default(), Kind::Line(plot)));
+        }
     }
     charts
 }

@@ -222,8 +222,9 @@ fn metric(path: &Path, tag: &str, obj: &Map<String, Value>) -> Result<MetricStat
                 })?;
                 stats.insert(k.clone(), x);
             }
-            // AIPerf writes null for statistics it could not compute (e.g. `std` of `adj_*`).
-            Value::Null | Value::String(_) => {}
+            // AIPerf writes null for statistics it could not compute (e.g. `std` of `adj_*`);
+            // keys other than the statistics are tolerated whatever they hold.
+            _ if v.is_null() || !is_stat(k) => {}
             _ => {
                 return Err(ReportError::field(
                     path,
@@ -234,6 +235,15 @@ fn metric(path: &Path, tag: &str, obj: &Map<String, Value>) -> Result<MetricStat
         }
     }
     Ok(MetricStats { unit, stats })
+}
+
+/// Whether `key` names a statistic of a metric object (`avg`, `min`, `max`, `std`, `count`,
+/// `sum`, `p<N>`).
+fn is_stat(key: &str) -> bool {
+    matches!(key, "avg" | "min" | "max" | "std" | "count" | "sum")
+        || key
+            .strip_prefix('p')
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
 fn error_summary(path: &Path, v: Option<&Value>) -> Result<Vec<ErrorCount>, ReportError> {
@@ -270,4 +280,25 @@ fn error_summary(path: &Path, v: Option<&Value>) -> Result<Vec<ErrorCount>, Repo
         });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_keys_are_tolerated_but_mistyped_statistics_are_not() {
+        let p = Path::new("x.json");
+        let ok = r#"{"m": {"unit": "ms", "avg": 1.5, "p99": 2, "std": null, "header": "M (ms)",
+            "extra": {"nested": [1]}}, "telemetry_data": {"unit_less": true}, "warmup_metrics": {}}"#;
+        let e = RunExport::parse(p, ok).expect("tolerant");
+        assert_eq!(e.get("m", "avg"), Some(1.5));
+        assert_eq!(e.get("m", "p99"), Some(2.0));
+        assert_eq!(e.get("m", "std"), None);
+        assert_eq!(e.metrics.len(), 1);
+        let bad = r#"{"m": {"unit": "ms", "p50": "fast"}}"#;
+        let err = RunExport::parse(p, bad).expect_err("mistyped");
+        assert_eq!(err.to_string(), "x.json: field `m.p50`: is not a number");
+        assert!(is_stat("p1") && is_stat("p999") && !is_stat("p") && !is_stat("px"));
+    }
 }

@@ -51,6 +51,11 @@ fn num(v: Option<f64>) -> String {
     v.map_or_else(|| "-".to_owned(), |x| format!("{x:.2}"))
 }
 
+/// A count as the reports show it: a whole number, `-` when absent.
+fn count(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".to_owned(), |x| format!("{x:.0}"))
+}
+
 /// One `<figure>` per chart with its SVG inline.
 fn figures(out: &mut String, charts: &[Chart]) -> Result<(), ReportError> {
     for c in charts {
@@ -294,10 +299,15 @@ pub fn run_report_html(export: &RunExport) -> Result<String, ReportError> {
     );
     b.push_str("<h2>Summary</h2>\n<table><tr><th class=\"t\">quantity</th><th class=\"t\">unit</th><th>value</th></tr>\n");
     for (name, unit, metric, stat) in HEADLINE {
+        let value = match metric {
+            "request_count" => count(export.get(metric, stat)),
+            // AIPerf writes the error count only when there were errors.
+            "error_request_count" => count(Some(export.get(metric, stat).unwrap_or(0.0))),
+            _ => num(export.get(metric, stat)),
+        };
         let _ = writeln!(
             b,
-            "<tr><td class=\"t\">{name}</td><td class=\"t\">{unit}</td><td>{}</td></tr>",
-            num(export.get(metric, stat))
+            "<tr><td class=\"t\">{name}</td><td class=\"t\">{unit}</td><td>{value}</td></tr>"
         );
     }
     b.push_str("</table>\n<h2>Client health</h2>\n");
@@ -333,9 +343,11 @@ pub fn run_report_html(export: &RunExport) -> Result<String, ReportError> {
 /// client-health verdict and errors, the deployment description, and every run's command line
 /// and configuration.
 ///
+/// Runs without a plotted metric (e.g. every request failed) are left out of the plots and
+/// named in a note; the tables still show them.
+///
 /// # Errors
-/// [`ReportError::Field`] when a run lacks a plotted metric, [`ReportError::Plot`] when a plot
-/// cannot be drawn.
+/// [`ReportError::Plot`] when a plot cannot be drawn.
 pub fn sweep_report_html(series: &[SweepSeries]) -> Result<String, ReportError> {
     let names: Vec<&str> = series.iter().map(|s| s.label.as_str()).collect();
     let title = format!("Sweep report: {}", names.join(", "));
@@ -373,8 +385,8 @@ pub fn sweep_report_html(series: &[SweepSeries]) -> Result<String, ReportError> 
                  <td class=\"t\">{client}</td></tr>",
                 escape(&s.label),
                 p.concurrency,
-                num(e.get("request_count", "avg")),
-                num(Some(e.get("error_request_count", "avg").unwrap_or(0.0))),
+                count(e.get("request_count", "avg")),
+                count(Some(e.get("error_request_count", "avg").unwrap_or(0.0))),
                 num(e.get("request_throughput", "avg")),
                 num(total),
                 num(total.map(|t| t / p.concurrency.max(1) as f64)),
@@ -387,7 +399,21 @@ pub fn sweep_report_html(series: &[SweepSeries]) -> Result<String, ReportError> 
         }
     }
     b.push_str("</table>\n<h2>Plots</h2>\n");
-    figures(&mut b, &crate::charts::sweep_charts(series)?)?;
+    // A run without the plotted metrics (every request failed, say) is left out of the plots
+    // with a note, so the rest of the sweep is still shown.
+    let (plotted, left_out) = crate::charts::plottable(series);
+    if !left_out.is_empty() {
+        b.push_str("<p class=\"bad\">Left out of the plots:</p>\n<ul>\n");
+        for e in &left_out {
+            let _ = writeln!(b, "<li>{}</li>", escape(&e.to_string()));
+        }
+        b.push_str("</ul>\n");
+    }
+    if plotted.is_empty() {
+        b.push_str("<p>No run has the metrics the plots need.</p>\n");
+    } else {
+        figures(&mut b, &crate::charts::sweep_charts(&plotted)?)?;
+    }
     b.push_str("<h2>Client health</h2>\n<ul>\n");
     for s in series {
         for p in &s.points {

@@ -42,8 +42,8 @@ mod write;
 use std::path::{Path, PathBuf};
 
 pub use charts::{
-    Chart, EfficiencyPoint, SWEEP_PLOT_FILES, efficiency_points, pareto_chart, run_charts,
-    sweep_charts,
+    Chart, EfficiencyPoint, SWEEP_PLOT_FILES, check_sweep_run, efficiency_points, pareto_chart,
+    plottable, run_charts, sweep_charts,
 };
 pub use deployment::{DEPLOYMENT_CONFIG, DeploymentConfig};
 pub use discover::{
@@ -88,9 +88,12 @@ pub fn write_run_report_from(export_json: &Path, out: &Path) -> Result<(), Repor
 /// Writes `artifacts_dir/report.html` for the sweep below `artifacts_dir` (every run export at
 /// any depth; see [`SweepSeries::read_artifacts_dir`]) and returns its path.
 ///
+/// Runs without the plotted metrics are left out of the plots with a note (see
+/// [`sweep_report_html`]).
+///
 /// # Errors
 /// No export below the directory, an export or `deployment_config.json` that cannot be read, a
-/// run without a plotted metric or concurrency, or the file cannot be written.
+/// run whose concurrency cannot be told, or the file cannot be written.
 pub fn write_sweep_report(artifacts_dir: &Path) -> Result<PathBuf, ReportError> {
     let series = SweepSeries::read_artifacts_dir(artifacts_dir)?;
     let out = artifacts_dir.join(REPORT_HTML);

@@ -12,4 +12,5 @@ mod context_length;
 mod data_safety;
 mod media;
 mod replay;
+mod report;
 mod server_metrics;

@@ -118,6 +118,32 @@ fn run_report_has_summary_verdict_errors_command_and_plots() {
     ));
     assert!(html.contains("&quot;phases&quot;"));
     let svgs = svgs(&html);
-    assert_eq!(svgs.len(), 2, "latency and ITL percentile plots");
-    assert!(svgs[0].contains("Latency (ms)") && svgs[0].contains("Percentile (%)"));
+    assert_eq!(
+        svgs.len(),
+        3,
+        "TTFT, request latency and ITL percentile plots"
+    );
+    assert!(svgs[1].contains("Request latency (ms)") && svgs[1].contains("Percentile (%)"));
+}
+
+#[test]
+fn sweep_report_leaves_out_runs_without_plotted_metrics_and_says_so() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sweep = dir.path().join("artifacts_0");
+    aiperf_sweep(&sweep, "m");
+    // C = 4: every request failed, so AIPerf wrote no latency metrics.
+    let failed = sweep.join("m-openai-chat-concurrency4/profile_export_aiperf.json");
+    let json = aiperf_json("m", &RUNS[2])
+        .replace("\"inter_token_latency\"", "\"absent_1\"")
+        .replace("\"time_to_first_token\"", "\"absent_2\"");
+    write(&failed, &json);
+    let html = fs::read_to_string(write_sweep_report(&sweep).expect("report")).expect("read");
+    assert_eq!(svgs(&html).len(), 5, "the other runs are still plotted");
+    assert!(html.contains("Left out of the plots:"));
+    assert!(html.contains(&format!(
+        "<li>{}: field `inter_token_latency.p50`",
+        escape(&failed.display().to_string())
+    )));
+    // The run still has its table row.
+    assert!(html.contains("<td class=\"t\">artifacts_0</td><td>4</td>"));
 }

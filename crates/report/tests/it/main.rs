@@ -2,6 +2,7 @@
 //! AIPerf 0.13 export layout, and real sweeps run against the in-process simulated engine.
 
 mod aiperf;
+mod browser;
 mod errors;
 mod fixtures;
 mod html;

@@ -73,7 +73,7 @@ fn sweep_report_plots_and_pareto_from_our_artifacts() {
     // One run's report.
     let html = fs::read_to_string(write_run_report(&runs[1]).expect("run report")).expect("read");
     assert_self_contained(&html);
-    assert_eq!(svgs(&html).len(), 2);
+    assert_eq!(svgs(&html).len(), 3);
     assert!(
         html.contains("<span class=\"ok\">OK</span> client healthy")
             || html.contains("<span class=\"bad\">SATURATED</span> client saturated")
