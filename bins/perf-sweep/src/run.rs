@@ -16,7 +16,7 @@ use servebench_loadgen_core::profile::SaturationThresholds;
 use servebench_loadgen_core::redact::redact_command_line;
 use servebench_mocker::EmbeddedServer;
 use servebench_sweep::layout::{create_next, earlier_configs};
-use servebench_sweep::{Flavour, SweepError, SweepRun, SweepStop, run_sweep};
+use servebench_sweep::{Flavour, Progress, SweepError, SweepRun, SweepStop, run_sweep};
 use servebench_tokenize::{LoadOptions, TokenizerSpec, choose_tokenizer};
 
 use crate::args::Args;
@@ -112,6 +112,11 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
         bridge_cancel(token, cancel.clone());
         run_sweep(&plan, &base, &run, cancel, |event| {
             eprintln!("{}", console::progress_line(&event));
+            if let Progress::Starting { point, .. } = &event
+                && let Some(warning) = &point.warning
+            {
+                eprintln!("perf-sweep: warning: {warning}");
+            }
         })
         .await
     });

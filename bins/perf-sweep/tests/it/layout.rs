@@ -294,3 +294,38 @@ fn an_interrupt_ends_the_sweep_after_the_running_concurrency_with_130() {
     ));
     assert_eq!(summary["was_cancelled"], true);
 }
+
+#[test]
+fn the_utils_wrapper_takes_request_count_from_the_environment_and_warns_below_c() {
+    let server = EmbeddedServer::simulated(0.0, "Qwen/Qwen3-0.6B", TokenizerSpec::Builtin).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let before = finished_requests(server.url());
+    let mut args = vec![
+        "--url",
+        server.url(),
+        "--utils-wrapper",
+        "--benchmark-name",
+        "fixed",
+        "--tokenizer",
+        "builtin",
+        "--allow-client-saturation",
+    ];
+    args.extend_from_slice(&SMALL);
+    let out = perf_sweep()
+        .current_dir(tmp.path())
+        .env("CONCURRENCIES", "3")
+        .env("REQUEST_COUNT", "2")
+        .args(&args)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", shown(&out));
+    assert_eq!(finished_requests(server.url()) - before, 2);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("REQUEST_COUNT 2 is below concurrency 3"),
+        "{stderr}"
+    );
+    // The default root of the wrapper.
+    let run = tmp.path().join("benchmarks/results/fixed/c3");
+    assert_eq!(profiling_and_warmup(&run), (2, 0));
+}
