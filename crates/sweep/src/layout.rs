@@ -2,6 +2,13 @@
 //! directory per concurrency named as AIPerf names it (`<model>-openai-chat-concurrency<C>`, the
 //! `-concurrency<C>` that `plot_pareto.py` needs), and `deployment_config.json`. The
 //! `benchmarks/utils` wrapper: `root/<benchmark name>/c<C>/`, which `plot.py` reads.
+//!
+//! AIPerf computes the `<model>-openai-chat-concurrency<C>` name only when `--artifact-dir` is not
+//! given; `perf.sh` passes the same `--artifact-dir artifacts_N` to every run, so under current
+//! AIPerf each concurrency would write straight into `artifacts_N/` over the previous one.
+//! genai-perf (the script's first backend) always added the sub-directory, and Dynamo's
+//! `benchmarks/llm/README.md` documents `artifacts_N/<...>-concurrency<C>/`, the path
+//! `plot_pareto.py` needs: this crate writes that documented tree.
 
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
