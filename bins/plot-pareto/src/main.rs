@@ -11,7 +11,7 @@ use servebench_cli_support::exit;
 use servebench_cli_support::logging::{self, LogArgs, LogLevel};
 
 /// Pareto chart of output tokens/s per GPU against output tokens/s per user for every run below
-/// <artifacts-root-dir>/artifacts_*/ (as perf.sh or perf-sweep lay them out), one series and one
+/// ARTIFACTS_ROOT_DIR/artifacts_*/ (as perf.sh or perf-sweep lay them out), one series and one
 /// frontier per `{kind}_{mode}` of each directory's deployment_config.json, which also gives the
 /// GPU count (aggregated: tp × dp; disaggregated: prefill tp × dp + decode tp × dp). Writes
 /// pareto_plot.png and results.csv (the columns of plot_pareto.py).
@@ -24,7 +24,7 @@ struct Args {
     /// Directory holding the artifacts_* directories.
     #[arg(long, alias = "artifacts_root_dir")]
     artifacts_root_dir: PathBuf,
-    /// Chart title: "Pareto - <title>".
+    /// Chart title: "Pareto - TITLE".
     #[arg(long, default_value = "Single Node")]
     title: String,
     /// Where pareto_plot.png and results.csv go (the original writes into the current

@@ -30,7 +30,7 @@ struct Args {
     /// Directory holding the benchmark results.
     #[arg(long, alias = "data_dir")]
     data_dir: PathBuf,
-    /// Where the plots go [default: <data-dir>/plots].
+    /// Where the plots go [default: DATA_DIR/plots].
     #[arg(long, alias = "output_dir")]
     output_dir: Option<PathBuf>,
     /// Plot only this series (repeatable; default: all).

@@ -362,3 +362,44 @@ pub fn run_charts(export: &RunExport) -> Vec<Chart> {
     }
     charts
 }
+
+/// The run report's timeline: each profiling request's latency against its start time, failed
+/// requests in their own colour; `None` when there are no records.
+#[must_use]
+pub fn timeline_chart(t: &crate::records::Timeline) -> Option<Chart> {
+    let to_points = |pts: &[(f64, f64)]| {
+        pts.iter()
+            .map(|&(x, y)| LabeledPoint::new(x, y, ""))
+            .collect::<Vec<_>>()
+    };
+    let mut groups = Vec::new();
+    if !t.succeeded.is_empty() {
+        groups.push(ScatterSeries::new("succeeded", to_points(&t.succeeded)));
+    }
+    if !t.failed.is_empty() {
+        groups.push(ScatterSeries::new("failed", to_points(&t.failed)));
+    }
+    if groups.is_empty() {
+        return None;
+    }
+    let shown = t.succeeded.len() + t.failed.len();
+    let title = if shown < t.records {
+        format!(
+            "Request latency over the run ({shown} of {} requests)",
+            t.records
+        )
+    } else {
+        "Request latency over the run".to_owned()
+    };
+    let plot = ScatterPlot::new(
+        title,
+        Axis::new("Start time since the first request", "s").from_zero(),
+        Axis::new("Request latency", "ms").from_zero(),
+        groups,
+    );
+    Some(Chart::new(
+        "request_latency_timeline.png",
+        Style::default(),
+        Kind::Scatter(plot),
+    ))
+}

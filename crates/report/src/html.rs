@@ -30,7 +30,8 @@ pub fn escape(s: &str) -> String {
 
 const CSS: &str = "body{font-family:sans-serif;margin:2em auto;max-width:1250px;padding:0 1em;\
 color:#222;line-height:1.4}h1{font-size:1.6em}h2{border-bottom:1px solid #ccc;margin-top:2em}\
-table{border-collapse:collapse;margin:.5em 0}th,td{border:1px solid #ccc;padding:.25em .6em;\
+table{border-collapse:collapse;margin:.5em 0;font-size:.9em}.wide{overflow-x:auto}\
+th,td{border:1px solid #ccc;padding:.25em .5em;\
 text-align:right}th{background:#f2f2f2}td.t,th.t{text-align:left}\
 pre{background:#f6f6f6;border:1px solid #ddd;padding:.6em;overflow-x:auto;white-space:pre-wrap;\
 word-break:break-all}figure{margin:1em 0}figure svg{max-width:100%;height:auto;display:block;\
@@ -274,12 +275,17 @@ fn all_metrics_html(out: &mut String, export: &RunExport) {
     out.push_str("</table>\n");
 }
 
-/// The HTML report of one run: headline table, latency percentile plots, client-health
-/// verdict, error breakdown, every metric, the exact command line and the configuration echo.
+/// The HTML report of one run: headline table, latency percentile plots, the per-request
+/// latency timeline (from `timeline`; its error, e.g. a missing `profile_export.jsonl`, is shown
+/// as a note), client-health verdict, error breakdown, every metric, the exact command line and
+/// the configuration echo.
 ///
 /// # Errors
 /// [`ReportError::Plot`] when a plot cannot be drawn.
-pub fn run_report_html(export: &RunExport) -> Result<String, ReportError> {
+pub fn run_report_html(
+    export: &RunExport,
+    timeline: Result<&crate::records::Timeline, &ReportError>,
+) -> Result<String, ReportError> {
     let model = export.model().unwrap_or("unknown model");
     let title = format!("Run report: {model}");
     let mut b = String::new();
@@ -315,9 +321,15 @@ pub fn run_report_html(export: &RunExport) -> Result<String, ReportError> {
     b.push_str("<h2>Errors</h2>\n");
     errors_html(&mut b, export);
     b.push_str("<h2>Plots</h2>\n");
-    let charts = crate::charts::run_charts(export);
+    let mut charts = crate::charts::run_charts(export);
     if charts.is_empty() {
         b.push_str("<p>No latency percentiles in this export.</p>\n");
+    }
+    match timeline {
+        Ok(t) => charts.extend(crate::charts::timeline_chart(t)),
+        Err(e) => {
+            let _ = writeln!(b, "<p>No request timeline: {}</p>", escape(&e.to_string()));
+        }
     }
     figures(&mut b, &charts)?;
     b.push_str("<h2>All metrics</h2>\n");
@@ -339,7 +351,8 @@ pub fn run_report_html(export: &RunExport) -> Result<String, ReportError> {
     Ok(page(&title, &b))
 }
 
-/// The HTML report of a sweep: one row per run, the five `plot.py` pictures, each run's
+/// The HTML report of a sweep: one row per run, the five `plot.py` pictures and the Pareto chart
+/// of `plot_pareto.py` (when the runs have per-user throughput), each run's
 /// client-health verdict and errors, the deployment description, and every run's command line
 /// and configuration.
 ///
@@ -363,9 +376,10 @@ pub fn sweep_report_html(series: &[SweepSeries]) -> Result<String, ReportError> 
         );
     }
     b.push_str(
-        "<h2>Summary</h2>\n<table><tr><th class=\"t\">series</th><th>concurrency</th>\
+        "<h2>Summary</h2>\n<div class=\"wide\"><table><tr><th class=\"t\">series</th><th>C</th>\
         <th>requests</th><th>failed</th><th>req/s</th><th>output tokens/s</th>\
-        <th>tokens/s/user</th><th>tokens/s/GPU</th><th>TTFT avg (ms)</th><th>TTFT p99 (ms)</th>\
+        <th>tokens/s/user (output tokens/s ÷ C)</th><th>tokens/s/user (1/ITL, avg)</th>\
+        <th>tokens/s/GPU</th><th>TTFT avg (ms)</th><th>TTFT p99 (ms)</th>\
         <th>ITL avg (ms)</th><th>ITL p50 (ms)</th><th class=\"t\">client</th></tr>\n",
     );
     for s in series {
@@ -382,7 +396,7 @@ pub fn sweep_report_html(series: &[SweepSeries]) -> Result<String, ReportError> 
                 b,
                 "<tr><td class=\"t\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
                  <td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
-                 <td class=\"t\">{client}</td></tr>",
+                 <td>{}</td><td class=\"t\">{client}</td></tr>",
                 escape(&s.label),
                 p.concurrency,
                 count(e.get("request_count", "avg")),
@@ -390,6 +404,7 @@ pub fn sweep_report_html(series: &[SweepSeries]) -> Result<String, ReportError> 
                 num(e.get("request_throughput", "avg")),
                 num(total),
                 num(total.map(|t| t / p.concurrency.max(1) as f64)),
+                num(e.get("output_token_throughput_per_user", "avg")),
                 num(total.map(|t| t / gpus)),
                 num(e.get("time_to_first_token", "avg")),
                 num(e.get("time_to_first_token", "p99")),
@@ -398,7 +413,7 @@ pub fn sweep_report_html(series: &[SweepSeries]) -> Result<String, ReportError> 
             );
         }
     }
-    b.push_str("</table>\n<h2>Plots</h2>\n");
+    b.push_str("</table></div>\n<h2>Plots</h2>\n");
     // A run without the plotted metrics (every request failed, say) is left out of the plots
     // with a note, so the rest of the sweep is still shown.
     let (plotted, left_out) = crate::charts::plottable(series);
@@ -412,7 +427,12 @@ pub fn sweep_report_html(series: &[SweepSeries]) -> Result<String, ReportError> 
     if plotted.is_empty() {
         b.push_str("<p>No run has the metrics the plots need.</p>\n");
     } else {
-        figures(&mut b, &crate::charts::sweep_charts(&plotted)?)?;
+        let mut charts = crate::charts::sweep_charts(&plotted)?;
+        let rows = crate::pareto::sweep_pareto_rows(&plotted);
+        if !rows.is_empty() {
+            charts.push(crate::charts::pareto_chart(&rows, &names.join(", ")));
+        }
+        figures(&mut b, &charts)?;
     }
     b.push_str("<h2>Client health</h2>\n<ul>\n");
     for s in series {

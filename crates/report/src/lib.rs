@@ -35,6 +35,7 @@ mod error;
 mod export;
 mod html;
 mod pareto;
+mod records;
 mod summary;
 mod sweep;
 mod write;
@@ -43,7 +44,7 @@ use std::path::{Path, PathBuf};
 
 pub use charts::{
     Chart, EfficiencyPoint, SWEEP_PLOT_FILES, check_sweep_run, efficiency_points, pareto_chart,
-    plottable, run_charts, sweep_charts,
+    plottable, run_charts, sweep_charts, timeline_chart,
 };
 pub use deployment::{DEPLOYMENT_CONFIG, DeploymentConfig};
 pub use discover::{
@@ -53,7 +54,10 @@ pub use discover::{
 pub use error::ReportError;
 pub use export::{EXPORT_JSON, ErrorCount, MetricStats, RunExport};
 pub use html::{client_verdict, escape, run_report_html, sweep_report_html};
-pub use pareto::{ParetoRow, artifact_dirs, mark_efficient, read_pareto, results_csv};
+pub use pareto::{
+    ParetoRow, artifact_dirs, mark_efficient, read_pareto, results_csv, sweep_pareto_rows,
+};
+pub use records::{MAX_TIMELINE_POINTS, Timeline, read_timeline, records_path};
 pub use summary::summary_text;
 pub use sweep::{PLOTS_DIR, SweepPoint, SweepSeries, python_title, read_data_dir};
 pub use write::write_atomic;
@@ -76,13 +80,23 @@ pub fn write_run_report(run_dir: &Path) -> Result<PathBuf, ReportError> {
 }
 
 /// Writes the HTML report of the run whose summary export is `export_json` (any name, e.g. one
-/// renamed by `--profile-export-prefix`) to `out`.
+/// renamed by `--profile-export-prefix`) to `out`. The per-request export beside it
+/// ([`records_path`]) adds a latency timeline; when it is missing or unreadable the page says so.
 ///
 /// # Errors
 /// As [`write_run_report`].
 pub fn write_run_report_from(export_json: &Path, out: &Path) -> Result<(), ReportError> {
     let export = RunExport::read(export_json)?;
-    write_atomic(out, run_report_html(&export)?.as_bytes())
+    let records = records_path(export_json);
+    let timeline = if records.is_file() {
+        read_timeline(&records)
+    } else {
+        Err(ReportError::NotFound {
+            path: records,
+            what: "no per-request export".to_owned(),
+        })
+    };
+    write_atomic(out, run_report_html(&export, timeline.as_ref())?.as_bytes())
 }
 
 /// Writes `artifacts_dir/report.html` for the sweep below `artifacts_dir` (every run export at

@@ -104,6 +104,40 @@ pub fn read_pareto(root: &Path) -> Result<Vec<ParetoRow>, ReportError> {
     Ok(rows)
 }
 
+/// The Pareto rows of already-read sweep series (label, GPUs from their
+/// `deployment_config.json` or 1), efficiency marked; runs without
+/// `output_token_throughput_per_user.avg` or output throughput are left out.
+#[must_use]
+pub fn sweep_pareto_rows(series: &[crate::SweepSeries]) -> Vec<ParetoRow> {
+    let mut rows = Vec::new();
+    for s in series {
+        let gpus = s.gpus().unwrap_or(1);
+        for p in &s.points {
+            let e = &p.export;
+            let (Some(per_user), Ok(total)) = (
+                e.get("output_token_throughput_per_user", "avg"),
+                e.output_tokens_per_second(),
+            ) else {
+                continue;
+            };
+            rows.push(ParetoRow {
+                label: s.label.clone(),
+                configuration: e.path.clone(),
+                concurrency: p.concurrency,
+                per_user,
+                per_gpu: if gpus == 0 { 0.0 } else { total / gpus as f64 },
+                ttft_avg: e.get("time_to_first_token", "avg").unwrap_or(f64::NAN),
+                itl_avg: e.get("inter_token_latency", "avg").unwrap_or(f64::NAN),
+                request_throughput: e.get("request_throughput", "avg").unwrap_or(f64::NAN),
+                gpus,
+                is_pareto_efficient: false,
+            });
+        }
+    }
+    mark_efficient(&mut rows);
+    rows
+}
+
 /// Marks, within each label, the rows no other row of the label is at least as good as on both
 /// axes. As in `plot_pareto.py`, two identical points dominate each other, so neither is marked.
 pub fn mark_efficient(rows: &mut [ParetoRow]) {

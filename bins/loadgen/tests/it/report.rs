@@ -37,8 +37,8 @@ fn report_html_is_written_with_escaped_text_and_inline_plots() {
     assert!(html.contains("Run report: &lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"));
     assert_eq!(
         html.matches("<svg").count(),
-        3,
-        "TTFT, request latency and ITL plots"
+        4,
+        "TTFT, request latency and ITL percentiles, request timeline"
     );
     // The exact command line, escaped, and the configuration echo.
     assert!(

@@ -39,6 +39,7 @@ fn headless(chromium: &Path, profile: &Path, page: &Path, extra: &[String]) -> S
             "--headless",
             "--no-sandbox",
             "--disable-gpu",
+            "--disable-dev-shm-usage",
             "--hide-scrollbars",
             "--no-first-run",
             "--disable-extensions",
@@ -190,7 +191,7 @@ fn reports_render_in_headless_chromium_with_every_plot_visible() {
         &deployment_json("servebench_mocker", "aggregated", [1, 1, 0, 0, 0, 0]),
     );
     let sweep = write_sweep_report(&a0).expect("sweep report");
-    check_page(&chromium, &sweep, "sweep-report", 5, 2400);
+    check_page(&chromium, &sweep, "sweep-report", 6, 4800);
 
     // An AIPerf run.
     let run = dir.path().join("aiperf-run");
@@ -198,6 +199,7 @@ fn reports_render_in_headless_chromium_with_every_plot_visible() {
         &run.join("profile_export_aiperf.json"),
         &aiperf_json("Qwen/Qwen3-0.6B", &RUNS[1]),
     );
+    write(&run.join("profile_export.jsonl"), crate::records::JSONL);
     let page = write_run_report(&run).expect("run report");
-    check_page(&chromium, &page, "run-report-aiperf", 3, 2600);
+    check_page(&chromium, &page, "run-report-aiperf", 4, 3900);
 }

@@ -138,7 +138,7 @@ fn sweep_report_leaves_out_runs_without_plotted_metrics_and_says_so() {
         .replace("\"time_to_first_token\"", "\"absent_2\"");
     write(&failed, &json);
     let html = fs::read_to_string(write_sweep_report(&sweep).expect("report")).expect("read");
-    assert_eq!(svgs(&html).len(), 5, "the other runs are still plotted");
+    assert_eq!(svgs(&html).len(), 6, "the other runs are still plotted");
     assert!(html.contains("Left out of the plots:"));
     assert!(html.contains(&format!(
         "<li>{}: field `inter_token_latency.p50`",

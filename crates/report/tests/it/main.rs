@@ -8,3 +8,4 @@ mod fixtures;
 mod html;
 mod ours;
 mod pareto;
+mod records;

@@ -35,7 +35,14 @@ fn sweep_report_plots_and_pareto_from_our_artifacts() {
     let html = fs::read_to_string(write_sweep_report(&a0).expect("sweep report")).expect("read");
     assert_self_contained(&html);
     assert!(html.contains("Sweep report: servebench_mocker_aggregated"));
-    assert_eq!(svgs(&html).len(), 5, "the five plot.py pictures");
+    let pictures = svgs(&html);
+    assert_eq!(
+        pictures.len(),
+        6,
+        "the five plot.py pictures and the Pareto chart"
+    );
+    assert!(pictures[5].contains("Pareto - servebench_mocker_aggregated"));
+    assert!(pictures[5].contains("Pareto Frontier servebench_mocker_aggregated"));
     assert!(html.contains("<pre>perf-sweep --model Qwen/Qwen3-0.6B --concurrency 4</pre>"));
     assert!(html.contains("TP 1 × DP 2, prefill TP 0 × DP 0, decode TP 0 × DP 0: 2 GPUs"));
     // A verdict per run, in the table and in the client-health list.
@@ -73,7 +80,11 @@ fn sweep_report_plots_and_pareto_from_our_artifacts() {
     // One run's report.
     let html = fs::read_to_string(write_run_report(&runs[1]).expect("run report")).expect("read");
     assert_self_contained(&html);
-    assert_eq!(svgs(&html).len(), 3);
+    assert_eq!(
+        svgs(&html).len(),
+        4,
+        "three percentile plots and the timeline"
+    );
     assert!(
         html.contains("<span class=\"ok\">OK</span> client healthy")
             || html.contains("<span class=\"bad\">SATURATED</span> client saturated")
