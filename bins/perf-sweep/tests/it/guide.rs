@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// The binaries the guide uses besides perf-sweep.
-const OTHER_BINARIES: [(&str, &str); 7] = [
+const OTHER_BINARIES: [(&str, &str); 11] = [
     ("loadgen", "servebench-loadgen"),
     ("mocker", "servebench-mocker-bin"),
     ("sin-synth", "servebench-sin-synth"),
@@ -17,6 +17,10 @@ const OTHER_BINARIES: [(&str, &str); 7] = [
     ("datagen", "servebench-datagen"),
     ("plot-sweep", "servebench-plot-sweep"),
     ("plot-pareto", "servebench-plot-pareto"),
+    ("prefix-ratio-bench", "servebench-router-bench-bins"),
+    ("sim-replay", "servebench-sim-replay-bin"),
+    ("profile-endpoint", "servebench-profile-endpoint"),
+    ("profile-sla", "servebench-profile-sla"),
 ];
 
 /// Longest a block may run.

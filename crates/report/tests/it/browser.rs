@@ -53,6 +53,14 @@ fn headless(chromium: &Path, profile: &Path, page: &Path, extra: &[String]) -> S
         .stderr(Stdio::null())
         .spawn()
         .expect("start the browser");
+    // Read stdout while the browser runs: a dumped DOM larger than the pipe's buffer would
+    // otherwise block the browser until the timeout.
+    let mut stdout = child.stdout.take().expect("piped stdout");
+    let reader = std::thread::spawn(move || {
+        let mut out = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut stdout, &mut out);
+        out
+    });
     let start = Instant::now();
     loop {
         if child.try_wait().expect("wait").is_some() {
@@ -64,8 +72,8 @@ fn headless(chromium: &Path, profile: &Path, page: &Path, extra: &[String]) -> S
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    let out = child.wait_with_output().expect("browser output");
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    let out = reader.join().expect("stdout reader");
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// A copy of the page with a probe appended that measures every `<svg>` after layout (the
