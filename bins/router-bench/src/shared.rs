@@ -9,7 +9,7 @@ use anyhow::Context;
 use servebench_cli_support::logging::LogArgs;
 use servebench_cli_support::signals::{self, CancelToken, FirstInterrupt};
 use servebench_loadgen_core::CancelHandle;
-use servebench_router_bench::cluster::{ClusterConfig, RouterChoice};
+use servebench_router_bench::cluster::{Cluster, ClusterConfig, RouterChoice};
 use servebench_router_bench::common::Common;
 use servebench_tokenize::LoadOptions;
 
@@ -68,6 +68,28 @@ impl ClusterArgs {
         c.speedup_ratio = self.mocker_speedup_ratio;
         c
     }
+}
+
+/// Starts the embedded cluster the tools use without --url (16384 KV blocks per worker unless
+/// --mocker-num-gpu-blocks says otherwise) and says so on stderr.
+#[allow(
+    dead_code,
+    reason = "shared by the bins through #[path]; prefix-ratio-bench sizes and starts its clusters per router"
+)]
+pub(crate) fn embedded_cluster(
+    tool: &str,
+    args: &ClusterArgs,
+    common: &Common,
+) -> anyhow::Result<Cluster> {
+    let c = args.cluster(&common.model, 16384);
+    eprintln!(
+        "{tool}: no --url: embedded cluster of {} workers ({} router), {} KV blocks of {} tokens each",
+        c.workers,
+        c.router.name(),
+        c.num_gpu_blocks,
+        c.block_size
+    );
+    Ok(Cluster::start(&c, common.tokenizer.clone())?)
 }
 
 /// The tool's [`Common`]: tokenizer chosen (a notice printed when it falls back), the command

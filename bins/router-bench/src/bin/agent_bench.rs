@@ -11,7 +11,6 @@ use std::process::ExitCode;
 use clap::Parser;
 use servebench_cli_support::exit;
 use servebench_cli_support::logging::{self, LogLevel};
-use servebench_router_bench::cluster::Cluster;
 use servebench_router_bench::point::percent;
 use servebench_router_bench::replay::{TraceRun, run_agent};
 use servebench_router_bench::reuse::AchievedReuse;
@@ -64,15 +63,7 @@ fn run(args: Args) -> anyhow::Result<()> {
         None => args.input_dataset.clone(),
     };
     let cluster = if args.common.url.is_empty() {
-        let c = args.cluster.cluster(&common.model, 16384);
-        eprintln!(
-            "{TOOL}: no --url: embedded cluster of {} workers ({} router), {} KV blocks of {} tokens each",
-            c.workers,
-            c.router.name(),
-            c.num_gpu_blocks,
-            c.block_size
-        );
-        Some(Cluster::start(&c, common.tokenizer.clone())?)
+        Some(shared::embedded_cluster(TOOL, &args.cluster, &common)?)
     } else {
         None
     };

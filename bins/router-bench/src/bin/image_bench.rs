@@ -12,7 +12,6 @@ use clap::{Parser, ValueEnum};
 use servebench_cli_support::exit;
 use servebench_cli_support::logging::{self, LogLevel};
 use servebench_loadgen_core::media::ImageFormat;
-use servebench_router_bench::cluster::Cluster;
 use servebench_router_bench::image::{DEFAULT_MODEL, ImageBench, ImageSet, run_image_bench};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -119,15 +118,11 @@ fn run(args: Args) -> anyhow::Result<()> {
         config.request_count = n;
     }
     let cluster = match &args.url {
-        None => {
-            let c = args.cluster.cluster(&config.common.model, 16384);
-            eprintln!(
-                "{TOOL}: no --url: embedded cluster of {} workers ({} router)",
-                c.workers,
-                c.router.name()
-            );
-            Some(Cluster::start(&c, config.common.tokenizer.clone())?)
-        }
+        None => Some(shared::embedded_cluster(
+            TOOL,
+            &args.cluster,
+            &config.common,
+        )?),
         Some(_) => None,
     };
     let url = match (&cluster, &args.url) {
