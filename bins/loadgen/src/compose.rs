@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use serde_json::{Value, json};
+use serde_json::Value;
 use servebench_loadgen_core::arrivals::{ArrivalMode, ArrivalPattern, Arrivals};
 use servebench_loadgen_core::profile::{LoadEcho, default_artifact_dir};
 use servebench_loadgen_core::prompts::SyntheticConfig;
@@ -244,13 +244,8 @@ pub(crate) fn artifact_dir(args: &Args, endpoint: &EndpointConfig) -> PathBuf {
     })
 }
 
-/// `run_info`.
+/// `run_info`, with this process's command line (redacted).
 pub(crate) fn run_info(benchmark_id: &str, seed: u64) -> Value {
     let cli = redact_command_line(std::env::args());
-    json!({
-        "benchmark_id": benchmark_id,
-        "random_seed": seed,
-        "trial": 0,
-        "cli_command": cli.join(" "),
-    })
+    servebench_loadgen_core::profile::run_info(benchmark_id, seed, &cli.join(" "))
 }

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use servebench_cli_support::exit::{
@@ -11,7 +11,7 @@ use servebench_cli_support::exit::{
 use servebench_cli_support::signals::{self, CancelToken, FirstInterrupt};
 use servebench_loadgen_core::ArrivalMode;
 use servebench_loadgen_core::profile::{
-    DatasetEcho, InputEcho, ProfileConfig, input_config, profile,
+    DatasetEcho, InputEcho, ProfileConfig, benchmark_id, input_config, profile,
 };
 use servebench_loadgen_core::server_metrics::Collector;
 use servebench_loadgen_core::{CancelHandle, LoadMode, RunConfig};
@@ -185,12 +185,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         "--concurrency-ramp-duration",
     )?;
 
-    let benchmark_id = format!(
-        "{:016x}",
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as u64)
-    );
+    let benchmark_id = benchmark_id(&clock);
     let mut config = ProfileConfig::new(
         run_config,
         entries.into(),

@@ -36,16 +36,15 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use serde_json::json;
 use servebench_metrics::{Goodput, MetricOptions, RunClock};
 use servebench_tokenize::Tokenizer;
 
 use crate::arrivals::{ArrivalMode, ArrivalPattern, Arrivals};
 use crate::profile::{
     DatasetEcho, InputEcho, LoadEcho, ProfileConfig, ProfileError, ProfileOutcome,
-    SaturationThresholds, input_config, profile,
+    SaturationThresholds, benchmark_id, input_config, profile, run_info,
 };
 use crate::replay::{DatasetError, DatasetSpec, build_dataset};
 use crate::server_metrics::{Collector, ServerMetrics, metrics_url};
@@ -240,18 +239,8 @@ pub async fn run_benchmark(
     if fixed_schedule {
         config.input_config["phases"][1]["type"] = "fixed_schedule".into();
     }
-    let benchmark_id = format!(
-        "{:016x}",
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as u64)
-    );
-    config.run_info = json!({
-        "benchmark_id": benchmark_id,
-        "random_seed": seed,
-        "trial": 0,
-        "cli_command": bench.cli_command,
-    });
+    let benchmark_id = benchmark_id(&config.run.clock);
+    config.run_info = run_info(&benchmark_id, seed, &bench.cli_command);
     config.benchmark_id = benchmark_id;
 
     let collector = match bench.server_metrics_every {

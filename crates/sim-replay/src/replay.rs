@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use servebench_loadgen_core::profile::{
-    DatasetEcho, InputEcho, LoadEcho, ProfileConfig, input_config,
+    DatasetEcho, InputEcho, LoadEcho, ProfileConfig, benchmark_id, input_config, run_info,
 };
 use servebench_loadgen_core::replay::{DatasetError, DatasetSpec, build_dataset};
 use servebench_loadgen_core::server_metrics::{EndpointMetrics, MetricType, Sample, ServerMetrics};
@@ -171,13 +171,8 @@ pub fn run_replay(replay: &Replay) -> Result<ReplayOutcome, ReplayError> {
             clock,
         ),
     );
-    context.run_info = json!({
-        "benchmark_id": context.benchmark_id,
-        "random_seed": data.seed,
-        "trial": 0,
-        "cli_command": replay.cli_command,
-        "simulated": true,
-    });
+    context.run_info = run_info(&context.benchmark_id, data.seed, &replay.cli_command);
+    context.run_info["simulated"] = true.into();
     context
         .extra_sections
         .push(("simulation".into(), simulation_section(&sim, &report)));
@@ -189,10 +184,6 @@ pub fn run_replay(replay: &Replay) -> Result<ReplayOutcome, ReplayError> {
         fixed_schedule,
         artifact_dir: dir.clone(),
     })
-}
-
-fn benchmark_id(clock: &RunClock) -> String {
-    format!("{:016x}", clock.wall_start_ns())
 }
 
 /// `input_config`, as loadgen-core echoes it, for a streamed completions endpoint at the

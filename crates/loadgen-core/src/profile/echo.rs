@@ -3,6 +3,8 @@
 
 use serde_json::{Value, json};
 
+use servebench_metrics::RunClock;
+
 use super::run::ProfileConfig;
 use crate::arrivals::ArrivalMode;
 use crate::prompts::SyntheticConfig;
@@ -119,6 +121,23 @@ pub fn input_config(config: &ProfileConfig, echo: &InputEcho<'_>) -> Value {
         "artifacts": {"dir": config.artifact_dir},
         "tokenizer": {"name": config.tokenizer.name()},
         "goodput": echo.goodput,
+    })
+}
+
+/// A run's benchmark id, as every tool writes it: the wall-clock start of its `clock` in
+/// nanoseconds, as 16 hex digits.
+pub fn benchmark_id(clock: &RunClock) -> String {
+    format!("{:016x}", clock.wall_start_ns())
+}
+
+/// The `run_info` value of the exports: benchmark id, seed, trial 0 and the (already redacted)
+/// command line.
+pub fn run_info(benchmark_id: &str, seed: u64, cli_command: &str) -> Value {
+    json!({
+        "benchmark_id": benchmark_id,
+        "random_seed": seed,
+        "trial": 0,
+        "cli_command": cli_command,
     })
 }
 

@@ -16,7 +16,7 @@ mod verdict;
 pub use artifacts::default_artifact_dir;
 pub use cpu::process_cpu_time;
 pub(crate) use echo::synthetic_dataset_echo;
-pub use echo::{DatasetEcho, InputEcho, LoadEcho, input_config};
+pub use echo::{DatasetEcho, InputEcho, LoadEcho, benchmark_id, input_config, run_info};
 pub use error::ProfileError;
 pub use error_rate::{DEFAULT_MAX_ERROR_RATE_PCT, ErrorRate};
 pub use progress::{LiveProgress, ProgressSnapshot};
