@@ -22,7 +22,9 @@
 use spade::{DelaunayTriangulation, Point2, PositionInTriangulation, Triangulation};
 
 use crate::error::Result;
-use crate::griddata::{Grid, OutsideHull, Site, nearest_value, triangulate, valid_query};
+use crate::griddata::{
+    Grid, Interpolant2d, OutsideHull, Site, nearest_value, triangulate, valid_query,
+};
 
 /// Gauss–Seidel sweeps at most (scipy's `maxiter`).
 const MAX_SWEEPS: usize = 400;
@@ -128,19 +130,15 @@ impl CubicInterpolator2d {
     pub fn nearest(&self, x: f64, y: f64) -> f64 {
         nearest_value(&self.triangulation, x, y)
     }
+}
 
-    /// [`eval`](Self::eval) inside the hull, then the [`OutsideHull`] policy outside it.
-    pub fn eval_with(&self, x: f64, y: f64, outside: OutsideHull) -> f64 {
-        match (self.eval(x, y), outside) {
-            (Some(v), _) => v,
-            (None, OutsideHull::Nan) => f64::NAN,
-            (None, OutsideHull::Nearest) => self.nearest(x, y),
-        }
+impl Interpolant2d for CubicInterpolator2d {
+    fn eval(&self, x: f64, y: f64) -> Option<f64> {
+        CubicInterpolator2d::eval(self, x, y)
     }
 
-    /// The interpolant on the regular grid `grid_x × grid_y`.
-    pub fn grid(&self, grid_x: &[f64], grid_y: &[f64], outside: OutsideHull) -> Grid {
-        Grid::from_fn(grid_x, grid_y, |x, y| self.eval_with(x, y, outside))
+    fn nearest(&self, x: f64, y: f64) -> f64 {
+        CubicInterpolator2d::nearest(self, x, y)
     }
 }
 

@@ -87,9 +87,29 @@ impl LinearInterpolator2d {
     pub fn nearest(&self, x: f64, y: f64) -> f64 {
         nearest_value(&self.triangulation, x, y)
     }
+}
+
+impl Interpolant2d for LinearInterpolator2d {
+    fn eval(&self, x: f64, y: f64) -> Option<f64> {
+        LinearInterpolator2d::eval(self, x, y)
+    }
+
+    fn nearest(&self, x: f64, y: f64) -> f64 {
+        LinearInterpolator2d::nearest(self, x, y)
+    }
+}
+
+/// An interpolant of scattered 2-D samples: its value inside the samples' convex hull, the
+/// nearest sample's value anywhere, and from those two the [`OutsideHull`] policy and whole grids.
+pub trait Interpolant2d {
+    /// The interpolant at `(x, y)`; `None` outside the convex hull or for a non-finite query.
+    fn eval(&self, x: f64, y: f64) -> Option<f64>;
+
+    /// The value of the site nearest to `(x, y)`; NaN for a non-finite query.
+    fn nearest(&self, x: f64, y: f64) -> f64;
 
     /// [`eval`](Self::eval) inside the hull, then the [`OutsideHull`] policy outside it.
-    pub fn eval_with(&self, x: f64, y: f64, outside: OutsideHull) -> f64 {
+    fn eval_with(&self, x: f64, y: f64, outside: OutsideHull) -> f64 {
         match (self.eval(x, y), outside) {
             (Some(v), _) => v,
             (None, OutsideHull::Nan) => f64::NAN,
@@ -98,7 +118,7 @@ impl LinearInterpolator2d {
     }
 
     /// The interpolant on the regular grid `grid_x × grid_y`.
-    pub fn grid(&self, grid_x: &[f64], grid_y: &[f64], outside: OutsideHull) -> Grid {
+    fn grid(&self, grid_x: &[f64], grid_y: &[f64], outside: OutsideHull) -> Grid {
         Grid::from_fn(grid_x, grid_y, |x, y| self.eval_with(x, y, outside))
     }
 }

@@ -16,7 +16,7 @@
 
 use crate::clough_tocher::CubicInterpolator2d;
 use crate::error::{Error, Result, check_finite, check_positive_param};
-use crate::griddata::{Grid, LinearInterpolator2d, OutsideHull, linspace};
+use crate::griddata::{Grid, Interpolant2d, LinearInterpolator2d, OutsideHull, linspace};
 use crate::interp1d::{Extrapolation, Interp1d, Method};
 
 /// Grid size the planner and the mocker converter use by default.

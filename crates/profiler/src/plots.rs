@@ -1,8 +1,9 @@
 //! The profile's pictures (spec §8.3): prefill TTFT with its quadratic fit, prefill throughput,
 //! and decode ITL / throughput as heatmaps of the interpolated surface. PNG bytes out.
 
+use servebench_profiler_fit::clough_tocher::griddata_cubic;
 use servebench_profiler_fit::fit::quadratic;
-use servebench_profiler_fit::griddata::{OutsideHull, griddata_linear, linspace};
+use servebench_profiler_fit::griddata::{OutsideHull, linspace};
 use servebench_viz::{Axis, Heatmap, LinePlot, Plot, Series, Style};
 
 use crate::data::{DecodeData, PrefillData};
@@ -127,7 +128,8 @@ pub fn prefill_throughput_png(data: &PrefillData) -> Result<Vec<u8>, ProfilerErr
 type Surface = (Vec<f64>, Vec<f64>, Vec<Vec<f64>>);
 
 /// The interpolated surface of `values` over (KV usage %, context length) on a 100 × 100 grid
-/// spanning the samples, cells outside their hull taking the nearest sample.
+/// spanning the samples: Clough–Tocher cubic as the original's `griddata(method="cubic")`, cells
+/// outside the samples' hull taking the nearest sample (where matplotlib leaves them blank).
 fn surface(data: &DecodeData, values: &[f64], what: &str) -> Result<Surface, ProfilerError> {
     let x: Vec<f64> = data.x_kv_usage.iter().map(|v| v * 100.0).collect();
     let range = |v: &[f64]| {
@@ -140,7 +142,7 @@ fn surface(data: &DecodeData, values: &[f64], what: &str) -> Result<Surface, Pro
     let (y0, y1) = range(&data.y_context_length);
     let xi = linspace(x0, x1, HEATMAP_POINTS);
     let yi = linspace(y0, y1, HEATMAP_POINTS);
-    let grid = griddata_linear(
+    let grid = griddata_cubic(
         &x,
         &data.y_context_length,
         values,

@@ -96,8 +96,8 @@ pub enum TimingModel {
     /// `perf_data.npz` with the same keys, or a profile directory (`profile-endpoint --mode
     /// both`, `profile-sla`, or Dynamo's profiler) holding
     /// `selected_{prefill,decode}_interpolation/raw_data.npz` or
-    /// `{prefill,decode}_raw_data.json`, converted onto 100-point tables (PCHIP over ISL,
-    /// linear scattered-data interpolation over KV usage × context, nearest fill).
+    /// `{prefill,decode}_raw_data.json`, converted onto 100-point tables as Dynamo's converter does
+    /// (cubic spline over ISL, Clough–Tocher cubic over KV usage × context, nearest fill).
     FromFile(PathBuf),
 }
 

@@ -10,19 +10,23 @@
 //!   (`prefill_isl`, `prefill_ttft` ms) and `selected_decode_interpolation/raw_data.npz` or
 //!   `decode_raw_data.json` (`x_kv_usage`, `y_context_length`, `z_itl` ms, `max_kv_tokens`).
 //!
-//! A profile is converted on [`RESOLUTION`]-point grids by profiler-fit's planner module: prefill
-//! TTFT by monotone cubic (PCHIP) interpolation over the measured ISLs (the original: a cubic
-//! spline); decode ITL by linear interpolation of the scattered (KV usage, context length)
-//! samples onto `linspace(0, 1) × linspace(0, max context)`, cells outside the samples' hull
-//! taking the nearest sample (the planner's `griddata` then `method="nearest"`; the original's
-//! first pass is cubic). KV usage becomes active KV tokens through `max_kv_tokens`.
+//! A profile is converted on [`RESOLUTION`]-point grids by profiler-fit's planner module, with
+//! the planner's own interpolators: prefill TTFT by a not-a-knot cubic spline over the measured
+//! ISLs (`interp1d(kind="cubic")`; PCHIP for fewer than 4 samples, which scipy refuses); decode
+//! ITL by Clough–Tocher cubic interpolation of the scattered (KV usage, context length) samples
+//! onto `linspace(0, 1) × linspace(0, max context)` (`griddata(method="cubic")`), cells outside the samples' hull taking the nearest sample (the
+//! planner's second `griddata(method="nearest")`). KV usage becomes active KV tokens through
+//! `max_kv_tokens`. A cubic can overshoot between samples; times that come out negative are read
+//! as 0 by the timing model, as with any timing file.
 
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use servebench_profiler_fit::interp1d::Method;
 use servebench_profiler_fit::npz::Npz;
-use servebench_profiler_fit::planner::{DecodeInterpolator, PrefillInterpolator, mocker_perf_data};
+use servebench_profiler_fit::planner::{
+    DecodeInterpolator, DecodeProfile, PrefillInterpolator, Surface, mocker_perf_data,
+};
 
 use super::error::EngineError;
 use super::perf_file::RawPerfFile;
@@ -186,6 +190,16 @@ fn from_profile_dir(dir: &Path) -> Result<RawPerfFile, EngineError> {
     convert(&prefill, &prefill_path, &decode, &decode_path)
 }
 
+/// The planner's `interp1d(kind="cubic")` needs 4 samples (scipy refuses fewer); a shorter
+/// prefill sweep is read with monotone cubic (PCHIP) interpolation instead of failing.
+fn prefill_method(samples: usize) -> Method {
+    if samples >= 4 {
+        Method::CubicSpline
+    } else {
+        Method::Pchip
+    }
+}
+
 /// The prefill and decode samples through the planner's interpolators onto the mocker's
 /// tables ([`mocker_perf_data`]).
 fn convert(
@@ -204,7 +218,7 @@ fn convert(
         &prefill.prefill_isl,
         &prefill.prefill_ttft,
         &prefill.prefill_thpt_per_gpu,
-        Method::Pchip,
+        prefill_method(prefill.prefill_isl.len()),
     )
     .map_err(|e| field_err(prefill_path, "prefill_ttft", e.to_string()))?;
     let max_kv = match &decode.max_kv_tokens {
@@ -218,15 +232,15 @@ fn convert(
             "must be one number > 0".into(),
         )
     })?;
-    let grid = DecodeInterpolator::new(
-        &decode.x_kv_usage,
-        &decode.y_context_length,
-        &decode.z_itl,
-        &decode.z_thpt_per_gpu,
-        max_kv,
-        RESOLUTION,
-    )
-    .map_err(|e| field_err(decode_path, "z_itl", e.to_string()))?;
+    let profile = DecodeProfile {
+        x_kv_usage: &decode.x_kv_usage,
+        y_context_length: &decode.y_context_length,
+        z_itl_ms: &decode.z_itl,
+        z_thpt_per_gpu: &decode.z_thpt_per_gpu,
+        max_kv_tokens: max_kv,
+    };
+    let grid = DecodeInterpolator::from_profile(&profile, RESOLUTION, Surface::Cubic)
+        .map_err(|e| field_err(decode_path, "z_itl", e.to_string()))?;
     let perf = mocker_perf_data(&curve, &grid);
     let ctx = perf.decode_context_length.len().max(1);
     Ok(RawPerfFile {
@@ -247,8 +261,9 @@ mod tests {
     use super::*;
 
     /// Prefill TTFT 10 + 0.01·isl ms; decode ITL 5 + 20·usage ms (independent of context):
-    /// both are reproduced exactly by PCHIP / linear interpolation, so lookups can be checked by
-    /// hand.
+    /// both are reproduced exactly by cubic spline / Clough–Tocher interpolation (linear data has
+    /// exact gradients, up to the iterative gradient estimate's tolerance, as scipy's), so lookups
+    /// can be checked by hand.
     const PREFILL_JSON_TEXT: &str = r#"{"prefill_isl": [100, 1100, 2100, 3100], "prefill_ttft": [11.0, 21.0, 31.0, 41.0], "prefill_thpt_per_gpu": [1.0, 2.0, 3.0, 4.0]}"#;
     const DECODE_JSON_TEXT: &str = r#"{
         "x_kv_usage": [0.0, 1.0, 0.0, 1.0, 0.5],
@@ -262,8 +277,8 @@ mod tests {
         // Prefill: 10 + 0.01·1600 = 26 ms.
         assert!((p.prefill_ms(1600.0) - 26.0).abs() < 1e-9);
         // Decode at 2500 of 10000 KV tokens (usage 0.25), context 1000: 5 + 20·0.25 = 10 ms.
-        assert!((p.decode_ms(2500.0, 1000.0) - 10.0).abs() < 1e-9);
-        assert!((p.decode_ms(7000.0, 500.0) - 19.0).abs() < 1e-9);
+        assert!((p.decode_ms(2500.0, 1000.0) - 10.0).abs() < 1e-6);
+        assert!((p.decode_ms(7000.0, 500.0) - 19.0).abs() < 1e-6);
     }
 
     #[test]

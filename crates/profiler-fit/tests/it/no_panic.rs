@@ -3,7 +3,9 @@
 
 use proptest::prelude::*;
 use servebench_profiler_fit::clough_tocher::{CubicInterpolator2d, griddata_cubic};
-use servebench_profiler_fit::griddata::{LinearInterpolator2d, OutsideHull, griddata_linear};
+use servebench_profiler_fit::griddata::{
+    Interpolant2d, LinearInterpolator2d, OutsideHull, griddata_linear,
+};
 use servebench_profiler_fit::interp1d::{Extrapolation, Interp1d, Method};
 use servebench_profiler_fit::planner::{DecodeInterpolator, DecodeProfile, Surface};
 use servebench_profiler_fit::{fit, pareto, sla, sweeps};

@@ -2,7 +2,9 @@
 //! analysed the way the profiler and planner do: the quadratic fit must give the model back, and
 //! the interpolants must match it at points that were not sampled.
 
-use servebench_profiler_fit::griddata::{LinearInterpolator2d, OutsideHull, linspace};
+use servebench_profiler_fit::griddata::{
+    Interpolant2d, LinearInterpolator2d, OutsideHull, linspace,
+};
 use servebench_profiler_fit::interp1d::{Extrapolation, Interp1d};
 use servebench_profiler_fit::{fit, sweeps};
 
