@@ -463,7 +463,7 @@ pub fn sweep_report_html(series: &[SweepSeries]) -> Result<String, ReportError> 
                     "<p>kind {}, mode {}, model {}, ISL {}, OSL {}, TP {} × DP {}, prefill TP {} \
                      × DP {}, decode TP {} × DP {}: {} GPUs.</p>",
                     escape(&d.kind),
-                    escape(&d.mode),
+                    escape(d.mode.name()),
                     escape(&d.model),
                     d.input_sequence_length,
                     d.output_sequence_length,

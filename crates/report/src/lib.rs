@@ -46,7 +46,7 @@ pub use charts::{
     Chart, EfficiencyPoint, SWEEP_PLOT_FILES, check_sweep_run, efficiency_points, pareto_chart,
     plottable, run_charts, sweep_charts, timeline_chart,
 };
-pub use deployment::{DEPLOYMENT_CONFIG, DeploymentConfig};
+pub use deployment::{DEPLOYMENT_CONFIG, DeploymentConfig, Mode, read_deployment_config};
 pub use discover::{
     c_dir_concurrency, dash_concurrencies, find_exports, name_concurrency, pareto_concurrency,
     run_concurrency,

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use servebench_trace_formats::python_float_repr;
 
 use crate::ReportError;
-use crate::deployment::{DEPLOYMENT_CONFIG, DeploymentConfig};
+use crate::deployment::{DEPLOYMENT_CONFIG, read_deployment_config};
 use crate::discover::{find_exports, pareto_concurrency};
 use crate::export::RunExport;
 
@@ -79,7 +79,7 @@ pub fn read_pareto(root: &Path) -> Result<Vec<ParetoRow>, ReportError> {
                 what: format!("no {DEPLOYMENT_CONFIG} in this artifacts directory"),
             });
         }
-        let config = DeploymentConfig::read(&config_path)?;
+        let config = read_deployment_config(&config_path)?;
         let gpus = config.gpus();
         for path in find_exports(&dir)? {
             let export = RunExport::read(&path)?;

@@ -4,7 +4,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::ReportError;
-use crate::deployment::{DEPLOYMENT_CONFIG, DeploymentConfig};
+use crate::deployment::{DEPLOYMENT_CONFIG, DeploymentConfig, read_deployment_config};
 use crate::discover::{find_exports, name_concurrency, run_concurrency};
 use crate::export::RunExport;
 
@@ -44,7 +44,7 @@ impl SweepSeries {
     pub fn read(dir: &Path, label: impl Into<String>) -> Result<Self, ReportError> {
         let deployment_path = dir.join(DEPLOYMENT_CONFIG);
         let deployment = if deployment_path.is_file() {
-            Some(DeploymentConfig::read(&deployment_path)?)
+            Some(read_deployment_config(&deployment_path)?)
         } else {
             None
         };

@@ -186,6 +186,11 @@ impl DeploymentConfig {
         self.parallelism().gpus(self.mode)
     }
 
+    /// The series label `plot_pareto.py` uses: `{kind}_{mode}`.
+    pub fn label(&self) -> String {
+        format!("{}_{}", self.kind, self.mode)
+    }
+
     /// The JSON text: one object, keys in `perf.sh`'s order, two-space indented, ending in a
     /// newline.
     pub fn to_json(&self) -> String {

@@ -2,7 +2,9 @@
 
 use std::fs;
 
-use servebench_report::{DeploymentConfig, ReportError, RunExport, plot_sweep, read_data_dir};
+use servebench_report::{
+    ReportError, RunExport, plot_sweep, read_data_dir, read_deployment_config,
+};
 
 use crate::fixtures::{RUNS, aiperf_json, write};
 
@@ -60,7 +62,7 @@ fn wrong_types_name_the_field() {
         r#"{"kind": "k", "model": "m", "mode": "aggregated"}"#,
     )
     .expect("write");
-    let err = DeploymentConfig::read(&dpath).expect_err("must fail");
+    let err = read_deployment_config(&dpath).expect_err("must fail");
     assert!(
         err.to_string().contains("field `input_sequence_length`"),
         "{err}"
