@@ -29,9 +29,6 @@ use crate::{
 /// `RunConfig::stall_event_loop`), to test the client-saturation exit end to end.
 const STALL_HOOK_VAR: &str = "SERVEBENCH_TEST_STALL_EVENT_LOOP_MS";
 
-/// How often the interrupt waiter's token is checked to stop the run.
-const CANCEL_POLL: Duration = Duration::from_millis(20);
-
 /// Printed on the first Ctrl-C / SIGTERM.
 const INTERRUPT_MESSAGE: &str =
     "no new requests; waiting briefly for those in flight, then writing the exports";
@@ -256,6 +253,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         },
     )
     .context("cannot watch for interrupts")?;
+    let on_interrupt = cancel.clone();
+    token.on_cancel(move || on_interrupt.cancel());
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -270,7 +269,6 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         .transpose()?;
     safety::check_exports(&args, &artifact_dir, export_base.as_deref())?;
     let (outcome, scraped) = runtime.block_on(async {
-        bridge_cancel(token, cancel.clone());
         let collector = match scrape {
             Some((urls, every)) => Some(Collector::start(urls, every).await),
             None => None,
@@ -379,18 +377,4 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(FAILED));
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Cancels the run (`cancel`) once the interrupt waiter has set `token`.
-fn bridge_cancel(token: CancelToken, cancel: CancelHandle) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(CANCEL_POLL);
-        loop {
-            tick.tick().await;
-            if token.is_cancelled() {
-                cancel.cancel();
-                return;
-            }
-        }
-    });
 }

@@ -23,9 +23,6 @@ use crate::args::Args;
 use crate::compose::{WrapperEnv, compose};
 use crate::console;
 
-/// How often the interrupt waiter's token is checked.
-const CANCEL_POLL: Duration = Duration::from_millis(20);
-
 /// Server metrics scrape period during each point (AIPerf's default).
 const SCRAPE_EVERY: Duration = Duration::from_secs(5);
 
@@ -104,12 +101,13 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
         },
     )
     .context("cannot watch for interrupts")?;
+    let on_interrupt = cancel.clone();
+    token.on_cancel(move || on_interrupt.cancel());
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("failed to build the client runtime")?;
     let result = runtime.block_on(async {
-        bridge_cancel(token, cancel.clone());
         run_sweep(&plan, &base, &run, cancel, |event| {
             eprintln!("{}", console::progress_line(&event));
             if let Progress::Starting { point, .. } = &event
@@ -252,18 +250,4 @@ fn output_base(flavour: &Flavour, root: &std::path::Path) -> anyhow::Result<Path
             Ok(root.to_owned())
         }
     }
-}
-
-/// Cancels the sweep (`cancel`) once the interrupt waiter has set `token`.
-fn bridge_cancel(token: CancelToken, cancel: CancelHandle) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(CANCEL_POLL);
-        loop {
-            tick.tick().await;
-            if token.is_cancelled() {
-                cancel.cancel();
-                return;
-            }
-        }
-    });
 }

@@ -132,16 +132,8 @@ pub(crate) fn watch_interrupts(tool: &'static str) -> anyhow::Result<CancelHandl
     )
     .context("cannot watch for interrupts")?;
     let handle = CancelHandle::new();
-    let polled = handle.clone();
-    std::thread::Builder::new()
-        .name("cancel-poll".into())
-        .spawn(move || {
-            while !token.is_cancelled() {
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            polled.cancel();
-        })
-        .context("cannot start the cancel thread")?;
+    let on_interrupt = handle.clone();
+    token.on_cancel(move || on_interrupt.cancel());
     Ok(handle)
 }
 

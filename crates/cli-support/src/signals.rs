@@ -6,15 +6,32 @@
 //! The waiter runs on its own thread with a small runtime, so synchronous tools and async ones
 //! use it alike.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use crate::exit::INTERRUPTED;
 use crate::output;
 
-/// Set once the run is asked to stop; cheap to clone and to poll.
-#[derive(Debug, Clone, Default)]
-pub struct CancelToken(Arc<AtomicBool>);
+/// Set once the run is asked to stop; cheap to clone and to poll, and it can pass the request on
+/// ([`on_cancel`](Self::on_cancel)) to a library's own cancel handle without a polling thread.
+#[derive(Clone, Default)]
+pub struct CancelToken(Arc<TokenState>);
+
+#[derive(Default)]
+struct TokenState {
+    cancelled: AtomicBool,
+    listeners: Mutex<Vec<Listener>>,
+}
+
+type Listener = Box<dyn Fn() + Send + Sync>;
+
+impl std::fmt::Debug for CancelToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("CancelToken")
+            .field(&self.is_cancelled())
+            .finish()
+    }
+}
 
 impl CancelToken {
     /// A token not yet cancelled.
@@ -22,14 +39,41 @@ impl CancelToken {
         Self::default()
     }
 
-    /// Asks the run to stop.
+    /// Asks the run to stop, and calls every [`on_cancel`](Self::on_cancel) listener once.
     pub fn cancel(&self) {
-        self.0.store(true, Ordering::SeqCst);
+        if self.0.cancelled.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        for listener in self.listeners().iter() {
+            listener();
+        }
     }
 
     /// True once cancelled.
     pub fn is_cancelled(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
+        self.0.cancelled.load(Ordering::SeqCst)
+    }
+
+    /// Calls `listener` when the token is cancelled (at once if it already is), e.g. to cancel a
+    /// benchmark's own handle: `token.on_cancel(move || handle.cancel())`.
+    pub fn on_cancel(&self, listener: impl Fn() + Send + Sync + 'static) {
+        let mut listeners = self.listeners();
+        // Checked under the lock: `cancel` sets the flag before taking it, so a listener added
+        // concurrently is either called by `cancel` or here, never twice and never missed.
+        if self.is_cancelled() {
+            drop(listeners);
+            listener();
+        } else {
+            listeners.push(Box::new(listener));
+        }
+    }
+
+    fn listeners(&self) -> std::sync::MutexGuard<'_, Vec<Listener>> {
+        // A listener that panicked leaves the list intact; keep using it.
+        self.0
+            .listeners
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -161,5 +205,33 @@ mod tests {
         assert!(!clone.is_cancelled());
         token.cancel();
         assert!(clone.is_cancelled());
+    }
+
+    #[test]
+    fn listeners_run_once_whether_added_before_or_after_the_cancel() {
+        use std::sync::atomic::AtomicUsize;
+        let token = CancelToken::new();
+        let calls = Arc::new(AtomicUsize::new(0));
+        let before = Arc::clone(&calls);
+        token.on_cancel(move || {
+            before.fetch_add(1, Ordering::SeqCst);
+        });
+        assert_eq!(calls.load(Ordering::SeqCst), 0, "not before the cancel");
+        token.cancel();
+        token.cancel();
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            1,
+            "once, however often cancelled"
+        );
+        let after = Arc::clone(&calls);
+        token.clone().on_cancel(move || {
+            after.fetch_add(10, Ordering::SeqCst);
+        });
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            11,
+            "a late listener runs at once"
+        );
     }
 }
