@@ -5,8 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
+use servebench_cli_support::exit::{INTERRUPTED, WithStatus};
 use servebench_cli_support::output::write_file;
-use servebench_cli_support::signals::{self, FirstInterrupt};
+use servebench_cli_support::signals::{self, CancelToken, FirstInterrupt};
 use servebench_loadgen_core::CancelHandle;
 use servebench_profiler::data::{DecodeData, PrefillData};
 use servebench_profiler::measure::Target;
@@ -28,8 +29,15 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     if args.url.is_some() && args.max_kv_tokens == 0 && args.mode != Mode::Prefill {
         bail!("--max_kv_tokens must be > 0 for decode");
     }
-    signals::watch("profile-endpoint", FirstInterrupt::Exit)
-        .context("cannot watch for interrupts")?;
+    let token = CancelToken::new();
+    signals::watch(
+        "profile-endpoint",
+        FirstInterrupt::Cancel {
+            token: token.clone(),
+            message: "ending the sweep after the current point, then writing the points measured",
+        },
+    )
+    .context("cannot watch for interrupts")?;
     let spec = if args.tokenizer_path.is_empty() {
         TokenizerSpec::Builtin
     } else {
@@ -69,6 +77,8 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
         .build()
         .context("cannot start the runtime")?;
     let cancel = CancelHandle::new();
+    let on_interrupt = cancel.clone();
+    token.on_cancel(move || on_interrupt.cancel());
     let (prefill_dir, decode_dir) = match args.mode {
         Mode::Both => (
             args.work_dir.join(PREFILL_SUBDIR),
@@ -84,6 +94,9 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
         };
         let data = runtime.block_on(profile_prefill(&target, sweep, &prefill_dir, &cancel))?;
         write_prefill(&data, &prefill_dir, &args.work_dir)?;
+        if cancel.is_cancelled() {
+            return interrupted("prefill", data.prefill_isl.len());
+        }
     }
     if args.mode != Mode::Prefill {
         let sweep = DecodeSweep {
@@ -94,10 +107,26 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
             seed: args.seed,
         };
         let data = runtime.block_on(profile_decode(&target, sweep, &decode_dir, &cancel))?;
-        write_decode(&data, &decode_dir, &args.work_dir)?;
+        if data.z_itl.is_empty() && cancel.is_cancelled() {
+            eprintln!("profile-endpoint: no decode point was measured: no decode results");
+        } else {
+            write_decode(&data, &decode_dir, &args.work_dir)?;
+        }
+        if cancel.is_cancelled() {
+            return interrupted("decode", data.z_itl.len());
+        }
     }
     drop(embedded);
     Ok(())
+}
+
+/// The end of a sweep cut short by Ctrl-C: its points are written; exit status 130.
+fn interrupted(phase: &str, points: usize) -> anyhow::Result<()> {
+    Err(anyhow::anyhow!(
+        "interrupted during the {phase} sweep: the {points} {phase} points measured before it \
+         are written (each point's AIPerf exports are in its own directory)"
+    ))
+    .status(INTERRUPTED)
 }
 
 fn write(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {

@@ -5,8 +5,9 @@ use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
 use serde_json::json;
+use servebench_cli_support::exit::{INTERRUPTED, WithStatus};
 use servebench_cli_support::output::write_file;
-use servebench_cli_support::signals::{self, FirstInterrupt};
+use servebench_cli_support::signals::{self, CancelToken, FirstInterrupt};
 use servebench_loadgen_core::CancelHandle;
 use servebench_profiler::measure::Target;
 use servebench_profiler::sla::{self, CandidateResult, SlaSettings};
@@ -15,6 +16,14 @@ use servebench_tokenize::{TokenizerSpec, load};
 
 use crate::args::Args;
 use crate::candidates::{self, Running};
+
+/// `results.json`: every candidate's measured points.
+fn write_results(out: &Path, results: &[CandidateResult]) -> anyhow::Result<()> {
+    write(
+        &out.join("results.json"),
+        serde_json::to_string_pretty(results)?.as_bytes(),
+    )
+}
 
 fn write(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     write_file(path, &[], bytes).with_context(|| format!("cannot write {}", path.display()))
@@ -42,7 +51,15 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     if args.isl == 0 || args.osl == 0 {
         bail!("--isl and --osl must be at least 1");
     }
-    signals::watch("profile-sla", FirstInterrupt::Exit).context("cannot watch for interrupts")?;
+    let token = CancelToken::new();
+    signals::watch(
+        "profile-sla",
+        FirstInterrupt::Cancel {
+            token: token.clone(),
+            message: "stopping after the current point; the candidates measured so far are written",
+        },
+    )
+    .context("cannot watch for interrupts")?;
     let spec = if args.tokenizer.is_empty() {
         TokenizerSpec::Builtin
     } else {
@@ -76,16 +93,30 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
         .build()
         .context("cannot start the runtime")?;
     let cancel = CancelHandle::new();
+    let on_interrupt = cancel.clone();
+    token.on_cancel(move || on_interrupt.cancel());
     let mut results: Vec<CandidateResult> = Vec::new();
     for r in &running {
         let t = target(args, r, &tokenizer);
-        let result = runtime.block_on(sla::measure_candidate(
+        let measured = runtime.block_on(sla::measure_candidate(
             &t,
             &r.candidate,
             &settings,
             &args.output_dir,
             &cancel,
-        ))?;
+        ));
+        if cancel.is_cancelled() {
+            // The candidate being measured is incomplete: only the finished ones are written.
+            write_results(&args.output_dir, &results)?;
+            return Err(anyhow::anyhow!(
+                "interrupted while measuring {}: results.json holds the {} candidates measured \
+                 completely before it; no selection is made from a partial search",
+                r.candidate.label,
+                results.len()
+            ))
+            .status(INTERRUPTED);
+        }
+        let result = measured?;
         match result.prefill {
             Some((ttft, thpt)) => eprintln!(
                 "profile-sla: {}: prefill TTFT {ttft:.2} ms, {thpt:.2} tokens/s/GPU; {} decode points",
@@ -100,10 +131,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
         results.push(result);
     }
     let out = &args.output_dir;
-    write(
-        &out.join("results.json"),
-        serde_json::to_string_pretty(&results)?.as_bytes(),
-    )?;
+    write_results(out, &results)?;
     let report = sla::analyze(&results, &settings)?;
     write(
         &out.join(sla::PREFILL_PERFORMANCE_PNG),

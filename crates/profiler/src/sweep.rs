@@ -38,19 +38,14 @@ pub struct DecodeSweep {
     pub seed: u64,
 }
 
-fn check(cancel: &CancelHandle) -> Result<(), ProfilerError> {
-    if cancel.is_cancelled() {
-        Err(ProfilerError::Cancelled)
-    } else {
-        Ok(())
-    }
-}
-
 /// Measures TTFT at each ISL of the prefill grid into `work_dir/aiperf_isl<ISL>/`.
 ///
+/// Cancelling `cancel` ends the sweep early with the points measured completely so far (a point
+/// whose run the cancel cut short is left out; its exports stay on disk); the caller tells a
+/// cut sweep by the handle.
+///
 /// # Errors
-/// A grid that cannot be formed (max context too small), a benchmark that cannot run, or a
-/// cancelled run.
+/// A grid that cannot be formed (max context too small) or a benchmark that cannot run.
 pub async fn profile_prefill(
     target: &Target,
     sweep: PrefillSweep,
@@ -71,9 +66,15 @@ pub async fn profile_prefill(
     )?;
     let mut data = PrefillData::default();
     for isl in isls {
-        check(cancel)?;
+        if cancel.is_cancelled() {
+            break;
+        }
         let dir = work_dir.join(format!("aiperf_isl{isl}"));
-        let Some(ttft) = prefill_ttft(target, isl, &dir, cancel).await? else {
+        let measured = prefill_ttft(target, isl, &dir, cancel).await?;
+        if cancel.is_cancelled() {
+            break;
+        }
+        let Some(ttft) = measured else {
             tracing::warn!("prefill ISL {isl}: no successful request; point skipped");
             continue;
         };
@@ -99,8 +100,11 @@ pub async fn profile_prefill(
 /// Measures decode ITL and throughput over the (ISL × concurrency) grid into
 /// `work_dir/aiperf_request<N>_isl<ISL>_osl500_n<N>/` (and its `_warmup`).
 ///
+/// Cancelling `cancel` ends the sweep early with the points measured completely so far, as
+/// [`profile_prefill`] does.
+///
 /// # Errors
-/// A grid that cannot be formed, a benchmark that cannot run, or a cancelled run.
+/// A grid that cannot be formed or a benchmark that cannot run.
 pub async fn profile_decode(
     target: &Target,
     sweep: DecodeSweep,
@@ -140,15 +144,20 @@ pub async fn profile_decode(
         max_kv_tokens: i64::try_from(sweep.max_kv_tokens).unwrap_or(i64::MAX),
         ..DecodeData::default()
     };
-    for row in &grid.rows {
+    'grid: for row in &grid.rows {
         for &n in &row.num_requests {
-            check(cancel)?;
+            if cancel.is_cancelled() {
+                break 'grid;
+            }
             let isl = row.isl;
             let dir = work_dir.join(format!("aiperf_request{n}_isl{isl}_osl{osl}_n{n}"));
             let seed = rng.random_range(0..=1_000_000u64);
             let n_usize = usize::try_from(n).unwrap_or(usize::MAX);
-            let Some(sample) = decode_point(target, isl, osl, n_usize, seed, &dir, cancel).await?
-            else {
+            let measured = decode_point(target, isl, osl, n_usize, seed, &dir, cancel).await?;
+            if cancel.is_cancelled() {
+                break 'grid;
+            }
+            let Some(sample) = measured else {
                 tracing::warn!("decode ISL {isl} n {n}: no successful request; point skipped");
                 continue;
             };

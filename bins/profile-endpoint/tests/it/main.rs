@@ -3,5 +3,6 @@
 //! profile must recover is written down here by hand.
 
 mod closed_loop;
+mod interrupt;
 mod prefill;
 mod support;

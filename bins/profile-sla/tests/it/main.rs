@@ -1,3 +1,4 @@
 //! Integration tests of profile-sla.
 
+mod interrupt;
 mod selection;
