@@ -244,8 +244,31 @@ type LabeledXy = (f64, f64, &'static str);
 /// against the theoretical reuse. Each point is labelled with its mode.
 pub fn points_figure(title: &str, rows: &[Row]) -> servebench_viz::Figure {
     use servebench_viz::{Axis, LabeledPoint, Panel, ScatterPlot, ScatterSeries};
-    let reuse = |r: &Row| r.achieved.as_ref().map_or(0.0, |a| a.rate() * 100.0);
-    let x = || Axis::new("Achieved prefix reuse", "%").from_zero();
+    let achieved = |r: &Row| r.achieved.as_ref().map_or(0.0, |a| a.rate() * 100.0);
+    // With no reuse anywhere (or no counters) every point would sit at x = 0, which has no
+    // scale: the modes are then spread along x in their --compare-routers order instead.
+    let by_reuse = rows.iter().any(|r| achieved(r) > 0.0);
+    let x = || {
+        if by_reuse {
+            Axis::new("Achieved prefix reuse", "%").from_zero()
+        } else {
+            Axis::unitless("Router mode (no prefix reuse measured)")
+        }
+    };
+    let versus = if by_reuse {
+        "vs achieved reuse"
+    } else {
+        "by router mode"
+    };
+    let positions: Vec<f64> = (1..=rows.len()).map(|i| i as f64).collect();
+    let reuse = |r: &Row| {
+        if by_reuse {
+            achieved(r)
+        } else {
+            let i = rows.iter().position(|o| std::ptr::eq(o, r)).unwrap_or(0);
+            positions.get(i).copied().unwrap_or(0.0)
+        }
+    };
     let series = |f: &dyn Fn(&Row) -> Vec<LabeledXy>| -> Vec<ScatterSeries> {
         rows.iter()
             .map(|r| {
@@ -258,9 +281,9 @@ pub fn points_figure(title: &str, rows: &[Row]) -> servebench_viz::Figure {
             })
             .collect()
     };
-    let panels: Vec<Panel> = vec![
+    let plots: Vec<ScatterPlot> = vec![
         ScatterPlot::new(
-            "TTFT p50 and p90 vs achieved reuse",
+            format!("TTFT p50 and p90 {versus}"),
             x(),
             Axis::new("Time to First Token", "ms").from_zero(),
             series(&|r| {
@@ -269,22 +292,19 @@ pub fn points_figure(title: &str, rows: &[Row]) -> servebench_viz::Figure {
                     (reuse(r), r.stats.ttft_p90, "p90"),
                 ]
             }),
-        )
-        .into(),
+        ),
         ScatterPlot::new(
-            "ITL p50 vs achieved reuse",
+            format!("ITL p50 {versus}"),
             x(),
             Axis::new("Inter-Token Latency", "ms").from_zero(),
             series(&|r| vec![(reuse(r), r.stats.itl_p50, "")]),
-        )
-        .into(),
+        ),
         ScatterPlot::new(
-            "Throughput vs achieved reuse",
+            format!("Throughput {versus}"),
             x(),
             Axis::new("Output Token Throughput", "tokens/s").from_zero(),
             series(&|r| vec![(reuse(r), r.stats.output_token_throughput, "")]),
-        )
-        .into(),
+        ),
         ScatterPlot::new(
             "Achieved vs theoretical reuse",
             Axis::new("Theoretical prefix reuse (infinite cache)", "%").from_zero(),
@@ -292,12 +312,23 @@ pub fn points_figure(title: &str, rows: &[Row]) -> servebench_viz::Figure {
             series(&|r| {
                 vec![(
                     r.theoretical.map_or(0.0, |t| t.token_hit_rate * 100.0),
-                    reuse(r),
+                    achieved(r),
                     "",
                 )]
             }),
-        )
-        .into(),
+        ),
     ];
+    // A panel whose values are all zero on an axis (e.g. ITL of one-token outputs, or no reuse)
+    // has no scale to draw; it is left out rather than failing the whole figure.
+    let panels: Vec<Panel> = plots
+        .into_iter()
+        .filter(|p| {
+            let any = |f: fn(&LabeledPoint) -> f64| {
+                p.series.iter().any(|s| s.points.iter().any(|q| f(q) > 0.0))
+            };
+            any(|q| q.x) && any(|q| q.y)
+        })
+        .map(Panel::from)
+        .collect();
     servebench_viz::Figure::new(title, 2, panels)
 }
