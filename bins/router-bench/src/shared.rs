@@ -11,6 +11,9 @@ use servebench_cli_support::signals::{self, CancelToken, FirstInterrupt};
 use servebench_loadgen_core::CancelHandle;
 use servebench_router_bench::cluster::{Cluster, ClusterConfig, RouterChoice};
 use servebench_router_bench::common::Common;
+use servebench_router_bench::replay::{
+    TraceKind, TraceRun, run_trace_comparison, write_trace_comparison,
+};
 use servebench_tokenize::LoadOptions;
 
 /// `common.py`'s shared arguments.
@@ -90,6 +93,106 @@ pub(crate) fn embedded_cluster(
         c.block_size
     );
     Ok(Cluster::start(&c, common.tokenizer.clone())?)
+}
+
+/// `rr,kv,...` as router modes.
+#[allow(
+    dead_code,
+    reason = "shared by the bins through #[path]; image-bench has no --compare-routers"
+)]
+pub(crate) fn parse_routers(list: &str) -> anyhow::Result<Vec<RouterChoice>> {
+    let routers = list
+        .split(',')
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| s.parse().map_err(anyhow::Error::msg))
+        .collect::<anyhow::Result<Vec<_>>>()
+        .context("--compare-routers")?;
+    if routers.is_empty() {
+        anyhow::bail!("--compare-routers: give at least one router mode (e.g. rr,kv)");
+    }
+    Ok(routers)
+}
+
+/// The router modes of --compare-routers, refused with --url: the comparison restarts the
+/// embedded cluster under each mode, which a deployment's router cannot do.
+#[allow(
+    dead_code,
+    reason = "shared by the bins through #[path]; image-bench has no --compare-routers"
+)]
+pub(crate) fn compare_routers(
+    list: Option<&str>,
+    urls: &[String],
+) -> anyhow::Result<Option<Vec<RouterChoice>>> {
+    let Some(list) = list else {
+        return Ok(None);
+    };
+    if !urls.is_empty() {
+        anyhow::bail!(
+            "--compare-routers runs the workload under each router mode of the embedded cluster \
+             and cannot be combined with --url (a deployment's router mode is set where it is \
+             deployed: run the tool once per deployment instead)"
+        );
+    }
+    parse_routers(list).map(Some)
+}
+
+/// `--compare-routers` of the trace tools: `run` under each of `routers` on a fresh embedded
+/// cluster, one line per run, then the comparison table and the files written.
+#[allow(
+    dead_code,
+    reason = "shared by the bins through #[path]; used by real-data-bench and agent-bench"
+)]
+pub(crate) fn compare_trace_runs(
+    tool: &'static str,
+    run: &TraceRun,
+    kind: TraceKind,
+    args: &ClusterArgs,
+    routers: &[RouterChoice],
+) -> anyhow::Result<()> {
+    let cluster = args.cluster(&run.common.model, 16384);
+    eprintln!(
+        "{tool}: no --url: embedded cluster of {} workers, {} KV blocks of {} tokens each, \
+         speed-up {}, router {}",
+        cluster.workers,
+        cluster.num_gpu_blocks,
+        cluster.block_size,
+        cluster.speedup_ratio,
+        routers
+            .iter()
+            .map(|r| r.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let cancel = watch_interrupts(tool)?;
+    let runs = runtime()?.block_on(run_trace_comparison(
+        run,
+        kind,
+        &cluster,
+        routers,
+        &cancel,
+        &mut |line| println!("{line}"),
+    ))?;
+    let rows: Vec<_> = runs.iter().map(|r| r.row()).collect();
+    println!();
+    print!("{}", servebench_router_bench::compare::table(&rows));
+    println!(
+        "(reuse: prompt tokens served from cache; theoretical = infinite cache over the requests sent)"
+    );
+    for r in &runs {
+        println!(
+            "artifacts [{}]: {}",
+            r.router.name(),
+            r.point.artifact_dir.display()
+        );
+    }
+    for w in write_trace_comparison(
+        &run.output_dir,
+        &format!("{tool}: router comparison"),
+        &runs,
+    )? {
+        println!("wrote {}", w.display());
+    }
+    Ok(())
 }
 
 /// The tool's [`Common`]: tokenizer chosen (a notice printed when it falls back), the command

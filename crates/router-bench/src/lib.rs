@@ -7,7 +7,9 @@
 //!   router modes for a comparison ([`summary`] writes `results_summary.json`, the plot and the
 //!   comparison table);
 //! * [`replay`] and [`trace`]: the real-data trace replay (with `datagen synthesize`'s options)
-//!   and the agent-session replay (with its `--delay` override);
+//!   and the agent-session replay (with its `--delay` override), each also under several router
+//!   modes ([`replay::run_trace_comparison`]);
+//! * [`compare`]: the router comparison table, CSV and JSON shared by all of them;
 //! * [`image`]: the repeated-image benchmark with a local media server;
 //! * [`reuse`]: what servebench adds to every result, the theoretical prefix reuse of the requests
 //!   sent next to the reuse the server achieved (overall and per worker);
@@ -39,6 +41,7 @@
 
 pub mod cluster;
 pub mod common;
+pub mod compare;
 mod error;
 pub mod image;
 pub mod point;

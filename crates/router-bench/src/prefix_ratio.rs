@@ -89,12 +89,18 @@ impl PrefixRatioConfig {
     }
 
     /// KV blocks per worker that put an embedded cluster of `workers` workers under cache
-    /// pressure for this workload: three fifths of the largest ratio's prefix pool
+    /// pressure for this workload: 55 % of the largest ratio's prefix pool
     /// (`num_prefix_prompts · prefix_len` tokens), plus room for the unique parts and outputs of
-    /// the requests a worker runs at once (1.5× their mean, for the spread). Smaller than the
-    /// pool, so a router that sends every prefix to every worker keeps evicting, while one that
-    /// keeps each prefix on one of two workers can hold its share (half the pool) with a fifth to
-    /// spare for an uneven split.
+    /// the requests a worker runs at once (1.5× their mean, for the spread).
+    ///
+    /// Why 55 %: a KV router partitions the pool, so each of two workers needs half of it, and
+    /// the extra twentieth (a tenth of that half) absorbs an uneven split. Round-robin sends every
+    /// prefix to every worker, whose cache then holds only 55 % of the pool: with uniformly drawn
+    /// prefixes and LRU eviction, under 55 % of its requests (fewer, counting the first sight of
+    /// each prefix) find their prefix cached, so its median request is a cache miss, while KV
+    /// routing's is a hit. At 60 % and more round-robin's hit share came close to one half and
+    /// its TTFT p50 fell on either side of the gap between hit and miss latencies from seed to
+    /// seed (docs/router-bench.md).
     pub fn pressure_blocks(&self, workers: u32, block_size: u32) -> u32 {
         let bs = u64::from(block_size.max(1));
         let r = self.prefix_ratios.iter().copied().fold(0.0, f64::max);
@@ -104,7 +110,7 @@ impl PrefixRatioConfig {
         let private = ((synth + self.osl) * 3 / 2).div_ceil(bs);
         // A single request must always fit.
         let one = (self.isl + self.osl) * 3 / 2;
-        let blocks = (pool * 3 / 5 + per_worker * private).max(one.div_ceil(bs));
+        let blocks = (pool * 11 / 20 + per_worker * private).max(one.div_ceil(bs));
         u32::try_from(blocks).unwrap_or(u32::MAX)
     }
 }

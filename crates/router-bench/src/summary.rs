@@ -2,7 +2,6 @@
 //! results directory (the original's files and keys), and with several router modes the
 //! comparison `router_comparison.{csv,json,png}` beside them.
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
@@ -10,8 +9,8 @@ use servebench_viz::{
     Axis, BandPlot, BandPoint, BandSeries, Figure, LinePlot, Panel, Plot, Series, Style,
 };
 
+use crate::compare::{self, Row};
 use crate::error::RouterBenchError;
-use crate::point::percent;
 use crate::prefix_ratio::{ModeResults, PrefixRatioConfig, RatioPoint};
 use crate::reuse::AchievedReuse;
 
@@ -19,12 +18,7 @@ use crate::reuse::AchievedReuse;
 pub const SUMMARY_JSON: &str = "results_summary.json";
 /// The original's plot.
 pub const PERFORMANCE_PNG: &str = "prefix_ratio_performance.png";
-/// The comparison table (CSV).
-pub const COMPARISON_CSV: &str = "router_comparison.csv";
-/// The comparison table (JSON).
-pub const COMPARISON_JSON: &str = "router_comparison.json";
-/// The comparison plot.
-pub const COMPARISON_PNG: &str = "router_comparison.png";
+pub use crate::compare::{COMPARISON_CSV, COMPARISON_JSON, COMPARISON_PNG};
 
 /// `results_summary.json`: the original's keys (`prefix_ratios`, `ttft_p25_values` ...
 /// `itl_p75_values`, `config{model, tokenizer, isl, osl, requests, concurrency,
@@ -58,7 +52,7 @@ pub fn summary_json(config: &PrefixRatioConfig, mode: &ModeResults) -> Value {
     })
 }
 
-fn write(path: &Path, bytes: &[u8]) -> Result<(), RouterBenchError> {
+pub(crate) fn write(path: &Path, bytes: &[u8]) -> Result<(), RouterBenchError> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)
             .map_err(|e| RouterBenchError::io(parent, "cannot create the directory", e))?;
@@ -190,7 +184,7 @@ fn figure(title: &str, modes: &[&ModeResults]) -> Figure {
     Figure::new(title, 2, panels)
 }
 
-fn style() -> Style {
+pub(crate) fn style() -> Style {
     Style {
         width: 1800,
         height: 1300,
@@ -200,7 +194,7 @@ fn style() -> Style {
 
 /// Saves the figure; false when it has nothing measurable to draw (every value zero), in which
 /// case no image is written rather than failing the run.
-fn save(figure: &Figure, path: &Path) -> Result<bool, RouterBenchError> {
+pub(crate) fn save(figure: &Figure, path: &Path) -> Result<bool, RouterBenchError> {
     if figure.panels.is_empty() {
         return Ok(false);
     }
@@ -254,137 +248,35 @@ pub fn write_outputs(
     Ok(written)
 }
 
-const COLUMNS: [&str; 12] = [
-    "router",
-    "prefix_ratio",
-    "seed",
-    "ttft_p50_ms",
-    "ttft_p90_ms",
-    "itl_p50_ms",
-    "output_token_throughput",
-    "request_throughput",
-    "theoretical_reuse",
-    "achieved_reuse",
-    "cache_hit_tokens",
-    "cache_query_tokens",
-];
-
-fn rows(modes: &[ModeResults]) -> Vec<Vec<String>> {
-    let opt = |v: Option<f64>| v.map_or_else(String::new, |v| format!("{v:.4}"));
-    let mut out = Vec::new();
-    for m in modes {
-        for p in &m.points {
-            out.push(vec![
-                m.router.map_or("url", |r| r.name()).to_owned(),
-                servebench_trace_formats::python_float_repr(p.ratio),
-                p.seed.to_string(),
-                format!("{:.2}", p.stats.ttft_p50),
-                format!("{:.2}", p.stats.ttft_p90),
-                format!("{:.3}", p.stats.itl_p50),
-                format!("{:.1}", p.stats.output_token_throughput),
-                format!("{:.3}", p.stats.request_throughput),
-                opt(p.theoretical.map(|t| t.token_hit_rate)),
-                opt(p.achieved.as_ref().map(AchievedReuse::rate)),
-                p.achieved
-                    .as_ref()
-                    .map_or_else(String::new, |a| format!("{}", a.hits)),
-                p.achieved
-                    .as_ref()
-                    .map_or_else(String::new, |a| format!("{}", a.queries)),
-            ]);
-        }
-    }
-    out
+/// The rows of the comparison: one per router mode and ratio.
+pub fn comparison_rows(modes: &[ModeResults]) -> Vec<Row> {
+    modes
+        .iter()
+        .flat_map(|m| {
+            m.points.iter().map(|p| Row {
+                router: m.router,
+                prefix_ratio: Some(p.ratio),
+                seed: Some(p.seed),
+                stats: p.stats,
+                theoretical: p.theoretical,
+                achieved: p.achieved.clone(),
+                artifact_dirs: p.runs.iter().map(|r| r.artifact_dir.clone()).collect(),
+            })
+        })
+        .collect()
 }
 
-/// The comparison table as CSV (one row per router mode and ratio).
+/// The comparison table as CSV (one row per router mode and ratio; see [`compare::csv`]).
 pub fn comparison_csv(modes: &[ModeResults]) -> String {
-    let mut s = COLUMNS.join(",");
-    s.push('\n');
-    for r in rows(modes) {
-        s.push_str(&r.join(","));
-        s.push('\n');
-    }
-    s
+    compare::csv(&comparison_rows(modes))
 }
 
 /// The comparison as JSON: one object per router mode and ratio, with per-worker reuse.
 pub fn comparison_json(modes: &[ModeResults]) -> Value {
-    let mut out = Vec::new();
-    for m in modes {
-        for p in &m.points {
-            out.push(json!({
-                "router": m.router.map(|r| r.name()),
-                "prefix_ratio": p.ratio,
-                "seed": p.seed,
-                "stats": p.stats,
-                "theoretical_reuse": p.theoretical,
-                "achieved_reuse": p.achieved.as_ref().map(|a| json!({
-                    "rate": a.rate(), "hits": a.hits, "queries": a.queries,
-                    "workers": a.workers.iter().map(|w| json!({
-                        "worker": w.worker, "rate": w.rate(), "hits": w.hits, "queries": w.queries,
-                    })).collect::<Vec<_>>(),
-                })),
-                "artifact_dirs": p.runs.iter().map(|r| r.artifact_dir.display().to_string()).collect::<Vec<_>>(),
-            }));
-        }
-    }
-    Value::Array(out)
+    compare::json(&comparison_rows(modes))
 }
 
 /// The comparison as an aligned text table for the terminal.
 pub fn comparison_table(modes: &[ModeResults]) -> String {
-    let header = [
-        "router",
-        "ratio",
-        "TTFT p50 ms",
-        "TTFT p90 ms",
-        "ITL p50 ms",
-        "tok/s",
-        "theoretical reuse",
-        "achieved reuse",
-        "per worker",
-    ];
-    let mut rows_text: Vec<Vec<String>> = vec![header.iter().map(|s| (*s).to_owned()).collect()];
-    for m in modes {
-        for p in &m.points {
-            let workers = p.achieved.as_ref().map_or_else(String::new, |a| {
-                a.workers
-                    .iter()
-                    .map(|w| percent(Some(w.rate())))
-                    .collect::<Vec<_>>()
-                    .join(" / ")
-            });
-            rows_text.push(vec![
-                m.router.map_or("url", |r| r.name()).to_owned(),
-                servebench_trace_formats::python_float_repr(p.ratio),
-                format!("{:.1}", p.stats.ttft_p50),
-                format!("{:.1}", p.stats.ttft_p90),
-                format!("{:.2}", p.stats.itl_p50),
-                format!("{:.0}", p.stats.output_token_throughput),
-                percent(p.theoretical.map(|t| t.token_hit_rate)),
-                percent(p.achieved.as_ref().map(AchievedReuse::rate)),
-                workers,
-            ]);
-        }
-    }
-    let widths: Vec<usize> = (0..header.len())
-        .map(|c| {
-            rows_text
-                .iter()
-                .map(|r| r[c].chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let mut s = String::new();
-    for r in &rows_text {
-        let cells: Vec<String> = r
-            .iter()
-            .zip(&widths)
-            .map(|(cell, w)| format!("{cell:<w$}"))
-            .collect();
-        let _ = writeln!(s, "{}", cells.join("  ").trim_end());
-    }
-    s
+    compare::table(&comparison_rows(modes))
 }

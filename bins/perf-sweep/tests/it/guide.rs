@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// The binaries the guide uses besides perf-sweep.
-const OTHER_BINARIES: [(&str, &str); 11] = [
+const OTHER_BINARIES: [(&str, &str); 12] = [
     ("loadgen", "servebench-loadgen"),
     ("mocker", "servebench-mocker-bin"),
     ("sin-synth", "servebench-sin-synth"),
@@ -18,6 +18,7 @@ const OTHER_BINARIES: [(&str, &str); 11] = [
     ("plot-sweep", "servebench-plot-sweep"),
     ("plot-pareto", "servebench-plot-pareto"),
     ("prefix-ratio-bench", "servebench-router-bench-bins"),
+    ("real-data-bench", "servebench-router-bench-bins"),
     ("sim-replay", "servebench-sim-replay-bin"),
     ("profile-endpoint", "servebench-profile-endpoint"),
     ("profile-sla", "servebench-profile-sla"),

@@ -12,13 +12,15 @@ use clap::Parser;
 use servebench_cli_support::exit;
 use servebench_cli_support::logging::{self, LogLevel};
 use servebench_router_bench::point::percent;
-use servebench_router_bench::replay::{TraceRun, run_agent};
+use servebench_router_bench::replay::{TraceKind, TraceRun, run_agent};
 use servebench_router_bench::reuse::AchievedReuse;
 use servebench_router_bench::trace::override_delays;
 
 /// Replay agent sessions (a drop-in for agent_benchmark.py).
 ///
 /// Writes OUTPUT_DIR/aiperf_artifacts/ and, with --delay, OUTPUT_DIR/modified_trace.jsonl.
+/// With --compare-routers rr,kv (embedded cluster only) each mode gets OUTPUT_DIR/MODE/aiperf_artifacts/
+/// plus OUTPUT_DIR/router_comparison.{csv,json,png}.
 #[derive(Debug, Parser)]
 #[command(name = "agent-bench", version, about, long_about)]
 struct Args {
@@ -42,6 +44,11 @@ struct Args {
     /// Requests to send [default: the trace's non-empty lines].
     #[arg(long)]
     request_count: Option<u64>,
+    /// Run the same trace under each of these router modes on the embedded cluster
+    /// (comma-separated: rr,random,least-loaded,kv,p2c) and compare them: OUTPUT_DIR/MODE/ per
+    /// mode plus OUTPUT_DIR/router_comparison.{csv,json,png}. Not with --url.
+    #[arg(long, value_name = "MODES")]
+    compare_routers: Option<String>,
     #[command(flatten)]
     cluster: shared::ClusterArgs,
 }
@@ -53,6 +60,7 @@ fn run(args: Args) -> anyhow::Result<()> {
     {
         anyhow::bail!("--delay must be a finite number of milliseconds >= 0");
     }
+    let compare = shared::compare_routers(args.compare_routers.as_deref(), &args.common.url)?;
     let common = shared::common(TOOL, &args.common)?;
     let trace = match args.delay {
         Some(d) => {
@@ -62,6 +70,25 @@ fn run(args: Args) -> anyhow::Result<()> {
         }
         None => args.input_dataset.clone(),
     };
+    if let Some(routers) = compare {
+        let run = TraceRun {
+            common,
+            trace,
+            block_size: args.block_size,
+            output_dir: args.output_dir,
+            reuse_block_size: u64::from(args.cluster.mocker_block_size),
+        };
+        return shared::compare_trace_runs(
+            TOOL,
+            &run,
+            TraceKind::Agent {
+                concurrency: args.concurrency,
+                request_count: args.request_count,
+            },
+            &args.cluster,
+            &routers,
+        );
+    }
     let cluster = if args.common.url.is_empty() {
         Some(shared::embedded_cluster(TOOL, &args.cluster, &common)?)
     } else {

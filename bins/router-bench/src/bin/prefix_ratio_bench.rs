@@ -9,7 +9,6 @@ mod shared;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context as _;
 use clap::Parser;
 use servebench_cli_support::exit;
 use servebench_cli_support::logging::{self, LogLevel};
@@ -71,10 +70,8 @@ fn run(args: Args) -> anyhow::Result<()> {
         let workers = args.cluster.mocker_workers;
         let blocks = config.pressure_blocks(workers, args.cluster.mocker_block_size);
         let cluster = args.cluster.cluster(&config.common.model, blocks);
-        let routers = match &args.compare_routers {
-            Some(list) => parse_routers(list)?,
-            None => vec![args.cluster.mocker_router_mode],
-        };
+        let routers = shared::compare_routers(args.compare_routers.as_deref(), &[])?
+            .unwrap_or_else(|| vec![args.cluster.mocker_router_mode]);
         eprintln!(
             "{TOOL}: no --url: embedded cluster of {} workers, {} KV blocks of {} tokens each, \
              speed-up {}, router {}",
@@ -90,9 +87,7 @@ fn run(args: Args) -> anyhow::Result<()> {
         );
         Target::Embedded { cluster, routers }
     } else {
-        if args.compare_routers.is_some() {
-            anyhow::bail!("--compare-routers needs the embedded cluster (no --url)");
-        }
+        shared::compare_routers(args.compare_routers.as_deref(), &args.common.url)?;
         Target::Urls {
             urls: args.common.url.clone(),
             reuse_block_size: args.common.server_block_size,
@@ -113,17 +108,6 @@ fn run(args: Args) -> anyhow::Result<()> {
         println!("wrote {}", w.display());
     }
     Ok(())
-}
-
-/// `rr`, `kv`, ... as a list.
-fn parse_routers(
-    list: &str,
-) -> anyhow::Result<Vec<servebench_router_bench::cluster::RouterChoice>> {
-    list.split(',')
-        .filter(|s| !s.trim().is_empty())
-        .map(|s| s.parse().map_err(anyhow::Error::msg))
-        .collect::<anyhow::Result<Vec<_>>>()
-        .context("--compare-routers")
 }
 
 fn main() -> ExitCode {

@@ -12,7 +12,7 @@ use clap::Parser;
 use servebench_cli_support::exit;
 use servebench_cli_support::logging::{self, LogLevel};
 use servebench_router_bench::point::percent;
-use servebench_router_bench::replay::{TraceRun, run_real_data};
+use servebench_router_bench::replay::{TraceKind, TraceRun, run_real_data};
 use servebench_router_bench::reuse::AchievedReuse;
 use servebench_router_bench::trace::{SynthesisOptions, prepare_trace_dataset};
 use servebench_workload::synthesize::RequestFilters;
@@ -21,6 +21,8 @@ use servebench_workload::synthesize::RequestFilters;
 /// real_data_benchmark.py).
 ///
 /// Writes OUTPUT_DIR/aiperf_artifacts/ and, when synthesizing, OUTPUT_DIR/synthetic_trace.jsonl.
+/// With --compare-routers rr,kv (embedded cluster only) each mode gets OUTPUT_DIR/MODE/aiperf_artifacts/
+/// plus OUTPUT_DIR/router_comparison.{csv,json,png}.
 #[derive(Debug, Parser)]
 #[command(name = "real-data-bench", version, about, long_about)]
 struct Args {
@@ -65,12 +67,18 @@ struct Args {
     /// Tokens per hash id of the trace.
     #[arg(long, default_value_t = 512)]
     block_size: u64,
+    /// Run the same trace under each of these router modes on the embedded cluster
+    /// (comma-separated: rr,random,least-loaded,kv,p2c) and compare them: OUTPUT_DIR/MODE/ per
+    /// mode plus OUTPUT_DIR/router_comparison.{csv,json,png}. Not with --url.
+    #[arg(long, value_name = "MODES")]
+    compare_routers: Option<String>,
     #[command(flatten)]
     cluster: shared::ClusterArgs,
 }
 
 fn run(args: Args) -> anyhow::Result<()> {
     const TOOL: &str = "real-data-bench";
+    let compare = shared::compare_routers(args.compare_routers.as_deref(), &args.common.url)?;
     let common = shared::common(TOOL, &args.common)?;
     let options = SynthesisOptions {
         input_dataset: args.input_dataset.clone(),
@@ -96,6 +104,22 @@ fn run(args: Args) -> anyhow::Result<()> {
     )?;
     if trace != args.input_dataset {
         println!("trace: {}", trace.display());
+    }
+    if let Some(routers) = compare {
+        let run = TraceRun {
+            common,
+            trace,
+            block_size: args.block_size,
+            output_dir: args.output_dir,
+            reuse_block_size: u64::from(args.cluster.mocker_block_size),
+        };
+        return shared::compare_trace_runs(
+            TOOL,
+            &run,
+            TraceKind::RealData,
+            &args.cluster,
+            &routers,
+        );
     }
     let cluster = if args.common.url.is_empty() {
         Some(shared::embedded_cluster(TOOL, &args.cluster, &common)?)

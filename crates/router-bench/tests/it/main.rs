@@ -5,5 +5,6 @@
 )]
 
 mod cluster_runs;
+mod compare;
 mod reuse;
 mod trace;
