@@ -63,7 +63,7 @@ mod simulator;
 pub use embedded::{EmbeddedServer, ServerRuntime};
 pub use servebench_tokenize::TokenizerSpec;
 pub use server::{FaultConfig, RunningServer, ServerConfig, ServerError, spawn};
-pub use simulated::{SimulatedServerError, spawn_simulated};
+pub use simulated::{SimulatedServerError, spawn_simulated, spawn_simulated_with_layout};
 
 // Engine settings.
 pub use simulator::{

@@ -18,4 +18,11 @@ pub trait EngineStats: Send + Sync + 'static {
     fn worker_snapshots(&self) -> Vec<EngineMetrics> {
         Vec::new()
     }
+
+    /// What each worker of [`EngineStats::worker_snapshots`] does, when workers have distinct
+    /// roles (`prefill` and `decode` in disaggregated serving): `/metrics` labels their series
+    /// `role="..."`. Empty (the default) when every worker does everything.
+    fn worker_roles(&self) -> Vec<&'static str> {
+        Vec::new()
+    }
 }
