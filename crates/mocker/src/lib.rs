@@ -59,6 +59,9 @@ mod server;
 mod simulated;
 mod simulator;
 
+#[cfg(feature = "cli")]
+pub mod cli;
+
 // Serving.
 pub use embedded::{EmbeddedServer, ServerRuntime};
 pub use servebench_tokenize::TokenizerSpec;
