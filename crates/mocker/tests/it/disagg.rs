@@ -129,6 +129,7 @@ async fn ttft_is_queue_plus_prefill_plus_transfer() {
         // The server's own clock: the first token went out after queue + prefill + transfer.
         let (queue, ttft) = (number(v, "queue_ms"), number(v, "ttft_ms"));
         let expected = queue + p + transfer;
+        eprintln!("request {k}: queue {queue} ms, prefill + transfer {prefill} ms, TTFT {ttft} ms");
         assert!(
             ttft >= expected - 0.5 && ttft <= expected + tol,
             "{k}: TTFT {ttft} ms, queue {queue} + prefill {p} + transfer {transfer} = {expected}"
@@ -192,6 +193,10 @@ async fn decode_itl_is_unaffected_by_prefill_load_on_separate_workers() {
     // At best the six prompts share one step with the decode: prefill(6000) = 122.8 ms; the
     // bound takes half of it, far above the timer noise the disaggregated check allows.
     let floor = prefill_ms(6000.0) / 2.0;
+    eprintln!(
+        "decode span of 59 gaps: hand-computed {expected:.3} ms; disaggregated under load \
+         {loaded:.3} ms; aggregated quiet {quiet:.3} ms, under load {slowed:.3} ms"
+    );
     assert!(
         slowed >= quiet + floor,
         "aggregated decode span {slowed:.3} ms under load vs {quiet:.3} ms quiet: the six \
