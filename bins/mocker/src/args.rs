@@ -1,10 +1,10 @@
 //! Command-line flags: Dynamo mocker's engine flags plus the server's own.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
-use servebench_mocker::{BlockSize, FaultConfig, ServerConfig, ServerError, SimulatedServerError};
+use servebench_mocker::cli::EngineArgs;
+use servebench_mocker::{FaultConfig, ServerConfig, ServerError, SimulatedServerError};
 use servebench_tokenize::TokenizerSpec;
 
 /// A simulated LLM inference server speaking the OpenAI chat and completions APIs (streaming and
@@ -102,116 +102,9 @@ pub(crate) struct Args {
     )]
     pub(crate) reasoning_share: f64,
 
-    /// Tokens per KV block (at least 1).
-    #[arg(long, default_value_t = BlockSize::default(), value_parser = parse_block_size, help_heading = "Engine")]
-    pub(crate) block_size: BlockSize,
-    /// KV blocks per worker.
-    #[arg(long, default_value_t = 16384, help_heading = "Engine")]
-    pub(crate) num_gpu_blocks_override: u32,
-    /// Most sequences running at once per worker.
-    #[arg(long, default_value_t = 256, help_heading = "Engine")]
-    pub(crate) max_num_seqs: u32,
-    /// Token budget of one engine step.
-    #[arg(long, default_value_t = 8192, help_heading = "Engine")]
-    pub(crate) max_num_batched_tokens: u32,
-    /// Reuse cached prefix blocks (on by default).
-    #[arg(
-        long,
-        overrides_with = "no_enable_prefix_caching",
-        help_heading = "Engine"
-    )]
-    pub(crate) enable_prefix_caching: bool,
-    /// Turn prefix caching off.
-    #[arg(
-        long,
-        overrides_with = "enable_prefix_caching",
-        help_heading = "Engine"
-    )]
-    pub(crate) no_enable_prefix_caching: bool,
-    /// Split long prompts across steps (on by default).
-    #[arg(
-        long,
-        overrides_with = "no_enable_chunked_prefill",
-        help_heading = "Engine"
-    )]
-    pub(crate) enable_chunked_prefill: bool,
-    /// Turn chunked prefill off.
-    #[arg(
-        long,
-        overrides_with = "enable_chunked_prefill",
-        help_heading = "Engine"
-    )]
-    pub(crate) no_enable_chunked_prefill: bool,
-    /// Which running request is preempted when KV blocks run out.
-    #[arg(long, value_enum, default_value_t = PreemptionChoice::Lifo, help_heading = "Engine")]
-    pub(crate) preemption_mode: PreemptionChoice,
-    /// Divides every step time: 0 = no delay at all, otherwise within [0.001, 1000000].
-    #[arg(long, default_value_t = 1.0, help_heading = "Engine")]
-    pub(crate) speedup_ratio: f64,
-    /// Further divides decode step time: 0 = no decode delay, otherwise within [0.001, 1000000].
-    #[arg(long, default_value_t = 1.0, help_heading = "Engine")]
-    pub(crate) decode_speedup_ratio: f64,
-    /// Step times from a profile instead of Dynamo's polynomials: a profile directory
-    /// (profile-endpoint --mode both, profile-sla, or Dynamo's profiler: selected_*_interpolation/
-    /// raw_data.npz or {prefill,decode}_raw_data.json), a mocker perf_data.npz, or a JSON timing
-    /// file.
-    #[arg(long, help_heading = "Engine")]
-    pub(crate) planner_profile_data: Option<PathBuf>,
-    /// Number of simulated workers behind the router (1 to 1024, one thread each).
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..), help_heading = "Engine")]
-    pub(crate) num_workers: u32,
-    /// Engines (data-parallel ranks) per worker, each with its own KV cache and thread (1 to
-    /// 256). With --router-mode kv every (worker, rank) is a routing target of its own, as in
-    /// Dynamo; other modes pick a worker, then its rank with the fewest requests in flight.
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=256), help_heading = "Engine")]
-    pub(crate) data_parallel_size: u32,
-
-    /// How the router picks a worker (Dynamo's --router-mode values).
-    #[arg(long, value_enum, default_value_t = RouterChoice::RoundRobin, help_heading = "Router")]
-    pub(crate) router_mode: RouterChoice,
-    /// Weight of prefill tokens in the KV router's cost (finite, >= 0).
-    #[arg(
-        long = "router-kv-overlap-score-weight",
-        alias = "kv-overlap-score-weight",
-        default_value_t = 1.0,
-        help_heading = "Router"
-    )]
-    pub(crate) kv_overlap_score_weight: f64,
-    /// Softmax temperature of the KV router (0 = always the cheapest worker; finite, >= 0).
-    #[arg(long, default_value_t = 0.0, help_heading = "Router")]
-    pub(crate) router_temperature: f64,
-    /// Build the KV router's index from the workers' KV events (on by default).
-    #[arg(long, overrides_with = "no_router_kv_events", help_heading = "Router")]
-    pub(crate) router_kv_events: bool,
-    /// Without KV events: the KV router predicts each worker's cache from its own routing
-    /// decisions, each routed block counting as cached for --router-ttl-secs.
-    #[arg(long, overrides_with = "router_kv_events", help_heading = "Router")]
-    pub(crate) no_router_kv_events: bool,
-    /// Seconds a predicted block stays in the index with --no-router-kv-events.
-    #[arg(long, default_value = "120", value_name = "SECONDS", value_parser = parse_positive_seconds, help_heading = "Router")]
-    pub(crate) router_ttl_secs: Duration,
-    /// Most predicted blocks, over all workers, before the index is pruned (--no-router-kv-events).
-    #[arg(long, default_value_t = 1 << 20, value_parser = clap::value_parser!(u64).range(1..), help_heading = "Router")]
-    pub(crate) router_max_tree_size: u64,
-    /// Pruning keeps this share of --router-max-tree-size, dropping the blocks closest to
-    /// expiry (within (0, 1]).
-    #[arg(long, default_value_t = 0.8, help_heading = "Router")]
-    pub(crate) router_prune_target_ratio: f64,
-    /// KV mode: while every worker's pending prefill tokens exceed this many times
-    /// --max-num-batched-tokens, new requests wait in the router's queue; `none` never queues.
-    #[arg(long, default_value = "4.0", value_name = "FRACTION|none", value_parser = parse_threshold, help_heading = "Router")]
-    pub(crate) router_queue_threshold: Threshold,
-    /// Order of the KV router's queue; a request's nvext.agent_hints.priority (or the
-    /// x-dynamo-request-priority header) moves it that many seconds earlier.
-    #[arg(long, value_enum, default_value_t = QueuePolicyChoice::Fcfs, help_heading = "Router")]
-    pub(crate) router_queue_policy: QueuePolicyChoice,
-    /// Device-aware weighted mode: how many of the workers (the last ones) are CPU workers.
-    #[arg(long, default_value_t = 0, help_heading = "Router")]
-    pub(crate) num_cpu_workers: u32,
-    /// Device-aware weighted mode: requests in flight a non-CPU worker takes per CPU-worker
-    /// request (Dynamo's DYN_ENCODER_CUDA_TO_CPU_RATIO; at least 1).
-    #[arg(long, default_value_t = 8, help_heading = "Router")]
-    pub(crate) cuda_to_cpu_ratio: u32,
+    /// Engine, cluster and router flags (shared with sim-replay).
+    #[command(flatten)]
+    pub(crate) engine: EngineArgs,
 
     /// Probability of answering HTTP 500 instead of generating.
     #[arg(
@@ -257,27 +150,6 @@ pub(crate) struct Args {
     pub(crate) fault_malformed_rate: f64,
 }
 
-/// `--block-size`: a positive token count.
-fn parse_block_size(s: &str) -> Result<BlockSize, String> {
-    let n: u32 = s.parse().map_err(|e| format!("{e}"))?;
-    BlockSize::new(n).ok_or_else(|| "must be at least 1".to_owned())
-}
-
-/// `--router-queue-threshold`: a fraction, or none.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct Threshold(pub(crate) Option<f64>);
-
-fn parse_threshold(s: &str) -> Result<Threshold, String> {
-    if s.eq_ignore_ascii_case("none") {
-        return Ok(Threshold(None));
-    }
-    let v: f64 = s.parse().map_err(|e| format!("{e}"))?;
-    if !(v.is_finite() && v >= 0.0) {
-        return Err(format!("must be a finite number >= 0 or `none`, got {s}"));
-    }
-    Ok(Threshold(Some(v)))
-}
-
 /// Seconds, at least 0 and at most a day.
 fn parse_seconds(s: &str) -> Result<Duration, String> {
     let v: f64 = s.parse().map_err(|e| format!("{e}"))?;
@@ -285,15 +157,6 @@ fn parse_seconds(s: &str) -> Result<Duration, String> {
         return Err(format!("must be within [0, 86400] seconds, got {s}"));
     }
     Duration::try_from_secs_f64(v).map_err(|e| e.to_string())
-}
-
-/// Seconds, more than 0 and at most a day.
-fn parse_positive_seconds(s: &str) -> Result<Duration, String> {
-    let d = parse_seconds(s)?;
-    if d.is_zero() {
-        return Err("must be more than 0 seconds".into());
-    }
-    Ok(d)
 }
 
 /// The command-line flag of a server setting.
@@ -330,45 +193,6 @@ pub(crate) enum TimingChoice {
     Engine,
     /// Constant TTFT and inter-token gap per request, whatever the load.
     Fixed,
-}
-
-/// `--preemption-mode`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(crate) enum PreemptionChoice {
-    /// Preempt the most recently admitted request.
-    Lifo,
-    /// Preempt the oldest running request.
-    Fifo,
-}
-
-/// `--router-mode`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(crate) enum RouterChoice {
-    /// Workers in turn.
-    RoundRobin,
-    /// A uniformly random worker.
-    Random,
-    /// Two random workers, the one with fewer requests in flight.
-    PowerOfTwo,
-    /// Dynamo's KV-aware cost.
-    Kv,
-    /// The worker the request names (nvext.backend_instance_id or x-worker-instance-id).
-    Direct,
-    /// The worker with the fewest active requests.
-    LeastLoaded,
-    /// CPU workers (--num-cpu-workers) get a share set by --cuda-to-cpu-ratio, then least loaded.
-    DeviceAwareWeighted,
-}
-
-/// `--router-queue-policy`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(crate) enum QueuePolicyChoice {
-    /// First come first served (priority moves a request earlier).
-    Fcfs,
-    /// Last come first served.
-    Lcfs,
-    /// Weighted shortest processing time: (1 + priority) / uncached prompt tokens.
-    Wspt,
 }
 
 impl Args {

@@ -6,12 +6,11 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use servebench_mocker::{
-    ClusterLayout, EngineConfig, EngineError, EnginePool, EngineStats, FixedTiming,
-    FixedTimingConfig, PoolConfig, PreemptionMode, QueuePolicy, RouterConfig, RouterMode,
-    TimingModel, TokenSource,
+    ClusterLayout, EngineError, EnginePool, EngineStats, FixedTiming, FixedTimingConfig,
+    PoolConfig, TokenSource,
 };
 
-use crate::args::{Args, PreemptionChoice, QueuePolicyChoice, RouterChoice, TimingChoice};
+use crate::args::{Args, TimingChoice};
 
 /// A token source and, for the engine, its metrics.
 pub(crate) type Source = (Arc<dyn TokenSource>, Option<Arc<dyn EngineStats>>);
@@ -31,37 +30,15 @@ pub(crate) fn token_source(args: &Args) -> anyhow::Result<Source> {
         TimingChoice::Engine => {
             let pool = pool_config(args);
             pool.validate().map_err(with_flag)?;
-            start_engine(pool, args.data_parallel_size)
+            start_engine(pool, &args.engine.layout())
         }
     }
-}
-
-/// The command-line flag of an engine or router setting.
-fn engine_flag(field: &str) -> Option<&'static str> {
-    Some(match field {
-        "block_size" => "--block-size",
-        "num_gpu_blocks" => "--num-gpu-blocks-override",
-        "max_num_seqs" => "--max-num-seqs",
-        "max_num_batched_tokens" => "--max-num-batched-tokens",
-        "speedup_ratio" => "--speedup-ratio",
-        "decode_speedup_ratio" => "--decode-speedup-ratio",
-        "num_workers" => "--num-workers",
-        "temperature" => "--router-temperature",
-        "overlap_score_weight" => "--router-kv-overlap-score-weight",
-        "queue_threshold" => "--router-queue-threshold",
-        "prune_target_ratio" => "--router-prune-target-ratio",
-        "max_tree_size" => "--router-max-tree-size",
-        "ttl" => "--router-ttl-secs",
-        "cpu_workers" => "--num-cpu-workers",
-        "non_cpu_to_cpu_ratio" => "--cuda-to-cpu-ratio",
-        _ => return None,
-    })
 }
 
 /// An engine error, with the flag named when a setting is at fault.
 fn with_flag(e: EngineError) -> anyhow::Error {
     if let EngineError::Config { field, reason } = &e
-        && let Some(flag) = engine_flag(field)
+        && let Some(flag) = servebench_mocker::cli::flag_of(field)
     {
         return anyhow::anyhow!("invalid {flag}: {reason}");
     }
@@ -80,75 +57,27 @@ fn millis(flag: &str, ms: f64) -> anyhow::Result<Duration> {
 }
 
 /// Starts the simulated engine pool: the token source and its `/metrics` counters.
-fn start_engine(pool: PoolConfig, data_parallel_size: u32) -> anyhow::Result<Source> {
-    let layout = ClusterLayout {
-        data_parallel_size,
-        disagg: None,
-    };
+fn start_engine(pool: PoolConfig, layout: &ClusterLayout) -> anyhow::Result<Source> {
     let engine = Arc::new(
-        EnginePool::start_with_layout(&pool, &layout)
+        EnginePool::start_with_layout(&pool, layout)
             .map_err(|e| with_flag(e).context("failed to start the simulated engine"))?,
     );
     let stats: Arc<dyn EngineStats> = engine.clone();
     Ok((engine, Some(stats)))
 }
 
-/// Maps Dynamo mocker's flags into the engine pool's configuration.
+/// The engine pool the flags describe (the decode workers when disaggregated).
 pub(crate) fn pool_config(args: &Args) -> PoolConfig {
-    PoolConfig {
-        engine: EngineConfig {
-            block_size: args.block_size,
-            num_gpu_blocks: args.num_gpu_blocks_override,
-            max_num_seqs: args.max_num_seqs,
-            max_num_batched_tokens: args.max_num_batched_tokens,
-            enable_prefix_caching: !args.no_enable_prefix_caching,
-            enable_chunked_prefill: !args.no_enable_chunked_prefill,
-            preemption_mode: match args.preemption_mode {
-                PreemptionChoice::Lifo => PreemptionMode::Lifo,
-                PreemptionChoice::Fifo => PreemptionMode::Fifo,
-            },
-            speedup_ratio: args.speedup_ratio,
-            decode_speedup_ratio: args.decode_speedup_ratio,
-            timing: match &args.planner_profile_data {
-                Some(path) => TimingModel::FromFile(path.clone()),
-                None => TimingModel::Polynomial,
-            },
-            ..EngineConfig::default()
-        },
-        num_workers: args.num_workers,
-        router: RouterConfig {
-            mode: match args.router_mode {
-                RouterChoice::RoundRobin => RouterMode::RoundRobin,
-                RouterChoice::Random => RouterMode::Random,
-                RouterChoice::PowerOfTwo => RouterMode::PowerOfTwo,
-                RouterChoice::Kv => RouterMode::Kv,
-                RouterChoice::Direct => RouterMode::Direct,
-                RouterChoice::LeastLoaded => RouterMode::LeastLoaded,
-                RouterChoice::DeviceAwareWeighted => RouterMode::DeviceAwareWeighted,
-            },
-            overlap_score_weight: args.kv_overlap_score_weight,
-            temperature: args.router_temperature,
-            seed: args.seed,
-            use_kv_events: !args.no_router_kv_events,
-            ttl: args.router_ttl_secs,
-            max_tree_size: usize::try_from(args.router_max_tree_size).unwrap_or(usize::MAX),
-            prune_target_ratio: args.router_prune_target_ratio,
-            queue_threshold: args.router_queue_threshold.0,
-            queue_policy: match args.router_queue_policy {
-                QueuePolicyChoice::Fcfs => QueuePolicy::Fcfs,
-                QueuePolicyChoice::Lcfs => QueuePolicy::Lcfs,
-                QueuePolicyChoice::Wspt => QueuePolicy::Wspt,
-            },
-            cpu_workers: args.num_cpu_workers,
-            non_cpu_to_cpu_ratio: args.cuda_to_cpu_ratio,
-        },
-    }
+    args.engine.pool_config(args.seed)
 }
 
 #[cfg(test)]
 mod tests {
     use clap::Parser;
-    use servebench_mocker::ServerConfig;
+    use servebench_mocker::{
+        EngineConfig, PreemptionMode, QueuePolicy, RouterConfig, RouterMode, ServerConfig,
+        TimingModel,
+    };
 
     use super::*;
 
@@ -159,12 +88,70 @@ mod tests {
     #[test]
     fn data_parallel_size_starts_one_engine_per_rank() {
         let args = parse(&["--num-workers", "2", "--data-parallel-size", "3"]);
-        assert_eq!(args.data_parallel_size, 3);
+        assert_eq!(args.engine.data_parallel_size, 3);
         let (_, stats) = token_source(&args).unwrap();
         assert_eq!(stats.unwrap().snapshot().num_workers, 6);
         assert!(
             Args::try_parse_from(["mocker", "--data-parallel-size", "0"]).is_err(),
             "0 ranks is refused"
+        );
+    }
+
+    #[test]
+    fn disaggregated_flags_start_prefill_and_decode_engines() {
+        let args = parse(&[
+            "--num-prefill-workers",
+            "2",
+            "--num-decode-workers",
+            "3",
+            "--kv-bytes-per-token",
+            "1000",
+            "--kv-transfer-bandwidth",
+            "0.5",
+        ]);
+        assert_eq!(pool_config(&args).num_workers, 3, "decode workers");
+        let layout = args.engine.layout();
+        let disagg = layout.disagg.expect("disaggregated");
+        assert_eq!(
+            (
+                disagg.prefill_workers,
+                disagg.kv_bytes_per_token,
+                disagg.transfer_bandwidth
+            ),
+            (2, 1000, 0.5e9)
+        );
+        let (_, stats) = token_source(&args).unwrap();
+        assert_eq!(
+            stats.unwrap().worker_roles(),
+            ["decode", "decode", "decode", "prefill", "prefill"]
+        );
+        // Both counts or neither, each at least 1; a bad bandwidth names its flag.
+        for bad in [
+            &["--num-prefill-workers", "1"][..],
+            &["--num-decode-workers", "1"],
+            &["--num-prefill-workers", "0", "--num-decode-workers", "1"],
+            &["--num-prefill-workers", "1", "--num-decode-workers", "0"],
+        ] {
+            assert!(
+                Args::try_parse_from(std::iter::once("mocker").chain(bad.iter().copied())).is_err(),
+                "{bad:?}"
+            );
+        }
+        let args = parse(&[
+            "--num-prefill-workers",
+            "1",
+            "--num-decode-workers",
+            "1",
+            "--kv-transfer-bandwidth",
+            "0",
+        ]);
+        let err = format!("{:#}", token_source(&args).err().expect("refused"));
+        assert!(err.contains("--kv-transfer-bandwidth"), "{err}");
+        // sim-replay's spelling of FIFO preemption works here too (one flag group for both).
+        let args = parse(&["--preempt-fifo"]);
+        assert_eq!(
+            pool_config(&args).engine.preemption_mode,
+            PreemptionMode::Fifo
         );
     }
 

@@ -225,7 +225,7 @@ mod tests {
             "once, however often cancelled"
         );
         let after = Arc::clone(&calls);
-        token.clone().on_cancel(move || {
+        token.on_cancel(move || {
             after.fetch_add(10, Ordering::SeqCst);
         });
         assert_eq!(

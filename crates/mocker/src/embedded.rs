@@ -10,7 +10,7 @@ use tokio::sync::oneshot;
 
 use crate::server::{EngineStats, ServerConfig, spawn};
 use crate::simulated::SimulatedServerError;
-use crate::{EngineConfig, EnginePool, PoolConfig, TokenSource};
+use crate::{ClusterLayout, EngineConfig, EnginePool, PoolConfig, TokenSource};
 
 /// The tokio runtime an [`EmbeddedServer`] runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -80,7 +80,20 @@ impl EmbeddedServer {
         pool: &PoolConfig,
         server: ServerConfig,
     ) -> Result<Self, SimulatedServerError> {
-        let engine = Arc::new(EnginePool::start(pool)?);
+        Self::start_simulated_with_layout(pool, &ClusterLayout::default(), server)
+    }
+
+    /// [`EmbeddedServer::start_simulated`] with the engines arranged as `layout` (data-parallel
+    /// ranks, disaggregated prefill and decode workers; see [`EnginePool::start_with_layout`]).
+    ///
+    /// # Errors
+    /// As [`EmbeddedServer::start_simulated`]; a layout out of range.
+    pub fn start_simulated_with_layout(
+        pool: &PoolConfig,
+        layout: &ClusterLayout,
+        server: ServerConfig,
+    ) -> Result<Self, SimulatedServerError> {
+        let engine = Arc::new(EnginePool::start_with_layout(pool, layout)?);
         let stats: Arc<dyn EngineStats> = engine.clone();
         Self::start(server, engine, Some(stats), ServerRuntime::CurrentThread)
     }

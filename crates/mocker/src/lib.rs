@@ -59,11 +59,14 @@ mod server;
 mod simulated;
 mod simulator;
 
+#[cfg(feature = "cli")]
+pub mod cli;
+
 // Serving.
 pub use embedded::{EmbeddedServer, ServerRuntime};
 pub use servebench_tokenize::TokenizerSpec;
 pub use server::{FaultConfig, RunningServer, ServerConfig, ServerError, spawn};
-pub use simulated::{SimulatedServerError, spawn_simulated};
+pub use simulated::{SimulatedServerError, spawn_simulated, spawn_simulated_with_layout};
 
 // Engine settings.
 pub use simulator::{

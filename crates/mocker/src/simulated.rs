@@ -4,7 +4,9 @@
 use std::sync::Arc;
 
 use crate::server::{EngineStats, RunningServer, ServerConfig, ServerError};
-use crate::{EngineError, EngineMetrics, EnginePool, PoolConfig, TokenSource};
+use crate::{
+    ClusterLayout, EngineError, EngineMetrics, EnginePool, EngineRole, PoolConfig, TokenSource,
+};
 
 impl EngineStats for EnginePool {
     fn snapshot(&self) -> EngineMetrics {
@@ -13,6 +15,21 @@ impl EngineStats for EnginePool {
 
     fn worker_snapshots(&self) -> Vec<EngineMetrics> {
         self.worker_metrics()
+    }
+
+    fn worker_roles(&self) -> Vec<&'static str> {
+        let roles = self.engine_roles();
+        if roles.iter().all(|r| *r == EngineRole::Aggregated) {
+            return Vec::new();
+        }
+        roles
+            .iter()
+            .map(|r| match r {
+                EngineRole::Aggregated => "aggregated",
+                EngineRole::Prefill => "prefill",
+                EngineRole::Decode => "decode",
+            })
+            .collect()
     }
 }
 
@@ -47,7 +64,20 @@ pub async fn spawn_simulated(
     pool: &PoolConfig,
     server: ServerConfig,
 ) -> Result<RunningServer, SimulatedServerError> {
-    let engine = Arc::new(EnginePool::start(pool)?);
+    spawn_simulated_with_layout(pool, &ClusterLayout::default(), server).await
+}
+
+/// [`spawn_simulated`] with the engines arranged as `layout` (data-parallel ranks,
+/// disaggregated prefill and decode workers; see [`EnginePool::start_with_layout`]).
+///
+/// # Errors
+/// As [`spawn_simulated`]; a layout out of range.
+pub async fn spawn_simulated_with_layout(
+    pool: &PoolConfig,
+    layout: &ClusterLayout,
+    server: ServerConfig,
+) -> Result<RunningServer, SimulatedServerError> {
+    let engine = Arc::new(EnginePool::start_with_layout(pool, layout)?);
     let source: Arc<dyn TokenSource> = engine.clone();
     let stats: Arc<dyn EngineStats> = engine;
     Ok(crate::spawn(server, source, Some(stats)).await?)

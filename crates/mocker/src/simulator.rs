@@ -14,6 +14,7 @@ mod profile_data;
 mod router;
 mod sequence;
 mod timing;
+mod transfer;
 mod worker;
 
 #[cfg(test)]

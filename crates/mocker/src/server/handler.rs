@@ -12,7 +12,7 @@ use hyper::body::Incoming;
 use super::api_error::ApiError;
 use super::body::{ResponseBody, SseStream, collect};
 use super::faults::FaultPlan;
-use super::metrics::render_worker_prefix_cache;
+use super::metrics::render_worker_counters;
 use super::prompt::prompt_tokens;
 use super::render::{Renderer, Timings};
 use super::request::{Endpoint, ParsedRequest, Prompt, parse};
@@ -86,9 +86,10 @@ pub(crate) async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Resp
             let snapshot = state.stats.as_ref().map(|s| s.snapshot());
             let mut text = state.metrics.render(&state.config.model_name, snapshot);
             if let Some(stats) = &state.stats {
-                text.push_str(&render_worker_prefix_cache(
+                text.push_str(&render_worker_counters(
                     &state.config.model_name,
                     &stats.worker_snapshots(),
+                    &stats.worker_roles(),
                 ));
             }
             let mut r = Response::new(ResponseBody::full(text));

@@ -265,19 +265,26 @@ impl ServerMetrics {
     }
 }
 
-/// Per-worker prefix-cache counters, `servebench:worker_prefix_cache_queries_total` and
-/// `servebench:worker_prefix_cache_hits_total` with a `worker="<index>"` label (index in pool
-/// order), so a benchmark can tell the workers' cache reuse apart. They are separate families
-/// from vLLM's pool-wide `vllm:prefix_cache_*_total`, so summing a family never counts a token
-/// twice. Empty text when `workers` is empty.
-pub(crate) fn render_worker_prefix_cache(model_name: &str, workers: &[EngineMetrics]) -> String {
+/// Per-worker counters with a `worker="<index>"` label (index in pool order), so a benchmark can
+/// tell the workers apart: prefix-cache queries and hits
+/// (`servebench:worker_prefix_cache_{queries,hits}_total`), prompt tokens admitted and tokens
+/// generated (`servebench:worker_{prompt,generation}_tokens_total`). They are separate families
+/// from vLLM's pool-wide ones, so summing a family never counts a token twice. When `roles` has
+/// one entry per worker (disaggregated serving), each series also carries `role="<role>"`
+/// (`prefill` or `decode`). Empty text when `workers` is empty.
+pub(crate) fn render_worker_counters(
+    model_name: &str,
+    workers: &[EngineMetrics],
+    roles: &[&str],
+) -> String {
     if workers.is_empty() {
         return String::new();
     }
     let model = escape_label(model_name);
+    let labelled_roles = roles.len() == workers.len();
     let mut out = String::new();
     type Family = (&'static str, &'static str, fn(&EngineMetrics) -> u64);
-    let families: [Family; 2] = [
+    let families: [Family; 4] = [
         (
             "servebench:worker_prefix_cache_queries_total",
             "Prefix cache queries of one worker, in terms of number of queried tokens.",
@@ -288,14 +295,28 @@ pub(crate) fn render_worker_prefix_cache(model_name: &str, workers: &[EngineMetr
             "Prefix cache hits of one worker, in terms of number of cached tokens.",
             |m| m.prefix_cache_hits_tokens,
         ),
+        (
+            "servebench:worker_prompt_tokens_total",
+            "Prompt tokens of the requests one worker admitted.",
+            |m| m.prompt_tokens_total,
+        ),
+        (
+            "servebench:worker_generation_tokens_total",
+            "Tokens one worker generated.",
+            |m| m.generation_tokens_total,
+        ),
     ];
     for (name, help, value) in families {
         let _ = writeln!(out, "# HELP {name} {help}");
         let _ = writeln!(out, "# TYPE {name} counter");
         for (i, m) in workers.iter().enumerate() {
+            let role = match roles.get(i) {
+                Some(role) if labelled_roles => format!(",role=\"{}\"", escape_label(role)),
+                _ => String::new(),
+            };
             let _ = writeln!(
                 out,
-                "{name}{{model_name=\"{model}\",worker=\"{i}\"}} {}",
+                "{name}{{model_name=\"{model}\",worker=\"{i}\"{role}}} {}",
                 value(m)
             );
         }
@@ -360,7 +381,7 @@ mod tests {
             prefix_cache_hits_tokens: h,
             ..EngineMetrics::default()
         };
-        let text = render_worker_prefix_cache("m", &[w(100, 40), w(60, 0)]);
+        let text = render_worker_counters("m", &[w(100, 40), w(60, 0)], &[]);
         assert!(text.contains(
             "servebench:worker_prefix_cache_queries_total{model_name=\"m\",worker=\"0\"} 100\n"
         ));
@@ -371,7 +392,14 @@ mod tests {
             "servebench:worker_prefix_cache_queries_total{model_name=\"m\",worker=\"1\"} 60\n"
         ));
         assert!(text.contains("# TYPE servebench:worker_prefix_cache_hits_total counter\n"));
-        assert_eq!(render_worker_prefix_cache("m", &[]), "");
+        assert_eq!(render_worker_counters("m", &[], &[]), "");
+        let roles = render_worker_counters("m", &[w(100, 40), w(60, 0)], &["decode", "prefill"]);
+        assert!(roles.contains(
+            "servebench:worker_prefix_cache_queries_total{model_name=\"m\",worker=\"1\",role=\"prefill\"} 60\n"
+        ));
+        assert!(roles.contains(
+            "servebench:worker_prefix_cache_hits_total{model_name=\"m\",worker=\"0\",role=\"decode\"} 40\n"
+        ));
     }
 
     #[test]

@@ -13,9 +13,18 @@ pub trait EngineStats: Send + Sync + 'static {
     fn snapshot(&self) -> EngineMetrics;
 
     /// One snapshot per worker, in worker order, for the per-worker series of `/metrics`
-    /// (`servebench:worker_prefix_cache_*_total{worker="i"}`). Empty (the default) when the
-    /// source has no workers to tell apart.
+    /// (`servebench:worker_prefix_cache_*_total{worker="i"}`,
+    /// `servebench:worker_{prompt,generation}_tokens_total{worker="i"}`; disaggregated, a
+    /// request's prompt tokens count on its prefill and on its decode worker, its first token
+    /// on the prefill worker). Empty (the default) when the source has no workers to tell apart.
     fn worker_snapshots(&self) -> Vec<EngineMetrics> {
+        Vec::new()
+    }
+
+    /// What each worker of [`EngineStats::worker_snapshots`] does, when workers have distinct
+    /// roles (`prefill` and `decode` in disaggregated serving): `/metrics` labels their series
+    /// `role="..."`. Empty (the default) when every worker does everything.
+    fn worker_roles(&self) -> Vec<&'static str> {
         Vec::new()
     }
 }

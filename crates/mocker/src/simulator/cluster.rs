@@ -66,6 +66,20 @@ impl DisaggConfig {
         let bytes = self.kv_bytes_per_token as f64 * f64::from(prompt_tokens);
         Duration::try_from_secs_f64(bytes / self.transfer_bandwidth).unwrap_or(Duration::MAX)
     }
+
+    /// This model with transfers `speedup_ratio` times faster, as step times are (the
+    /// bandwidth multiplied; a ratio of 0, no delay, makes transfers instant).
+    pub fn sped_up(&self, speedup_ratio: f64) -> Self {
+        let transfer_bandwidth = if speedup_ratio > 0.0 {
+            self.transfer_bandwidth * speedup_ratio
+        } else {
+            f64::INFINITY
+        };
+        Self {
+            transfer_bandwidth,
+            ..self.clone()
+        }
+    }
 }
 
 /// How the engines of a [`VirtualCluster`] are arranged.
@@ -278,7 +292,10 @@ impl VirtualCluster {
             nodes,
             main,
             prefill,
-            disagg: layout.disagg.clone(),
+            disagg: layout
+                .disagg
+                .as_ref()
+                .map(|d| d.sped_up(config.engine.speedup_ratio)),
             next_id: 0,
             in_flight: FastMap::default(),
             handoffs: BinaryHeap::new(),

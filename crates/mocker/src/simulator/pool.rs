@@ -13,13 +13,18 @@ use std::time::Instant;
 
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
-use super::cluster::ClusterLayout;
+use rustc_hash::FxHashMap as FastMap;
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::cluster::{ClusterLayout, EngineRole};
 use super::config::{PoolConfig, RouterMode};
 use super::engine::Engine;
 use super::error::EngineError;
 use super::metrics::EngineMetrics;
 use super::router::{Routed, Router};
-use super::worker::{PoolShared, Submission, WorkerLoop, WorkerMessage};
+use super::worker::{
+    MAIN_STAGE, PREFILL_STAGE, Phase, PoolShared, Stage, Submission, WorkerLoop, WorkerMessage,
+};
 use crate::protocol::{GenerateEvent, GenerateRequest, RouteError, RouteHints, TokenSource};
 
 #[derive(Debug)]
@@ -37,6 +42,10 @@ struct WorkerHandle {
 pub struct EnginePool {
     shared: Arc<PoolShared>,
     workers: Vec<WorkerHandle>,
+    /// The KV transfer thread, when disaggregated.
+    transfer_thread: Option<JoinHandle<()>>,
+    /// What each engine does.
+    roles: Vec<EngineRole>,
     next_id: AtomicU64,
     /// KV capacity of one worker, in tokens.
     capacity_tokens: u32,
@@ -53,80 +62,121 @@ impl EnginePool {
         Self::start_with_layout(config, &ClusterLayout::default())
     }
 
-    /// [`EnginePool::start`] with `layout.data_parallel_size` engines (ranks) per worker, one
-    /// thread each. In KV mode the router sees every (worker, rank) engine as a target of its
-    /// own, as Dynamo's router does; other modes choose a worker, then its rank with the fewest
-    /// requests in flight (lowest on ties). Engines are numbered worker by worker
+    /// [`EnginePool::start`] arranged as `layout`, the engines numbered as
+    /// [`VirtualCluster::with_layout`](super::VirtualCluster::with_layout) numbers them:
+    /// `num_workers` workers (the decode workers when disaggregated) of
+    /// `layout.data_parallel_size` engines (ranks) each, then the prefill workers, if any, with
+    /// as many ranks; one thread per engine
     /// ([`ServerTimings::worker_id`](crate::ServerTimings) is that number).
     ///
+    /// Data-parallel ranks: in KV mode the router sees every (worker, rank) engine as a target of
+    /// its own, as Dynamo's router does; other modes choose a worker, then its rank with the
+    /// fewest requests in flight (lowest on ties).
+    ///
+    /// Disaggregated serving (`layout.disagg`): a request is routed by the prefill router (with
+    /// the request's hints; in KV mode it may wait in that router's queue) to a prefill engine,
+    /// which computes its prompt and its first token; that token is held while the prompt's KV
+    /// blocks travel ([`DisaggConfig::transfer_time`](super::DisaggConfig::transfer_time),
+    /// divided by the speed-up ratio like step times, waited on the real clock by a transfer
+    /// thread); when they land the token goes to the client and the decode router (no hints,
+    /// never queueing: direct mode falls back to round-robin there) picks a decode engine, which
+    /// holds the prompt's blocks without computing them and generates the rest. TTFT is queue +
+    /// prefill + transfer; the `Finished` timings report the decode engine as the worker and
+    /// prefill plus transfer as the prefill time, as the offline cluster does.
+    ///
     /// # Errors
-    /// As [`EnginePool::start`]; a layout out of range; a disaggregated layout (simulated offline
-    /// only, by [`VirtualCluster`](super::VirtualCluster)).
+    /// As [`EnginePool::start`]; a layout out of range.
     pub fn start_with_layout(
         config: &PoolConfig,
         layout: &ClusterLayout,
     ) -> Result<Self, EngineError> {
         config.validate()?;
         layout.validate()?;
-        if layout.disagg.is_some() {
-            return Err(EngineError::Config {
-                field: "prefill_workers",
-                reason: "disaggregated serving is simulated offline only (sim-replay); the \
-                         real-time pool does not support it"
-                    .into(),
-            });
-        }
         let dp = layout.data_parallel_size;
-        let n = config.num_workers * dp;
         let routes_ranks = config.router.mode == RouterMode::Kv;
-        let targets = if routes_ranks { n } else { config.num_workers };
-        let engines = (0..n)
-            .map(|w| Engine::new(&config.engine, w))
+        let mut roles = vec![
+            if layout.disagg.is_some() {
+                EngineRole::Decode
+            } else {
+                EngineRole::Aggregated
+            };
+            (config.num_workers * dp) as usize
+        ];
+        let mut stages = vec![stage(config, config.num_workers, dp, 0)];
+        if let Some(d) = &layout.disagg {
+            stages.push(stage(config, d.prefill_workers, dp, roles.len()));
+            roles.extend(std::iter::repeat_n(
+                EngineRole::Prefill,
+                (d.prefill_workers * dp) as usize,
+            ));
+        }
+        let engines = (0u32..)
+            .zip(&roles)
+            .map(|(w, _)| Engine::new(&config.engine, w))
             .collect::<Result<Vec<_>, _>>()?;
+        let disagg = layout
+            .disagg
+            .as_ref()
+            .map(|d| d.sped_up(config.engine.speedup_ratio));
+        let (transfer_tx, transfer_rx) = mpsc::channel();
         let shared = Arc::new(PoolShared {
             epoch: Instant::now(),
-            router: Mutex::new(
-                Router::new(&config.router, targets as usize, config.engine.block_size)
-                    .with_step_budget(config.engine.max_num_batched_tokens),
-            ),
+            stages,
             metrics: engines.iter().map(|e| Mutex::new(e.metrics())).collect(),
             in_flight: engines.iter().map(|_| AtomicUsize::new(0)).collect(),
             dead: AtomicBool::new(false),
             failure: Mutex::new(None),
-            parked: Mutex::new(Default::default()),
             senders: Mutex::new(None),
-            dp: dp as usize,
-            routes_ranks,
+            transfers: Mutex::new(disagg.is_some().then_some(transfer_tx)),
+            disagg,
         });
         let mut workers = Vec::with_capacity(engines.len());
-        for (w, engine) in (0u32..).zip(engines) {
+        for ((w, engine), role) in (0u32..).zip(engines).zip(&roles) {
             let (tx, rx) = mpsc::channel();
-            let target = if routes_ranks { w } else { w / dp };
-            let mut worker = WorkerLoop::new(engine, target as usize, rx, Arc::clone(&shared));
-            let watcher = Arc::clone(&shared);
-            let thread = std::thread::Builder::new()
-                .name(format!("mocker-worker-{w}"))
-                .spawn(move || {
-                    // The loop is borrowed, not moved, so its client channels stay open until
-                    // the failure is recorded: a client whose stream then ends can tell why.
-                    let run = std::panic::catch_unwind(AssertUnwindSafe(|| worker.run()));
-                    if let Err(payload) = run {
-                        let cause = panic_message(payload.as_ref());
-                        tracing::error!(
-                            worker = w,
-                            %cause,
-                            "engine worker panicked; the server now answers 503"
-                        );
-                        watcher.fail(format!("engine worker {w} panicked: {cause}"));
-                    }
-                    drop(worker);
-                })
-                .map_err(|source| EngineError::Spawn { worker: w, source })?;
+            let stage_index = if *role == EngineRole::Prefill {
+                PREFILL_STAGE
+            } else {
+                MAIN_STAGE
+            };
+            let local = w as usize - shared.stages[stage_index].first_engine;
+            let target = if routes_ranks {
+                local
+            } else {
+                local / dp as usize
+            };
+            let worker = WorkerLoop::new(engine, stage_index, target, rx, Arc::clone(&shared));
+            let thread = spawn_watched(
+                &shared,
+                format!("mocker-worker-{w}"),
+                format!("engine worker {w}"),
+                worker,
+                |worker| {
+                    worker.run();
+                },
+            )
+            .map_err(|source| EngineError::Spawn { worker: w, source })?;
             workers.push(WorkerHandle {
                 submissions: Some(tx),
                 thread: Some(thread),
             });
         }
+        let transfer_thread = if shared.disagg.is_some() {
+            let state = (Arc::clone(&shared), transfer_rx);
+            let thread = spawn_watched(
+                &shared,
+                "mocker-kv-transfer".into(),
+                "the KV transfer thread".into(),
+                state,
+                |(shared, incoming)| super::transfer::run(shared, incoming),
+            )
+            .map_err(|source| EngineError::Spawn {
+                worker: u32::try_from(roles.len()).unwrap_or(u32::MAX),
+                source,
+            })?;
+            Some(thread)
+        } else {
+            None
+        };
         *shared
             .senders
             .lock()
@@ -143,9 +193,56 @@ impl EnginePool {
         Ok(Self {
             shared,
             workers,
+            transfer_thread,
+            roles,
             next_id: AtomicU64::new(0),
             capacity_tokens,
         })
+    }
+
+    /// What each engine does, in engine order (all [`EngineRole::Aggregated`] unless
+    /// disaggregated).
+    pub fn engine_roles(&self) -> &[EngineRole] {
+        &self.roles
+    }
+
+    /// The stage new requests enter: the prefill workers when disaggregated.
+    fn entry_stage(&self) -> usize {
+        if self.shared.stages.len() > PREFILL_STAGE {
+            PREFILL_STAGE
+        } else {
+            MAIN_STAGE
+        }
+    }
+
+    /// A new request as the entry stage's worker runs it: whole, or (disaggregated) its prefill
+    /// only, asking for one token, with the client's request kept for the decode.
+    fn entry_submission(
+        &self,
+        request: GenerateRequest,
+        events: UnboundedSender<GenerateEvent>,
+    ) -> Submission {
+        let arrival = self.shared.epoch.elapsed();
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        if self.entry_stage() == MAIN_STAGE {
+            return Submission {
+                id,
+                request,
+                arrival,
+                events,
+                phase: Phase::Whole,
+            };
+        }
+        Submission {
+            id,
+            request: GenerateRequest {
+                prompt_tokens: request.prompt_tokens.clone(),
+                output_tokens: 1,
+            },
+            arrival,
+            events,
+            phase: Phase::Prefill { full: request },
+        }
     }
 
     /// Number of workers.
@@ -187,17 +284,15 @@ impl TokenSource for EnginePool {
     /// uses [`TokenSource::submit_routed`].
     fn submit(&self, request: GenerateRequest) -> UnboundedReceiver<GenerateEvent> {
         let (events, rx) = unbounded_channel();
-        let arrival = self.shared.epoch.elapsed();
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let mut router = self.router();
-        let target = router.route_at(id, &request.prompt_tokens, arrival);
-        let submission = Submission {
-            id,
-            request,
-            arrival,
-            events,
-        };
-        self.shared.send_to(&mut router, target, submission);
+        let stage = self.entry_stage();
+        let mut router = self.shared.stages[stage].router();
+        let submission = self.entry_submission(request, events);
+        let target = router.route_at(
+            submission.id,
+            &submission.request.prompt_tokens,
+            submission.arrival,
+        );
+        self.shared.send_to(stage, &mut router, target, submission);
         rx
     }
 
@@ -210,21 +305,21 @@ impl TokenSource for EnginePool {
         hints: &RouteHints,
     ) -> Result<UnboundedReceiver<GenerateEvent>, RouteError> {
         let (events, rx) = unbounded_channel();
-        let arrival = self.shared.epoch.elapsed();
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let mut router = self.router();
-        let routed = router.submit(id, &request.prompt_tokens, hints, arrival)?;
-        let submission = Submission {
+        let stage = self.entry_stage();
+        let mut router = self.shared.stages[stage].router();
+        let submission = self.entry_submission(request, events);
+        let id = submission.id;
+        let routed = router.submit(
             id,
-            request,
-            arrival,
-            events,
-        };
+            &submission.request.prompt_tokens,
+            hints,
+            submission.arrival,
+        )?;
         match routed {
-            Routed::Worker(worker) => self.shared.send_to(&mut router, worker, submission),
+            Routed::Worker(worker) => self.shared.send_to(stage, &mut router, worker, submission),
             Routed::Queued => {
                 // Under the router's lock, so no worker can release it before it is parked.
-                self.shared
+                self.shared.stages[stage]
                     .parked
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner)
@@ -268,17 +363,55 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 }
 
 impl EnginePool {
-    fn router(&self) -> std::sync::MutexGuard<'_, Router> {
-        self.shared
-            .router
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Requests waiting in the router's queue (KV mode, every worker busy).
+    /// Requests waiting in the routers' queues (KV mode, every worker busy; when disaggregated,
+    /// the prefill router's).
     pub fn queued_requests(&self) -> usize {
-        self.router().queued_requests()
+        self.shared
+            .stages
+            .iter()
+            .map(|s| s.router().queued_requests())
+            .sum()
     }
+}
+
+/// The router and bookkeeping of `workers` workers of `dp` ranks each, the first engine at
+/// `first_engine`.
+fn stage(config: &PoolConfig, workers: u32, dp: u32, first_engine: usize) -> Stage {
+    let routes_ranks = config.router.mode == RouterMode::Kv;
+    let targets = if routes_ranks { workers * dp } else { workers };
+    Stage {
+        router: Mutex::new(
+            Router::new(&config.router, targets as usize, config.engine.block_size)
+                .with_step_budget(config.engine.max_num_batched_tokens),
+        ),
+        parked: Mutex::new(FastMap::default()),
+        first_engine,
+        dp: dp as usize,
+        routes_ranks,
+    }
+}
+
+/// Starts a pool thread running `body` on `state`. If it panics, the pool is marked failed (the
+/// server then answers 503) before `state` is dropped: the state is borrowed, not moved, so the
+/// client channels it holds stay open until the failure is recorded, and a client whose stream
+/// then ends can tell why.
+fn spawn_watched<S: Send + 'static>(
+    shared: &Arc<PoolShared>,
+    name: String,
+    what: String,
+    mut state: S,
+    body: impl FnOnce(&mut S) + Send + 'static,
+) -> std::io::Result<JoinHandle<()>> {
+    let watcher = Arc::clone(shared);
+    std::thread::Builder::new().name(name).spawn(move || {
+        let run = std::panic::catch_unwind(AssertUnwindSafe(|| body(&mut state)));
+        if let Err(payload) = run {
+            let cause = panic_message(payload.as_ref());
+            tracing::error!(%what, %cause, "engine worker panicked; the server now answers 503");
+            watcher.fail(format!("{what} panicked: {cause}"));
+        }
+        drop(state);
+    })
 }
 
 impl Drop for EnginePool {
@@ -288,13 +421,23 @@ impl Drop for EnginePool {
             .senders
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = None;
-        self.shared
-            .parked
+        *self
+            .shared
+            .transfers
             .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clear();
+            .unwrap_or_else(PoisonError::into_inner) = None;
+        for stage in &self.shared.stages {
+            stage
+                .parked
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clear();
+        }
         for w in &mut self.workers {
             w.submissions = None;
+        }
+        if let Some(thread) = self.transfer_thread.take() {
+            let _ = thread.join();
         }
         for w in &mut self.workers {
             if let Some(thread) = w.thread.take() {

@@ -4,6 +4,7 @@
 mod caching;
 mod disagg;
 mod pool;
+mod pool_disagg;
 mod router_index;
 mod router_modes;
 mod router_queue;

@@ -9,11 +9,13 @@ use std::time::{Duration, Instant};
 use rustc_hash::FxHashMap as FastMap;
 use tokio::sync::mpsc::UnboundedSender;
 
+use super::cluster::DisaggConfig;
 use super::engine::Engine;
 use super::metrics::EngineMetrics;
 use super::router::Router;
 use super::sequence::RequestId;
-use crate::protocol::{GenerateEvent, GenerateRequest};
+use super::transfer::Transfer;
+use crate::protocol::{GenerateEvent, GenerateRequest, ServerTimings};
 use std::sync::mpsc::Sender;
 
 /// If a step starts this late after the previous deadline, the schedule restarts from now instead
@@ -23,11 +25,39 @@ const MAX_LAG: Duration = Duration::from_millis(2);
 /// noticed when sending its next token fails).
 const ABANDONED_SCAN_PERIOD: Duration = Duration::from_millis(5);
 
+/// The stage of [`PoolShared::stages`] holding the aggregated (or, disaggregated, the decode)
+/// workers.
+pub(crate) const MAIN_STAGE: usize = 0;
+/// The stage of the prefill workers, when disaggregated.
+pub(crate) const PREFILL_STAGE: usize = 1;
+
+/// The engines of one role (aggregated, or prefill, or decode) behind their router.
+#[derive(Debug)]
+pub(crate) struct Stage {
+    pub(crate) router: Mutex<Router>,
+    /// Requests waiting in the router's queue, until it releases them to a worker. Lock order:
+    /// the router, then this, then [`PoolShared::senders`].
+    pub(crate) parked: Mutex<FastMap<RequestId, Submission>>,
+    /// Index of its first engine.
+    pub(crate) first_engine: usize,
+    /// Engines (data-parallel ranks) per worker.
+    pub(crate) dp: usize,
+    /// Whether the router's targets are engines (KV mode) or workers.
+    pub(crate) routes_ranks: bool,
+}
+
+impl Stage {
+    pub(crate) fn router(&self) -> std::sync::MutexGuard<'_, Router> {
+        self.router.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
 /// State shared by the pool handle and its worker threads.
 #[derive(Debug)]
 pub(crate) struct PoolShared {
     pub(crate) epoch: Instant,
-    pub(crate) router: Mutex<Router>,
+    /// [`MAIN_STAGE`], then [`PREFILL_STAGE`] when disaggregated.
+    pub(crate) stages: Vec<Stage>,
     pub(crate) metrics: Vec<Mutex<EngineMetrics>>,
     /// Requests submitted to each engine and not yet finished or cancelled (data-parallel rank
     /// choice).
@@ -36,16 +66,15 @@ pub(crate) struct PoolShared {
     pub(crate) dead: AtomicBool,
     /// Why, for `/health` and error responses.
     pub(crate) failure: Mutex<Option<String>>,
-    /// Requests waiting in the router's queue, until it releases them to a worker. Lock order:
-    /// the router, then this, then `senders`.
-    pub(crate) parked: Mutex<FastMap<RequestId, Submission>>,
     /// Every worker's submission channel, so any worker thread can hand over a request the
     /// router released; `None` once the pool is dropped (so the channels can close).
     pub(crate) senders: Mutex<Option<Vec<Sender<WorkerMessage>>>>,
-    /// Engines (data-parallel ranks) per worker.
-    pub(crate) dp: usize,
-    /// Whether the router's targets are engines (KV mode) or workers.
-    pub(crate) routes_ranks: bool,
+    /// The KV transfer thread's channel (disaggregated serving); `None` when aggregated or once
+    /// the pool is dropped.
+    pub(crate) transfers: Mutex<Option<Sender<Transfer>>>,
+    /// The transfer-time model (bandwidth already scaled by the speed-up ratio), when
+    /// disaggregated.
+    pub(crate) disagg: Option<DisaggConfig>,
 }
 
 impl PoolShared {
@@ -58,15 +87,18 @@ impl PoolShared {
         self.dead.store(true, Ordering::Release);
     }
 
-    /// The engine that serves router target `target`: the target itself when the router sees
-    /// every (worker, rank) engine (KV mode, or one rank per worker), else the worker's rank with
-    /// the fewest requests in flight (lowest on ties).
-    fn engine_of(&self, target: usize) -> usize {
-        if self.routes_ranks || self.dp == 1 {
+    /// The engine of stage `stage` that serves its router's target `target`: the target itself
+    /// when the router sees every (worker, rank) engine (KV mode, or one rank per worker), else
+    /// the worker's rank with the fewest requests in flight (lowest on ties).
+    pub(crate) fn engine_of(&self, stage: usize, target: usize) -> usize {
+        let Some(s) = self.stages.get(stage) else {
             return target;
+        };
+        if s.routes_ranks || s.dp == 1 {
+            return s.first_engine + target;
         }
-        let first = target * self.dp;
-        (first..first + self.dp)
+        let first = s.first_engine + target * s.dp;
+        (first..first + s.dp)
             .min_by_key(|&e| {
                 self.in_flight
                     .get(e)
@@ -75,12 +107,18 @@ impl PoolShared {
             .unwrap_or(first)
     }
 
-    /// Hands `submission` to router target `target` (already booked there by the router), on
-    /// the engine [`Self::engine_of`] picks. If that engine is gone the stream closes with no
-    /// events and the router forgets the booking.
-    pub(crate) fn send_to(&self, router: &mut Router, target: usize, submission: Submission) {
+    /// Hands `submission` to target `target` of stage `stage`'s router (already booked there
+    /// by that router, locked as `router`), on the engine [`Self::engine_of`] picks. If that
+    /// engine is gone the stream closes with no events and the router forgets the booking.
+    pub(crate) fn send_to(
+        &self,
+        stage: usize,
+        router: &mut Router,
+        target: usize,
+        submission: Submission,
+    ) {
         let id = submission.id;
-        let engine = self.engine_of(target);
+        let engine = self.engine_of(stage, target);
         if let Some(count) = self.in_flight.get(engine) {
             count.fetch_add(1, Ordering::Relaxed);
         }
@@ -100,9 +138,13 @@ impl PoolShared {
         }
     }
 
-    /// Sends the requests the router's queue releases now to their workers. A released request
-    /// whose client has gone is not sent: the router forgets it and releases the next one.
-    pub(crate) fn release_queued(&self, router: &mut Router) {
+    /// Sends the requests stage `stage`'s router queue releases now to their workers. A
+    /// released request whose client has gone is not sent: the router forgets it and releases
+    /// the next one.
+    pub(crate) fn release_queued(&self, stage: usize, router: &mut Router) {
+        let Some(parked) = self.stages.get(stage).map(|s| &s.parked) else {
+            return;
+        };
         loop {
             let released = router.take_dispatched(self.epoch.elapsed());
             if released.is_empty() {
@@ -111,7 +153,7 @@ impl PoolShared {
             let mut abandoned = false;
             let mut ready = Vec::with_capacity(released.len());
             {
-                let mut parked = self.parked.lock().unwrap_or_else(PoisonError::into_inner);
+                let mut parked = parked.lock().unwrap_or_else(PoisonError::into_inner);
                 for (id, worker) in released {
                     let Some(submission) = parked.remove(&id) else {
                         continue;
@@ -125,7 +167,7 @@ impl PoolShared {
                 }
             }
             for (worker, submission) in ready {
-                self.send_to(router, worker, submission);
+                self.send_to(stage, router, worker, submission);
             }
             if !abandoned {
                 return;
@@ -142,6 +184,28 @@ pub(crate) struct Submission {
     /// Arrival time since the pool's epoch.
     pub(crate) arrival: Duration,
     pub(crate) events: UnboundedSender<GenerateEvent>,
+    /// Which part of the request this worker runs.
+    pub(crate) phase: Phase,
+}
+
+/// The part of a request a worker runs.
+#[derive(Debug)]
+pub(crate) enum Phase {
+    /// All of it (aggregated serving).
+    Whole,
+    /// Its prefill only (disaggregated serving): [`Submission::request`] asks for one token,
+    /// which is held back; when it is computed, the KV transfer of `full` starts.
+    Prefill {
+        /// The request as the client sent it.
+        full: GenerateRequest,
+    },
+    /// Its decode, after the KV transfer (disaggregated serving): the prompt's blocks are
+    /// present and the first token was already sent.
+    Decode {
+        /// What its `Finished` reports (queueing and cache hits of its prefill, prefill plus
+        /// transfer as its prefill time); the worker id is set by the decode worker.
+        timings: ServerTimings,
+    },
 }
 
 /// What a worker thread receives.
@@ -157,6 +221,10 @@ pub(crate) enum WorkerMessage {
 struct Client {
     events: UnboundedSender<GenerateEvent>,
     first_token_sent: bool,
+    phase: Phase,
+    /// The token a prefill produced, held back until its KV transfer lands.
+    held_token: Option<u32>,
+    arrival: Duration,
 }
 
 #[derive(Debug)]
@@ -167,7 +235,9 @@ pub(crate) struct WorkerLoop {
     clients: FastMap<RequestId, Client>,
     /// The engine's index (its metrics slot).
     worker: usize,
-    /// Its index among the router's targets (the engine in KV mode, else its worker).
+    /// Its stage in [`PoolShared::stages`].
+    stage: usize,
+    /// Its index among its stage router's targets (the engine in KV mode, else its worker).
     target: usize,
     /// Events of the last step, swapped out of the engine (buffers are reused, not reallocated).
     delivery: Vec<(RequestId, GenerateEvent)>,
@@ -180,6 +250,7 @@ pub(crate) struct WorkerLoop {
 impl WorkerLoop {
     pub(crate) fn new(
         engine: Engine,
+        stage: usize,
         target: usize,
         submissions: Receiver<WorkerMessage>,
         shared: Arc<PoolShared>,
@@ -191,6 +262,7 @@ impl WorkerLoop {
             shared,
             clients: FastMap::default(),
             worker,
+            stage,
             target,
             delivery: Vec::new(),
             first_tokens: Vec::new(),
@@ -251,21 +323,36 @@ impl WorkerLoop {
                 panic!("injected fault: worker {} was told to panic", self.worker)
             }
         };
-        if self.engine.add_request(s.id, s.request, s.arrival) {
+        let prefilled = matches!(s.phase, Phase::Decode { .. });
+        let added = if prefilled {
+            self.engine.add_prefilled(s.id, s.request, s.arrival)
+        } else {
+            self.engine.add_request(s.id, s.request, s.arrival)
+        };
+        if added {
             self.clients.insert(
                 s.id,
                 Client {
                     events: s.events,
-                    first_token_sent: false,
+                    // A transferred request's first token was sent when its KV landed (and its
+                    // router booking marked it then).
+                    first_token_sent: prefilled,
+                    phase: s.phase,
+                    held_token: None,
+                    arrival: s.arrival,
                 },
             );
         }
     }
 
-    /// Sends the last step's events to their clients and updates the router.
+    /// Sends the last step's events to their clients (a prefill's to the KV transfer) and
+    /// updates the router.
     fn deliver(&mut self) {
+        let step_end = self.engine.step_output().end;
         self.engine.swap_events(&mut self.delivery);
-        for (id, event) in self.delivery.drain(..) {
+        let mut delivery = std::mem::take(&mut self.delivery);
+        let mut prefilled = Vec::new();
+        for (id, event) in delivery.drain(..) {
             let Some(client) = self.clients.get_mut(&id) else {
                 continue;
             };
@@ -274,6 +361,26 @@ impl WorkerLoop {
                 client.first_token_sent = true;
                 self.first_tokens.push(id);
             }
+            let event = match (&client.phase, event) {
+                (Phase::Prefill { .. }, GenerateEvent::Token { token_id }) => {
+                    client.held_token = Some(token_id);
+                    continue;
+                }
+                (Phase::Prefill { .. }, GenerateEvent::Finished { timings, .. }) => {
+                    prefilled.push((id, timings));
+                    continue;
+                }
+                (Phase::Decode { timings }, GenerateEvent::Finished { reason, .. }) => {
+                    GenerateEvent::Finished {
+                        reason,
+                        timings: ServerTimings {
+                            worker_id: self.engine.worker_id(),
+                            ..*timings
+                        },
+                    }
+                }
+                (_, event) => event,
+            };
             if client.events.send(event).is_err() && !done {
                 self.cancelled.push(id);
             }
@@ -281,6 +388,13 @@ impl WorkerLoop {
                 self.clients.remove(&id);
                 self.finished.push(id);
             }
+        }
+        self.delivery = delivery;
+        for (id, timings) in prefilled {
+            if let Some(client) = self.clients.remove(&id) {
+                self.start_transfer(id, client, timings, step_end);
+            }
+            self.finished.push(id);
         }
         for &id in &self.cancelled {
             if self.engine.cancel(id) {
@@ -293,6 +407,54 @@ impl WorkerLoop {
         self.publish_metrics();
     }
 
+    /// A prefill finished at `step_end` (since the epoch): its KV transfer starts then and lands
+    /// after [`DisaggConfig::transfer_time`] of its prompt.
+    fn start_transfer(
+        &self,
+        id: RequestId,
+        client: Client,
+        prefill: ServerTimings,
+        step_end: Duration,
+    ) {
+        let Phase::Prefill { full } = client.phase else {
+            return;
+        };
+        let transfer = self
+            .shared
+            .disagg
+            .as_ref()
+            .map_or(Duration::ZERO, |d| d.transfer_time(prefill.prompt_tokens));
+        let lands_at = step_end.saturating_add(transfer);
+        let scheduled = client.arrival.saturating_add(prefill.queue_wait);
+        let transfer = Transfer {
+            id,
+            lands_at,
+            request: full,
+            events: client.events,
+            first_token: client.held_token,
+            timings: ServerTimings {
+                worker_id: 0,
+                queue_wait: prefill.queue_wait,
+                prefill: lands_at.saturating_sub(scheduled),
+                cached_tokens: prefill.cached_tokens,
+                prompt_tokens: prefill.prompt_tokens,
+            },
+        };
+        let sent = self
+            .shared
+            .transfers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .is_some_and(|tx| tx.send(transfer).is_ok());
+        if !sent {
+            tracing::error!(
+                request = id,
+                "the KV transfer thread is not running; request dropped"
+            );
+        }
+    }
+
     /// Applies collected first tokens and completions, and the last step's KV events if `with_kv`.
     fn update_router(&mut self, with_kv: bool) {
         let kv_events: &[_] = if with_kv {
@@ -303,11 +465,10 @@ impl WorkerLoop {
         if kv_events.is_empty() && self.first_tokens.is_empty() && self.finished.is_empty() {
             return;
         }
-        let mut router = self
-            .shared
-            .router
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let Some(stage) = self.shared.stages.get(self.stage) else {
+            return;
+        };
+        let mut router = stage.router();
         router.apply_kv_events(self.target, kv_events);
         for id in self.first_tokens.drain(..) {
             router.first_token(self.target, id);
@@ -319,7 +480,7 @@ impl WorkerLoop {
                 count.fetch_sub(1, Ordering::Relaxed);
             }
         }
-        self.shared.release_queued(&mut router);
+        self.shared.release_queued(self.stage, &mut router);
     }
 
     /// Cancels requests whose receiver was dropped (waiting ones, and running ones in a long

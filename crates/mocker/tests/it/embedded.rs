@@ -3,7 +3,10 @@
 use std::io::{Read, Write};
 use std::net::TcpStream;
 
-use servebench_mocker::{EmbeddedServer, EngineConfig, PoolConfig, ServerConfig, TokenizerSpec};
+use servebench_mocker::{
+    ClusterLayout, DisaggConfig, EmbeddedServer, EngineConfig, PoolConfig, ServerConfig,
+    TokenizerSpec,
+};
 
 fn completion(server: &EmbeddedServer) -> String {
     let body = r#"{"prompt":"hello world","max_tokens":5,"ignore_eos":true}"#;
@@ -67,4 +70,32 @@ fn a_bad_setting_is_reported_from_the_start_call() {
     };
     let err = EmbeddedServer::start_simulated(&pool, bad_server).unwrap_err();
     assert!(err.to_string().contains("default_max_tokens"), "{err}");
+}
+
+#[test]
+fn an_embedded_server_runs_disaggregated_prefill_and_decode() {
+    let pool = PoolConfig {
+        engine: EngineConfig {
+            speedup_ratio: 0.0,
+            ..EngineConfig::default()
+        },
+        num_workers: 2,
+        ..PoolConfig::default()
+    };
+    let layout = ClusterLayout {
+        data_parallel_size: 1,
+        disagg: Some(DisaggConfig::default()),
+    };
+    let config = ServerConfig {
+        port: 0,
+        ..ServerConfig::default()
+    };
+    let server = EmbeddedServer::start_simulated_with_layout(&pool, &layout, config).unwrap();
+    let reply = completion(&server);
+    assert!(reply.starts_with("HTTP/1.1 200 "), "{reply}");
+    let body = &reply[reply.find("\r\n\r\n").unwrap() + 4..];
+    let v: serde_json::Value = serde_json::from_str(body).unwrap();
+    assert_eq!(v["usage"]["completion_tokens"], 5);
+    // Engines 0 and 1 decode, engine 2 prefills: the reported worker is a decode engine.
+    assert!(v["servebench"]["worker_id"].as_u64().unwrap() < 2, "{v}");
 }

@@ -6,6 +6,7 @@
 
 mod config_values;
 mod dead_worker;
+mod disagg;
 mod embedded;
 mod embeddings;
 mod errors;
