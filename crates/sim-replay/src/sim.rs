@@ -308,6 +308,7 @@ impl Driver<'_> {
             prompt_tokens: tokens,
             output_tokens,
         };
+        // Queued by the KV router when every worker is busy, it starts once one frees.
         let (id, _) = self.cluster.submit(a.at, request, events);
         self.running.insert(id, (timeline, a.user, history));
     }
