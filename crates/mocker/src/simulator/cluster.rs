@@ -23,10 +23,12 @@ use std::time::Duration;
 
 use rustc_hash::FxHashMap as FastMap;
 
+use super::config::BlockSize;
 use super::config::{PoolConfig, RouterMode};
 use super::engine::Engine;
 use super::error::EngineError;
 use super::kv_cache::KvEvent;
+use super::prompt::HashedPrompt;
 use super::router::{Routed, Router};
 use super::sequence::RequestId;
 use crate::protocol::{GenerateEvent, GenerateRequest, RouteError, RouteHints, ServerTimings};
@@ -199,7 +201,8 @@ struct Pool {
 /// A request in a router's queue, and how to start it once released.
 #[derive(Debug)]
 struct Parked {
-    request: GenerateRequest,
+    prompt: HashedPrompt,
+    output_tokens: u32,
     /// When it reached the router (its engine's arrival time, so the queue counts as waiting).
     arrival: Duration,
     /// Its prompt was prefilled elsewhere (a disaggregated decode).
@@ -240,14 +243,17 @@ impl Pool {
         hints: Option<&RouteHints>,
         now: Duration,
     ) -> Result<Option<(usize, Parked)>, RouteError> {
-        let prompt = &parked.request.prompt_tokens;
+        let isl = u64::from(parked.prompt.len());
+        let hashes = parked.prompt.block_hashes().to_vec();
+        let no_hints = RouteHints::default();
         let routed =
             match self
                 .router
-                .submit(id, prompt, hints.unwrap_or(&RouteHints::default()), now)
+                .submit_hashed(id, hashes, isl, hints.unwrap_or(&no_hints), now)
             {
                 Err(RouteError::NoWorkerNamed) if hints.is_none() => {
-                    Routed::Worker(self.router.route_at(id, prompt, now))
+                    let hashes = parked.prompt.block_hashes().to_vec();
+                    Routed::Worker(self.router.route_hashed_at(id, hashes, isl, now))
                 }
                 other => other?,
             };
@@ -279,16 +285,19 @@ fn start(nodes: &mut [Node], node: usize, id: RequestId, parked: Parked, now: Du
     let n = &mut nodes[node];
     n.free_at = n.free_at.max(now);
     if parked.prefilled {
-        n.engine.add_prefilled(id, parked.request, parked.arrival);
+        n.engine
+            .add_prefilled_hashed(id, parked.prompt, parked.output_tokens, parked.arrival);
     } else {
-        n.engine.add_request(id, parked.request, parked.arrival);
+        n.engine
+            .add_hashed(id, parked.prompt, parked.output_tokens, parked.arrival);
     }
 }
 
 /// A disaggregated request between its prefill and its decode.
 #[derive(Debug)]
 struct InFlight {
-    request: GenerateRequest,
+    prompt: HashedPrompt,
+    output_tokens: u32,
     first_token: Option<u32>,
     /// Prefill-side timings, reported in the final `Finished`.
     timings: Option<ServerTimings>,
@@ -312,6 +321,7 @@ pub struct VirtualCluster {
     in_flight: FastMap<RequestId, InFlight>,
     handoffs: BinaryHeap<Handoff>,
     handoff_seq: u64,
+    block_size: BlockSize,
 }
 
 /// The next thing to do, in time order; at equal times deliveries and transfers come before
@@ -369,6 +379,7 @@ impl VirtualCluster {
             in_flight: FastMap::default(),
             handoffs: BinaryHeap::new(),
             handoff_seq: 0,
+            block_size: config.engine.block_size,
         })
     }
 
@@ -408,8 +419,23 @@ impl VirtualCluster {
         request: GenerateRequest,
         events: &mut Vec<ClusterEvent>,
     ) -> (RequestId, Option<u32>) {
+        let prompt = HashedPrompt::from_tokens(&request.prompt_tokens, self.block_size);
         // Without hints nothing is refused: direct mode falls back to round-robin.
-        self.submit_routed(at, request, None, events)
+        self.submit_routed(at, prompt, request.output_tokens, None, events)
+            .unwrap_or((RequestId::MAX, None))
+    }
+
+    /// [`VirtualCluster::submit`] for a prompt already hashed with the engines' block size
+    /// (hashed once for the routers and the engines; a driver that knows its blocks by id need
+    /// not materialise the tokens), generating `output_tokens` tokens.
+    pub fn submit_hashed(
+        &mut self,
+        at: Duration,
+        prompt: HashedPrompt,
+        output_tokens: u32,
+        events: &mut Vec<ClusterEvent>,
+    ) -> (RequestId, Option<u32>) {
+        self.submit_routed(at, prompt, output_tokens, None, events)
             .unwrap_or((RequestId::MAX, None))
     }
 
@@ -426,13 +452,15 @@ impl VirtualCluster {
         hints: &RouteHints,
         events: &mut Vec<ClusterEvent>,
     ) -> Result<(RequestId, Option<u32>), RouteError> {
-        self.submit_routed(at, request, Some(hints), events)
+        let prompt = HashedPrompt::from_tokens(&request.prompt_tokens, self.block_size);
+        self.submit_routed(at, prompt, request.output_tokens, Some(hints), events)
     }
 
     fn submit_routed(
         &mut self,
         at: Duration,
-        request: GenerateRequest,
+        prompt: HashedPrompt,
+        output_tokens: u32,
         hints: Option<&RouteHints>,
         events: &mut Vec<ClusterEvent>,
     ) -> Result<(RequestId, Option<u32>), RouteError> {
@@ -440,12 +468,9 @@ impl VirtualCluster {
         let id = self.next_id;
         let routed = match &mut self.prefill {
             Some(pool) => {
-                let prefill_only = GenerateRequest {
-                    prompt_tokens: request.prompt_tokens.clone(),
-                    output_tokens: 1,
-                };
                 let parked = Parked {
-                    request: prefill_only,
+                    prompt: prompt.clone(),
+                    output_tokens: 1,
                     arrival: at,
                     prefilled: false,
                 };
@@ -453,7 +478,8 @@ impl VirtualCluster {
                 self.in_flight.insert(
                     id,
                     InFlight {
-                        request,
+                        prompt,
+                        output_tokens,
                         first_token: None,
                         timings: None,
                         scheduled: at,
@@ -464,7 +490,8 @@ impl VirtualCluster {
             }
             None => {
                 let parked = Parked {
-                    request,
+                    prompt,
+                    output_tokens,
                     arrival: at,
                     prefilled: false,
                 };
@@ -679,12 +706,13 @@ impl VirtualCluster {
         };
         flight.first_token_at = at;
         let parked = Parked {
-            request: flight.request.clone(),
+            prompt: flight.prompt.clone(),
+            output_tokens: flight.output_tokens,
             arrival: at,
             prefilled: true,
         };
         let first_token = flight.first_token;
-        let wants_decode = flight.request.output_tokens >= 2;
+        let wants_decode = flight.output_tokens >= 2;
         let routed = self.main.submit(&self.nodes, id, parked, None, at);
         let (node, parked) = match routed {
             Ok(Some(routed)) => routed,
@@ -695,10 +723,9 @@ impl VirtualCluster {
                 let Some(parked) = self.main.parked.remove(&id) else {
                     return;
                 };
-                let target = self
-                    .main
-                    .router
-                    .route_at(id, &parked.request.prompt_tokens, at);
+                let hashes = parked.prompt.block_hashes().to_vec();
+                let isl = u64::from(parked.prompt.len());
+                let target = self.main.router.route_hashed_at(id, hashes, isl, at);
                 (self.main.engine_of(&self.nodes, target), parked)
             }
         };
