@@ -7,6 +7,7 @@ use crate::compute::RecordMetrics;
 use crate::distribution::{DEFAULT_EXACT_SAMPLE_CAP, Distribution};
 use crate::goodput::Goodput;
 use crate::record::{ErrorKind, MonoNs, Phase, RequestRecord, RunClock};
+use crate::stats::Stats;
 use crate::summary::{
     ErrorGroup, MetricResult, MetricValue, MissingMetric, MissingReason, PhaseSummary, Summary,
 };
@@ -111,13 +112,20 @@ impl PhaseAggregate {
                 && (config.goodput.is_some() || !spec.flags.contains(MetricFlags::GOODPUT_ONLY))
                 && (self.errors > 0 || !spec.flags.contains(MetricFlags::ERROR_ONLY))
         };
+        // Each distribution's statistics are computed (its exact samples sorted) once, however
+        // many results, sums and checks read them.
+        let computed: Vec<std::cell::OnceCell<Option<Stats>>> = self
+            .distributions
+            .iter()
+            .map(|_| std::cell::OnceCell::new())
+            .collect();
         let stats = |metric: Metric| {
             let source = match metric {
                 // Per-gap ITL is the inter-chunk gap distribution under a servebench name.
                 Metric::InterTokenLatencyPerGap => Metric::InterChunkLatency,
                 m => m,
-            };
-            self.distributions[source as usize].stats()
+            } as usize;
+            *computed[source].get_or_init(|| self.distributions[source].stats())
         };
         let sum_of = |metric: Metric| stats(metric).map(|s| s.sum);
 

@@ -46,6 +46,7 @@ mod goodput;
 mod histogram;
 mod record;
 mod record_builder;
+mod sort;
 mod stats;
 mod summary;
 pub mod timeslices;

@@ -74,7 +74,7 @@ impl Stats {
     /// Statistics of `values` computed exactly (sorts a copy). `None` for an empty slice.
     pub fn of(values: &[f64]) -> Option<Self> {
         let mut sorted = values.to_vec();
-        sorted.sort_unstable_by(f64::total_cmp);
+        crate::sort::sort_total_order(&mut sorted);
         Self::of_sorted(&sorted)
     }
 

@@ -85,9 +85,9 @@ pub use simulator::{EngineMetrics, EnginePool};
 
 // Engine internals.
 pub use simulator::{
-    BLOCK_HASH_SEED, Engine, KvEvent, OUTPUT_VOCAB, RequestId, Routed, Router, StepOutput,
-    WorkerCost, chain_block_hash, local_block_hash, output_token, polynomial_decode_ms,
-    polynomial_prefill_ms, sequence_block_hashes,
+    BLOCK_HASH_SEED, Engine, HashedPrompt, KvEvent, OUTPUT_VOCAB, RequestId, Routed, Router,
+    StepOutput, WorkerCost, chain_block_hash, id_block_hash, local_block_hash, output_token,
+    polynomial_decode_ms, polynomial_prefill_ms, sequence_block_hashes,
 };
 
 /// Items for planned work that no servebench tool uses yet; they are tested, but their API may

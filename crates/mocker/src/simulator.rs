@@ -11,6 +11,7 @@ mod metrics;
 mod perf_file;
 mod pool;
 mod profile_data;
+mod prompt;
 mod router;
 mod sequence;
 mod timing;
@@ -34,6 +35,7 @@ pub use hashing::{BLOCK_HASH_SEED, chain_block_hash, local_block_hash, sequence_
 pub use kv_cache::KvEvent;
 pub use metrics::EngineMetrics;
 pub use pool::EnginePool;
+pub use prompt::{HashedPrompt, id_block_hash};
 pub use router::{Routed, Router, WorkerCost};
 pub use sequence::{OUTPUT_VOCAB, RequestId, output_token};
 pub use timing::{polynomial_decode_ms, polynomial_prefill_ms};

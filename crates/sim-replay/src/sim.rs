@@ -10,8 +10,8 @@ use rustc_hash::FxHashMap as FastMap;
 use servebench_loadgen_core::DatasetEntry;
 use servebench_metrics::RequestRecord;
 use servebench_mocker::{
-    ClusterEvent, ClusterLayout, EngineError, EngineMetrics, EngineSlot, GenerateEvent,
-    GenerateRequest, PoolConfig, RequestId, VirtualCluster,
+    BlockSize, ClusterEvent, ClusterLayout, EngineError, EngineMetrics, EngineSlot, GenerateEvent,
+    HashedPrompt, PoolConfig, RequestId, VirtualCluster,
 };
 
 use crate::prompts::PromptTokens;
@@ -114,6 +114,7 @@ struct Driver<'a> {
     limit: u64,
     seq: u64,
     last_event: Duration,
+    block_size: BlockSize,
 }
 
 /// Runs `entries` under `load` and calls `sink` with each finished request's record (in
@@ -146,6 +147,7 @@ pub fn simulate(
         limit: config.request_limit.unwrap_or(all),
         seq: 0,
         last_event: Duration::ZERO,
+        block_size: config.pool.engine.block_size,
     };
     match load {
         SimLoad::Schedule(offsets) => {
@@ -273,20 +275,30 @@ impl Driver<'_> {
             u32::try_from(n).unwrap_or(u32::MAX)
         });
         let in_session = entry.session().is_some();
-        // Room for the prompt and every generated token: the engine appends its output to this
-        // vector, and a 12k-token prompt must not be copied when it grows.
-        let history = self.users.get(a.user).map_or(0, |u| u.history.len());
-        let capacity = usize::try_from(entry.input_tokens)
-            .unwrap_or(0)
-            .saturating_add(history)
-            .saturating_add(output_tokens.min(1 << 20) as usize);
-        let mut tokens = Vec::with_capacity(capacity);
-        if let Some(user) = self.users.get(a.user)
-            && in_session
-        {
-            tokens.extend_from_slice(&user.history);
-        }
-        self.prompts.append(entry, &mut tokens);
+        // A trace block prompt outside a session is hashed from its block ids; session turns
+        // carry their history as tokens, so they (and text prompts) are tokenized and hashed.
+        let derived = if in_session {
+            None
+        } else {
+            self.prompts.hashed_blocks(entry, self.block_size)
+        };
+        let mut history = None;
+        let prompt = match derived {
+            Some(prompt) => prompt,
+            None => {
+                let mut tokens = Vec::new();
+                if let Some(user) = self.users.get(a.user)
+                    && in_session
+                {
+                    tokens.reserve(user.history.len() + output_tokens.min(1 << 20) as usize);
+                    tokens.extend_from_slice(&user.history);
+                }
+                self.prompts.append(entry, &mut tokens);
+                let prompt = HashedPrompt::from_tokens(&tokens, self.block_size);
+                history = (in_session && a.user < self.users.len()).then_some(tokens);
+                prompt
+            }
+        };
         let (session_index, turn_index) = match entry.session() {
             Some(s) => (s.session, s.turn),
             None => (a.entry as u64, 0),
@@ -297,18 +309,16 @@ impl Driver<'_> {
             turn_index,
             start: a.at,
             intended: a.intended.then_some(a.at),
-            input_tokens: tokens.len() as u64,
+            input_tokens: u64::from(prompt.len()),
             output_tokens,
             requested_output_tokens: entry.max_output_tokens,
             stamps: Vec::with_capacity(output_tokens.min(4096) as usize),
         };
         self.issued += 1;
-        let history = (in_session && a.user < self.users.len()).then(|| tokens.clone());
-        let request = GenerateRequest {
-            prompt_tokens: tokens,
-            output_tokens,
-        };
-        let (id, _) = self.cluster.submit(a.at, request, events);
+        // Queued by the KV router when every worker is busy, it starts once one frees.
+        let (id, _) = self
+            .cluster
+            .submit_hashed(a.at, prompt, output_tokens, events);
         self.running.insert(id, (timeline, a.user, history));
     }
 

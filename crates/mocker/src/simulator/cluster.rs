@@ -10,6 +10,12 @@
 //!
 //! Actions run in time order over all engines: at one instant, step results are delivered and
 //! KV transfers land first, then requests submitted at that instant are routed, then steps start.
+//!
+//! Routing goes through the same [`Router`] calls as the real-time pool, on the virtual clock:
+//! [`Router::submit`] with the request's hints (in KV mode a request that finds every worker busy
+//! waits in the router's queue), [`Router::take_dispatched`] after each delivery (queued requests
+//! leave, best first, as soon as a worker stops being busy; their queue time counts in
+//! `queue_wait`), and the clock moves the approximate index's time to live along.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -17,13 +23,15 @@ use std::time::Duration;
 
 use rustc_hash::FxHashMap as FastMap;
 
+use super::config::BlockSize;
 use super::config::{PoolConfig, RouterMode};
 use super::engine::Engine;
 use super::error::EngineError;
 use super::kv_cache::KvEvent;
-use super::router::Router;
+use super::prompt::HashedPrompt;
+use super::router::{Routed, Router};
 use super::sequence::RequestId;
-use crate::protocol::{GenerateEvent, GenerateRequest, ServerTimings};
+use crate::protocol::{GenerateEvent, GenerateRequest, RouteError, RouteHints, ServerTimings};
 
 /// Most data-parallel ranks per worker.
 pub const MAX_DATA_PARALLEL_SIZE: u32 = 256;
@@ -200,6 +208,19 @@ struct Pool {
     /// Whether the router chooses among ranks (KV mode) or among workers.
     routes_ranks: bool,
     router: Router,
+    /// Requests waiting in the router's queue.
+    parked: FastMap<RequestId, Parked>,
+}
+
+/// A request in a router's queue, and how to start it once released.
+#[derive(Debug)]
+struct Parked {
+    prompt: HashedPrompt,
+    output_tokens: u32,
+    /// When it reached the router (its engine's arrival time, so the queue counts as waiting).
+    arrival: Duration,
+    /// Its prompt was prefilled elsewhere (a disaggregated decode).
+    prefilled: bool,
 }
 
 impl Pool {
@@ -211,12 +232,86 @@ impl Pool {
             local / self.dp
         }
     }
+
+    /// The engine serving router target `target`: the target itself when the router sees ranks,
+    /// else the worker's rank with the fewest requests (the engine's own data-parallel
+    /// balancing), lowest rank on ties.
+    fn engine_of(&self, nodes: &[Node], target: usize) -> usize {
+        if self.routes_ranks || self.dp == 1 {
+            return self.start + target;
+        }
+        let first = self.start + target * self.dp;
+        (first..first + self.dp)
+            .min_by_key(|&n| nodes[n].engine.num_running() + nodes[n].engine.num_waiting())
+            .unwrap_or(first)
+    }
+
+    /// Routes request `id` at `now`: `Some(engine)` to start it there, `None` if it was parked
+    /// in the router's queue. Without `hints` (`None`) it is routed as with no hints, except that
+    /// direct mode falls back to round-robin (as [`Router::route`]) instead of refusing it.
+    fn submit(
+        &mut self,
+        nodes: &[Node],
+        id: RequestId,
+        parked: Parked,
+        hints: Option<&RouteHints>,
+        now: Duration,
+    ) -> Result<Option<(usize, Parked)>, RouteError> {
+        let isl = u64::from(parked.prompt.len());
+        let hashes = parked.prompt.block_hashes().to_vec();
+        let no_hints = RouteHints::default();
+        let routed =
+            match self
+                .router
+                .submit_hashed(id, hashes, isl, hints.unwrap_or(&no_hints), now)
+            {
+                Err(RouteError::NoWorkerNamed) if hints.is_none() => {
+                    let hashes = parked.prompt.block_hashes().to_vec();
+                    Routed::Worker(self.router.route_hashed_at(id, hashes, isl, now))
+                }
+                other => other?,
+            };
+        match routed {
+            Routed::Worker(target) => Ok(Some((self.engine_of(nodes, target), parked))),
+            Routed::Queued => {
+                self.parked.insert(id, parked);
+                Ok(None)
+            }
+        }
+    }
+
+    /// Requests the router's queue releases at `now`, with their engines.
+    fn released(&mut self, nodes: &[Node], now: Duration) -> Vec<(RequestId, usize, Parked)> {
+        let mut out = Vec::new();
+        for (id, target) in self.router.take_dispatched(now) {
+            match self.parked.remove(&id) {
+                Some(p) => out.push((id, self.engine_of(nodes, target), p)),
+                // Not parked here (cannot happen): forget the booking.
+                None => self.router.finished(target, id),
+            }
+        }
+        out
+    }
+}
+
+/// Hands a routed request to engine `node` at `now`.
+fn start(nodes: &mut [Node], node: usize, id: RequestId, parked: Parked, now: Duration) {
+    let n = &mut nodes[node];
+    n.free_at = n.free_at.max(now);
+    if parked.prefilled {
+        n.engine
+            .add_prefilled_hashed(id, parked.prompt, parked.output_tokens, parked.arrival);
+    } else {
+        n.engine
+            .add_hashed(id, parked.prompt, parked.output_tokens, parked.arrival);
+    }
 }
 
 /// A disaggregated request between its prefill and its decode.
 #[derive(Debug)]
 struct InFlight {
-    request: GenerateRequest,
+    prompt: HashedPrompt,
+    output_tokens: u32,
     first_token: Option<u32>,
     /// Prefill-side timings, reported in the final `Finished`.
     timings: Option<ServerTimings>,
@@ -240,6 +335,7 @@ pub struct VirtualCluster {
     in_flight: FastMap<RequestId, InFlight>,
     handoffs: BinaryHeap<Handoff>,
     handoff_seq: u64,
+    block_size: BlockSize,
 }
 
 /// The next thing to do, in time order; at equal times deliveries and transfers come before
@@ -300,6 +396,7 @@ impl VirtualCluster {
             in_flight: FastMap::default(),
             handoffs: BinaryHeap::new(),
             handoff_seq: 0,
+            block_size: config.engine.block_size,
         })
     }
 
@@ -329,56 +426,123 @@ impl VirtualCluster {
         self.nodes.get(index).map(|n| n.slot)
     }
 
-    /// Runs the cluster up to `at`, then routes a request arriving at `at`. Returns its id and
-    /// engine (the prefill engine when disaggregated); events produced on the way are appended to
-    /// `events`.
+    /// Runs the cluster up to `at`, then routes a request arriving at `at` with no hints. Returns
+    /// its id and engine (the prefill engine when disaggregated), or `None` for the engine when
+    /// the router queued it (KV mode, every worker busy); events produced on the way are
+    /// appended to `events`.
     pub fn submit(
         &mut self,
         at: Duration,
         request: GenerateRequest,
         events: &mut Vec<ClusterEvent>,
-    ) -> (RequestId, u32) {
+    ) -> (RequestId, Option<u32>) {
+        let prompt = HashedPrompt::from_tokens(&request.prompt_tokens, self.block_size);
+        // Without hints nothing is refused: direct mode falls back to round-robin.
+        self.submit_routed(at, prompt, request.output_tokens, None, events)
+            .unwrap_or((RequestId::MAX, None))
+    }
+
+    /// [`VirtualCluster::submit`] for a prompt already hashed with the engines' block size
+    /// (hashed once for the routers and the engines; a driver that knows its blocks by id need
+    /// not materialise the tokens), generating `output_tokens` tokens.
+    pub fn submit_hashed(
+        &mut self,
+        at: Duration,
+        prompt: HashedPrompt,
+        output_tokens: u32,
+        events: &mut Vec<ClusterEvent>,
+    ) -> (RequestId, Option<u32>) {
+        self.submit_routed(at, prompt, output_tokens, None, events)
+            .unwrap_or((RequestId::MAX, None))
+    }
+
+    /// [`VirtualCluster::submit`] with the request's routing hints (named worker, priority and
+    /// strict tier), as the real-time pool's `submit_routed`.
+    ///
+    /// # Errors
+    /// [`RouteError`] as [`Router::submit`]: direct mode without a named worker, or a worker that
+    /// does not exist. Nothing is submitted then.
+    pub fn submit_with_hints(
+        &mut self,
+        at: Duration,
+        request: GenerateRequest,
+        hints: &RouteHints,
+        events: &mut Vec<ClusterEvent>,
+    ) -> Result<(RequestId, Option<u32>), RouteError> {
+        let prompt = HashedPrompt::from_tokens(&request.prompt_tokens, self.block_size);
+        self.submit_routed(at, prompt, request.output_tokens, Some(hints), events)
+    }
+
+    fn submit_routed(
+        &mut self,
+        at: Duration,
+        prompt: HashedPrompt,
+        output_tokens: u32,
+        hints: Option<&RouteHints>,
+        events: &mut Vec<ClusterEvent>,
+    ) -> Result<(RequestId, Option<u32>), RouteError> {
         self.advance_to(at, events);
         let id = self.next_id;
-        self.next_id += 1;
-        let node = match &mut self.prefill {
+        let routed = match &mut self.prefill {
             Some(pool) => {
-                let node = route(pool, &self.nodes, id, &request.prompt_tokens);
-                let prefill_only = GenerateRequest {
-                    prompt_tokens: request.prompt_tokens.clone(),
+                let parked = Parked {
+                    prompt: prompt.clone(),
                     output_tokens: 1,
+                    arrival: at,
+                    prefilled: false,
                 };
+                let routed = pool.submit(&self.nodes, id, parked, hints, at)?;
                 self.in_flight.insert(
                     id,
                     InFlight {
-                        request,
+                        prompt,
+                        output_tokens,
                         first_token: None,
                         timings: None,
                         scheduled: at,
                         first_token_at: Duration::ZERO,
                     },
                 );
-                let n = &mut self.nodes[node];
-                n.free_at = n.free_at.max(at);
-                n.engine.add_request(id, prefill_only, at);
-                node
+                routed
             }
             None => {
-                let node = route(&mut self.main, &self.nodes, id, &request.prompt_tokens);
-                let n = &mut self.nodes[node];
-                n.free_at = n.free_at.max(at);
-                n.engine.add_request(id, request, at);
-                node
+                let parked = Parked {
+                    prompt,
+                    output_tokens,
+                    arrival: at,
+                    prefilled: false,
+                };
+                self.main.submit(&self.nodes, id, parked, hints, at)?
             }
         };
-        (id, node as u32)
+        self.next_id += 1;
+        let node = routed.map(|(node, parked)| {
+            start(&mut self.nodes, node, id, parked, at);
+            node as u32
+        });
+        Ok((id, node))
+    }
+
+    /// Requests waiting in the routers' queues (prefill and decode together).
+    pub fn queued_requests(&self) -> usize {
+        self.main.router.queued_requests()
+            + self
+                .prefill
+                .as_ref()
+                .map_or(0, |p| p.router.queued_requests())
     }
 
     /// Runs every action due before `until`: results of steps ending and transfers landing at or
     /// before `until` are delivered (to `events` and to the routers), steps starting before
     /// `until` run.
+    /// The routers' clocks then read `until` (predicted KV entries older than their time to live
+    /// are forgotten).
     pub fn advance_to(&mut self, until: Duration, events: &mut Vec<ClusterEvent>) {
         while self.run_next_before(until, events) {}
+        self.main.router.advance_to(until);
+        if let Some(p) = &mut self.prefill {
+            p.router.advance_to(until);
+        }
     }
 
     /// Runs the earliest pending action (a step, a delivery or a transfer landing) and returns its
@@ -501,6 +665,22 @@ impl VirtualCluster {
         }
         // Keep the buffer's allocation.
         self.nodes[w].pending = pending;
+        self.release_queued(role == EngineRole::Prefill, at);
+    }
+
+    /// Starts the requests the router's queue (the prefill router's, or the main one's) releases
+    /// at `now`.
+    fn release_queued(&mut self, prefill: bool, now: Duration) {
+        let pool = match (&mut self.prefill, prefill) {
+            (Some(p), true) => p,
+            _ => &mut self.main,
+        };
+        if pool.parked.is_empty() {
+            return;
+        }
+        for (id, node, parked) in pool.released(&self.nodes, now) {
+            start(&mut self.nodes, node, id, parked, now);
+        }
     }
 
     /// A prefill engine's result: its one token is held back, its completion starts the transfer.
@@ -542,16 +722,34 @@ impl VirtualCluster {
             return;
         };
         flight.first_token_at = at;
-        let node = route(
-            &mut self.main,
-            &self.nodes,
-            id,
-            &flight.request.prompt_tokens,
-        );
+        let parked = Parked {
+            prompt: flight.prompt.clone(),
+            output_tokens: flight.output_tokens,
+            arrival: at,
+            prefilled: true,
+        };
+        let first_token = flight.first_token;
+        let wants_decode = flight.output_tokens >= 2;
+        let routed = self.main.submit(&self.nodes, id, parked, None, at);
+        let (node, parked) = match routed {
+            Ok(Some(routed)) => routed,
+            // The decode workers compute no prompt, so their router never finds them all busy
+            // and never queues; should it, the request is routed at once instead.
+            _ => {
+                self.main.router.cancel_queued(id);
+                let Some(parked) = self.main.parked.remove(&id) else {
+                    return;
+                };
+                let hashes = parked.prompt.block_hashes().to_vec();
+                let isl = u64::from(parked.prompt.len());
+                let target = self.main.router.route_hashed_at(id, hashes, isl, at);
+                (self.main.engine_of(&self.nodes, target), parked)
+            }
+        };
         let target = self.main.target_of(node);
         // The decode worker computes no prompt: its booked prefill load ends at once.
         self.main.router.first_token(target, id);
-        if let Some(token_id) = flight.first_token {
+        if let Some(token_id) = first_token {
             events.push(ClusterEvent {
                 at,
                 worker: node as u32,
@@ -559,13 +757,8 @@ impl VirtualCluster {
                 event: GenerateEvent::Token { token_id },
             });
         }
-        if flight.request.output_tokens >= 2 {
-            if let Some(flight) = self.in_flight.get(&id) {
-                let request = flight.request.clone();
-                let n = &mut self.nodes[node];
-                n.free_at = n.free_at.max(at);
-                n.engine.add_prefilled(id, request, at);
-            }
+        if wants_decode {
+            start(&mut self.nodes, node, id, parked, at);
             return;
         }
         // One token (or none) was asked for: the request ends with the transfer.
@@ -582,6 +775,7 @@ impl VirtualCluster {
                 },
             });
         }
+        self.release_queued(false, at);
     }
 }
 
@@ -598,20 +792,6 @@ fn merged_timings(flight: &InFlight, decode: ServerTimings, decode_engine: usize
         cached_tokens: prefill.cached_tokens,
         prompt_tokens: prefill.prompt_tokens,
     }
-}
-
-/// Chooses the engine of pool `pool` for a request.
-fn route(pool: &mut Pool, nodes: &[Node], id: RequestId, prompt: &[u32]) -> usize {
-    let target = pool.router.route(id, prompt);
-    if pool.routes_ranks || pool.dp == 1 {
-        return pool.start + target;
-    }
-    // The worker was chosen; within it, the rank with the fewest requests (the engine's own
-    // data-parallel balancing), lowest rank on ties.
-    let first = pool.start + target * pool.dp;
-    (first..first + pool.dp)
-        .min_by_key(|&n| nodes[n].engine.num_running() + nodes[n].engine.num_waiting())
-        .unwrap_or(first)
 }
 
 fn add_pool(
@@ -649,6 +829,8 @@ fn add_pool(
         start,
         dp: dp as usize,
         routes_ranks,
-        router: Router::new(&config.router, targets, config.engine.block_size),
+        router: Router::new(&config.router, targets, config.engine.block_size)
+            .with_step_budget(config.engine.max_num_batched_tokens),
+        parked: FastMap::default(),
     })
 }

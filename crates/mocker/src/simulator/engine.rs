@@ -9,6 +9,7 @@ use super::config::{BlockSize, EngineConfig, PreemptionMode};
 use super::error::EngineError;
 use super::kv_cache::{KvCache, KvEvent};
 use super::metrics::EngineMetrics;
+use super::prompt::HashedPrompt;
 use super::sequence::{RequestId, Sequence};
 use super::timing::{StepShape, StepTimer};
 use crate::protocol::{FinishReason, GenerateEvent, GenerateRequest, ServerTimings};
@@ -106,16 +107,23 @@ impl Engine {
         request: GenerateRequest,
         arrival: Duration,
     ) -> bool {
+        let prompt = HashedPrompt::from_tokens(&request.prompt_tokens, self.block_size);
+        self.add_hashed(id, prompt, request.output_tokens, arrival)
+    }
+
+    /// [`Engine::add_request`] with the prompt already hashed (with this engine's block size),
+    /// as the KV router hashed it.
+    pub fn add_hashed(
+        &mut self,
+        id: RequestId,
+        prompt: HashedPrompt,
+        output_tokens: u32,
+        arrival: Duration,
+    ) -> bool {
         if self.index.contains_key(&id) {
             return false;
         }
-        let seq = Sequence::new(
-            id,
-            request.prompt_tokens,
-            request.output_tokens,
-            arrival,
-            self.block_size,
-        );
+        let seq = Sequence::new(id, prompt, output_tokens, arrival);
         self.enqueue(id, seq);
         true
     }
@@ -132,16 +140,22 @@ impl Engine {
         request: GenerateRequest,
         arrival: Duration,
     ) -> bool {
-        if self.index.contains_key(&id) || request.output_tokens < 2 {
+        let prompt = HashedPrompt::from_tokens(&request.prompt_tokens, self.block_size);
+        self.add_prefilled_hashed(id, prompt, request.output_tokens, arrival)
+    }
+
+    /// [`Engine::add_prefilled`] with the prompt already hashed (with this engine's block size).
+    pub fn add_prefilled_hashed(
+        &mut self,
+        id: RequestId,
+        prompt: HashedPrompt,
+        output_tokens: u32,
+        arrival: Duration,
+    ) -> bool {
+        if self.index.contains_key(&id) || output_tokens < 2 {
             return false;
         }
-        let mut seq = Sequence::new(
-            id,
-            request.prompt_tokens,
-            request.output_tokens,
-            arrival,
-            self.block_size,
-        );
+        let mut seq = Sequence::new(id, prompt, output_tokens, arrival);
         seq.transferred = true;
         seq.first_token = Some(arrival);
         seq.push_generated(self.block_size);

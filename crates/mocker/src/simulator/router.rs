@@ -140,9 +140,21 @@ impl Router {
 
     /// [`Router::route`] at time `now` (predicted KV entries expire on this clock).
     pub fn route_at(&mut self, id: RequestId, prompt_tokens: &[u32], now: Duration) -> usize {
-        self.advance(now);
         let hashes = self.hashes_for(prompt_tokens);
-        let isl = prompt_tokens.len() as u64;
+        self.route_hashed_at(id, hashes, prompt_tokens.len() as u64, now)
+    }
+
+    /// [`Router::route_at`] for a prompt of `isl` tokens whose full blocks hash to `hashes` (with
+    /// this router's block size): the caller hashed it once for the router and the engine.
+    pub fn route_hashed_at(
+        &mut self,
+        id: RequestId,
+        hashes: Vec<u64>,
+        isl: u64,
+        now: Duration,
+    ) -> usize {
+        self.advance(now);
+        let hashes = self.keep_hashes(hashes);
         let worker = self.choose(&hashes, isl);
         self.book(worker, id, hashes, isl);
         worker
@@ -163,7 +175,25 @@ impl Router {
         hints: &RouteHints,
         now: Duration,
     ) -> Result<Routed, RouteError> {
+        let hashes = self.hashes_for(prompt_tokens);
+        self.submit_hashed(id, hashes, prompt_tokens.len() as u64, hints, now)
+    }
+
+    /// [`Router::submit`] for a prompt of `isl` tokens whose full blocks hash to `hashes` (with
+    /// this router's block size).
+    ///
+    /// # Errors
+    /// As [`Router::submit`].
+    pub fn submit_hashed(
+        &mut self,
+        id: RequestId,
+        hashes: Vec<u64>,
+        isl: u64,
+        hints: &RouteHints,
+        now: Duration,
+    ) -> Result<Routed, RouteError> {
         self.advance(now);
+        let hashes = self.keep_hashes(hashes);
         let honours_target = matches!(self.mode, RouterMode::Direct | RouterMode::Kv);
         let target = hints.worker.filter(|_| honours_target);
         if let Some(w) = target {
@@ -174,16 +204,13 @@ impl Router {
                     workers: self.workers.len(),
                 });
             }
-            let hashes = self.hashes_for(prompt_tokens);
-            self.book(w, id, hashes, prompt_tokens.len() as u64);
+            self.book(w, id, hashes, isl);
             return Ok(Routed::Worker(w));
         }
         if self.mode == RouterMode::Direct {
             return Err(RouteError::NoWorkerNamed);
         }
         if self.mode == RouterMode::Kv && (!self.queue.is_empty() || self.all_busy()) {
-            let hashes = self.hashes_for(prompt_tokens);
-            let isl = prompt_tokens.len() as u64;
             let bs = u64::from(self.block_size.get());
             let best = (0..self.workers.len())
                 .map(|w| self.index.overlap(w, &hashes, self.now))
@@ -201,7 +228,7 @@ impl Router {
             );
             return Ok(Routed::Queued);
         }
-        Ok(Routed::Worker(self.route_at(id, prompt_tokens, now)))
+        Ok(Routed::Worker(self.route_hashed_at(id, hashes, isl, now)))
     }
 
     /// Releases queued requests, best first, while some worker is not busy: each is routed by the
@@ -243,6 +270,15 @@ impl Router {
     fn advance(&mut self, now: Duration) {
         self.now = self.now.max(now);
         self.index.expire(self.now);
+    }
+
+    /// The given block hashes when the mode uses them (only the KV mode looks at blocks).
+    fn keep_hashes(&self, hashes: Vec<u64>) -> Vec<u64> {
+        if self.mode == RouterMode::Kv {
+            hashes
+        } else {
+            Vec::new()
+        }
     }
 
     /// Block hashes of a prompt when the mode uses them (only the KV mode looks at blocks).

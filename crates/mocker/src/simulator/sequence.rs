@@ -3,8 +3,9 @@
 use std::time::Duration;
 
 use super::config::BlockSize;
-use super::hashing::extend_block_hashes;
+use super::hashing::{chain_block_hash, local_block_hash};
 use super::kv_cache::BlockKey;
+use super::prompt::HashedPrompt;
 
 /// Identifies a request within an engine (the pool assigns them).
 pub type RequestId = u64;
@@ -29,8 +30,11 @@ pub fn output_token(seed: u64, index: u32) -> u32 {
 #[derive(Debug)]
 pub(crate) struct Sequence {
     pub(crate) id: RequestId,
-    /// Prompt tokens followed by the tokens generated so far.
-    pub(crate) tokens: Vec<u32>,
+    /// Tokens in the sequence: prompt plus generated.
+    len: u32,
+    /// Tokens after the last full block (prompt tail, then generated ones), hashed into
+    /// `block_hashes` when they fill a block.
+    tail: Vec<u32>,
     pub(crate) prompt_len: u32,
     pub(crate) output_target: u32,
     pub(crate) generated: u32,
@@ -40,7 +44,7 @@ pub(crate) struct Sequence {
     pub(crate) decoding: bool,
     /// Blocks held, covering tokens `[0, blocks.len() * block_size)`.
     pub(crate) blocks: Vec<BlockKey>,
-    /// Sequence hashes of the full blocks of `tokens`.
+    /// Sequence hashes of the full blocks of the sequence.
     pub(crate) block_hashes: Vec<u64>,
     /// How many leading entries of `blocks` are already shared full blocks.
     pub(crate) promoted: usize,
@@ -57,19 +61,15 @@ pub(crate) struct Sequence {
 impl Sequence {
     pub(crate) fn new(
         id: RequestId,
-        prompt: Vec<u32>,
+        prompt: HashedPrompt,
         output_target: u32,
         arrival: Duration,
-        block_size: BlockSize,
     ) -> Self {
-        let prompt_len = u32::try_from(prompt.len()).unwrap_or(u32::MAX);
-        let mut block_hashes = Vec::new();
-        extend_block_hashes(&mut block_hashes, &prompt, block_size);
-        let mut tokens = prompt;
-        tokens.reserve(output_target as usize);
+        let (prompt_len, block_hashes, tail) = prompt.into_parts();
         Self {
             id,
-            tokens,
+            len: prompt_len,
+            tail,
             prompt_len,
             output_target,
             generated: 0,
@@ -89,7 +89,7 @@ impl Sequence {
 
     /// Tokens in the sequence (prompt plus generated).
     pub(crate) fn len(&self) -> u32 {
-        u32::try_from(self.tokens.len()).unwrap_or(u32::MAX)
+        self.len
     }
 
     /// Tokens still to compute before the next token can be sampled.
@@ -100,9 +100,15 @@ impl Sequence {
     /// Appends the next generated token and hashes a block it completes.
     pub(crate) fn push_generated(&mut self, block_size: BlockSize) -> u32 {
         let token = output_token(self.token_seed, self.generated);
-        self.tokens.push(token);
+        self.tail.push(token);
+        self.len = self.len.saturating_add(1);
         self.generated += 1;
-        extend_block_hashes(&mut self.block_hashes, &self.tokens, block_size);
+        if self.tail.len() >= block_size.get() as usize {
+            let local = local_block_hash(&self.tail);
+            let hash = chain_block_hash(self.block_hashes.last().copied(), local);
+            self.block_hashes.push(hash);
+            self.tail.clear();
+        }
         token
     }
 }

@@ -2,6 +2,7 @@
 //! hand from the spec's formulas (written out in each test), never by the code under test.
 
 mod caching;
+mod cluster_queue;
 mod disagg;
 mod pool;
 mod pool_disagg;

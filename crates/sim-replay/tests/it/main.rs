@@ -2,5 +2,6 @@
 //! and the offline replay against the real-time server.
 
 mod exports;
+mod hashed_prompts;
 mod realtime;
 mod support;
