@@ -62,7 +62,10 @@ mod simulator;
 // Serving.
 pub use embedded::{EmbeddedServer, ServerRuntime};
 pub use servebench_tokenize::TokenizerSpec;
-pub use server::{FaultConfig, RunningServer, ServerConfig, ServerError, spawn};
+pub use server::{
+    DEFAULT_TOKENIZER_CACHE_BYTES, DYNAMO_FRONTEND_OVERHEAD, FaultConfig, RunningServer,
+    ServerConfig, ServerError, spawn,
+};
 pub use simulated::{SimulatedServerError, spawn_simulated};
 
 // Engine settings.

@@ -303,7 +303,7 @@ pub(crate) fn render_worker_prefix_cache(model_name: &str, workers: &[EngineMetr
     out
 }
 
-fn escape_label(s: &str) -> String {
+pub(crate) fn escape_label(s: &str) -> String {
     s.replace('\\', "\\\\")
         .replace('"', "\\\"")
         .replace('\n', "\\n")
