@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 use servebench_mocker::{
-    BlockSize, DEFAULT_TOKENIZER_CACHE_BYTES, FaultConfig, ServerConfig, ServerError,
-    SimulatedServerError,
+    BlockSize, DEFAULT_TOKENIZER_CACHE_BYTES, DYNAMO_FRONTEND_OVERHEAD, FaultConfig, ServerConfig,
+    ServerError, SimulatedServerError,
 };
 use servebench_tokenize::TokenizerSpec;
 
@@ -83,7 +83,7 @@ pub(crate) struct Args {
     /// 1.6.1 spends per request outside its engine and tokenizer (HTTP frontend, router, request
     /// plane to the worker process), ~3 ms measured on an idle machine. 0 for the engine's
     /// timing alone (at most one hour).
-    #[arg(long, default_value_t = 3.0, value_parser = parse_overhead_ms, help_heading = "Server")]
+    #[arg(long, default_value_t = DYNAMO_FRONTEND_OVERHEAD.as_secs_f64() * 1000.0, value_parser = parse_overhead_ms, help_heading = "Server")]
     pub(crate) frontend_overhead_ms: f64,
     /// Largest accepted request body in bytes; larger ones get HTTP 413.
     #[arg(long, default_value_t = 64 << 20, value_parser = clap::value_parser!(u64).range(1..), help_heading = "Server")]
