@@ -4,7 +4,10 @@ use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 use servebench_mocker::cli::EngineArgs;
-use servebench_mocker::{FaultConfig, ServerConfig, ServerError, SimulatedServerError};
+use servebench_mocker::{
+    DEFAULT_TOKENIZER_CACHE_BYTES, DYNAMO_FRONTEND_OVERHEAD, FaultConfig, ServerConfig,
+    ServerError, SimulatedServerError,
+};
 use servebench_tokenize::TokenizerSpec;
 
 /// A simulated LLM inference server speaking the OpenAI chat and completions APIs (streaming and
@@ -70,6 +73,18 @@ pub(crate) struct Args {
     /// numbers; off by default (honest timing).
     #[arg(long, help_heading = "Server")]
     pub(crate) nagle: bool,
+    /// Bytes of cached chat prompt tokenizations (0: off). As in Dynamo 1.6.1's frontend, whose
+    /// tokenizer cache is on by default, a chat prompt whose text was tokenized before is not
+    /// tokenized again (a repeated 16,000-token prompt skips ~50 ms); least recently used first
+    /// out. Completion prompts are always tokenized.
+    #[arg(long, default_value_t = DEFAULT_TOKENIZER_CACHE_BYTES, help_heading = "Server")]
+    pub(crate) tokenizer_cache_bytes: usize,
+    /// Milliseconds added to each request's TTFT before it reaches the engine: the time Dynamo
+    /// 1.6.1 spends per request outside its engine and tokenizer (HTTP frontend, router, request
+    /// plane to the worker process), ~3 ms measured on an idle machine. 0 for the engine's
+    /// timing alone (at most one hour).
+    #[arg(long, default_value_t = DYNAMO_FRONTEND_OVERHEAD.as_secs_f64() * 1000.0, value_parser = parse_overhead_ms, help_heading = "Server")]
+    pub(crate) frontend_overhead_ms: f64,
     /// Largest accepted request body in bytes; larger ones get HTTP 413.
     #[arg(long, default_value_t = 64 << 20, value_parser = clap::value_parser!(u64).range(1..), help_heading = "Server")]
     pub(crate) max_body_bytes: u64,
@@ -159,6 +174,15 @@ fn parse_seconds(s: &str) -> Result<Duration, String> {
     Duration::try_from_secs_f64(v).map_err(|e| e.to_string())
 }
 
+/// Milliseconds within [0, 3600000] (`--frontend-overhead-ms`).
+fn parse_overhead_ms(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|e| format!("{e}"))?;
+    if !(0.0..=3_600_000.0).contains(&v) {
+        return Err(format!("must be within [0, 3600000] ms, got {s}"));
+    }
+    Ok(v)
+}
+
 /// The command-line flag of a server setting.
 fn server_flag(field: &str) -> Option<&'static str> {
     Some(match field {
@@ -212,6 +236,8 @@ impl Args {
             reasoning_share: self.reasoning.then_some(self.reasoning_share),
             max_body_bytes: usize::try_from(self.max_body_bytes).unwrap_or(usize::MAX),
             nagle: self.nagle,
+            tokenizer_cache_bytes: self.tokenizer_cache_bytes,
+            frontend_overhead: Duration::from_secs_f64(self.frontend_overhead_ms / 1000.0),
             header_read_timeout: Duration::from_secs(self.header_read_timeout_secs),
             body_read_timeout: Duration::from_secs(self.body_read_timeout_secs),
             faults: FaultConfig {

@@ -402,6 +402,31 @@ mod tests {
             )
         );
         assert_eq!(parse(&[]).server_config().max_model_len, None);
+        // The tokenization cache: on with Dynamo's 50 MB budget unless set.
+        assert_eq!(defaults.tokenizer_cache_bytes, 50_000_000);
+        assert_eq!(
+            defaults.tokenizer_cache_bytes,
+            library.tokenizer_cache_bytes
+        );
+        assert_eq!(defaults.frontend_overhead, Duration::from_millis(3));
+        assert_eq!(
+            parse(&["--frontend-overhead-ms", "0"])
+                .server_config()
+                .frontend_overhead,
+            Duration::ZERO
+        );
+        for bad in ["-1", "NaN", "3600001"] {
+            let e = Args::try_parse_from(["mocker", &format!("--frontend-overhead-ms={bad}")])
+                .expect_err(bad)
+                .to_string();
+            assert!(e.contains("--frontend-overhead-ms"), "{e}");
+        }
+        assert_eq!(
+            parse(&["--tokenizer-cache-bytes", "0"])
+                .server_config()
+                .tokenizer_cache_bytes,
+            0
+        );
         assert_eq!(parse(&["--http-port", "9001"]).server_config().port, 9001);
         assert_eq!(
             parse(&["--model-path", "dir"]).tokenizer,

@@ -65,7 +65,10 @@ pub mod cli;
 // Serving.
 pub use embedded::{EmbeddedServer, ServerRuntime};
 pub use servebench_tokenize::TokenizerSpec;
-pub use server::{FaultConfig, RunningServer, ServerConfig, ServerError, spawn};
+pub use server::{
+    DEFAULT_TOKENIZER_CACHE_BYTES, DYNAMO_FRONTEND_OVERHEAD, FaultConfig, RunningServer,
+    ServerConfig, ServerError, spawn,
+};
 pub use simulated::{SimulatedServerError, spawn_simulated, spawn_simulated_with_layout};
 
 // Engine settings.

@@ -11,6 +11,7 @@ mod json;
 mod listener;
 mod metrics;
 mod prompt;
+mod prompt_cache;
 mod render;
 mod request;
 mod sampling;
@@ -19,7 +20,9 @@ mod stats;
 mod tracker;
 mod vocab;
 
-pub use config::{FaultConfig, ServerConfig};
+pub use config::{
+    DEFAULT_TOKENIZER_CACHE_BYTES, DYNAMO_FRONTEND_OVERHEAD, FaultConfig, ServerConfig,
+};
 pub use error::ServerError;
 pub use listener::{RunningServer, spawn};
 pub use stats::EngineStats;

@@ -6,7 +6,7 @@ mod engine;
 mod error;
 mod hashing;
 mod kv_cache;
-mod lru;
+pub(crate) mod lru;
 mod metrics;
 mod perf_file;
 mod pool;

@@ -63,7 +63,31 @@ pub struct ServerConfig {
     /// ACKs on a keep-alive connection, the first bytes of the next response then wait for that
     /// delayed ACK, which adds up to ~40 ms to TTFT. On to reproduce that, off for honest timing.
     pub nagle: bool,
+    /// Byte budget of cached chat prompt tokenizations ([`DEFAULT_TOKENIZER_CACHE_BYTES`]); 0
+    /// turns the cache off. Like Dynamo 1.6.1's frontend (its tokenizer cache is on by
+    /// default), a chat prompt whose text was tokenized before reuses those token ids instead of
+    /// being tokenized again, so a repeated long prompt skips the tokenizer's cost (~50 ms for
+    /// 16,000 Qwen3 tokens). Completion prompts are always tokenized, as Dynamo's are (they have
+    /// no chat template, whose special tokens its cache splits at).
+    pub tokenizer_cache_bytes: usize,
+    /// Time added to every generation request between tokenizing its prompt and handing it to
+    /// the token source (none by default: the library's timing is the engine's alone). It stands
+    /// for the part of Dynamo's TTFT spent outside its engine and tokenizer: its HTTP frontend,
+    /// KV router and the request plane to a separate worker process, ~3 ms per request on an idle
+    /// machine (`mocker`'s `--frontend-overhead-ms` default, [`DYNAMO_FRONTEND_OVERHEAD`]).
+    /// Waited with the async timer, so it may run up to a timer tick (~1 ms) long.
+    pub frontend_overhead: Duration,
 }
+
+/// Dynamo 1.6.1's per-request time outside its engine and tokenizer, measured on this kind of
+/// machine: TTFT of a fully cached prompt over a fresh connection (19.9-20.4 ms at ISL
+/// 2000-16000, frontend tokenizer cache on) minus its engine's 16.5 ms prefill and our own
+/// server's ~0.6 ms (docs/performance.md, fidelity section).
+pub const DYNAMO_FRONTEND_OVERHEAD: Duration = Duration::from_millis(3);
+
+/// Default [`ServerConfig::tokenizer_cache_bytes`]: 50 MB, Dynamo's default budget for its
+/// frontend tokenizer cache.
+pub const DEFAULT_TOKENIZER_CACHE_BYTES: usize = 50_000_000;
 
 impl Default for ServerConfig {
     fn default() -> Self {
@@ -85,6 +109,8 @@ impl Default for ServerConfig {
             body_read_timeout: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(5),
             nagle: false,
+            tokenizer_cache_bytes: DEFAULT_TOKENIZER_CACHE_BYTES,
+            frontend_overhead: Duration::ZERO,
         }
     }
 }

@@ -92,6 +92,7 @@ pub(crate) async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Resp
                     &stats.worker_roles(),
                 ));
             }
+            text.push_str(&state.prompt_cache.counts().render(&state.config.model_name));
             let mut r = Response::new(ResponseBody::full(text));
             r.headers_mut().insert(
                 CONTENT_TYPE,
@@ -275,8 +276,11 @@ async fn generate(
         };
         check_prompt_length(state, prompt_field(endpoint), image_tokens)?;
     }
+    // Chat prompts go through the tokenization cache, as in Dynamo's frontend.
+    let cache = (endpoint == Endpoint::Chat).then_some(&state.prompt_cache);
     let prompt = prompt_tokens(
         &*state.tokenizer,
+        cache,
         &parsed.prompt,
         state.config.tokens_per_image,
     );
@@ -326,6 +330,9 @@ async fn generate(
         .map_or(0, |share| (share * f64::from(output_tokens)).round() as u32);
     let render = Renderer::new(endpoint, id, unix_now(), model, Arc::clone(&state.vocab))
         .with_reasoning(reasoning);
+    if !state.config.frontend_overhead.is_zero() {
+        tokio::time::sleep(state.config.frontend_overhead).await;
+    }
     let rx = state
         .source
         .submit_routed(

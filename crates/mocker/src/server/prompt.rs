@@ -2,23 +2,29 @@
 
 use servebench_tokenize::Tokenizer;
 
+use super::prompt_cache::PromptCache;
 use super::request::Prompt;
 
 /// Lowest id of image placeholder tokens; far above any real or built-in vocabulary word.
 const IMAGE_ID_BASE: u32 = 0x8000_0000;
 
 /// Prompt token ids: the text encoded by `tokenizer`, then `tokens_per_image` placeholder ids per
-/// image, in order. Placeholders are a hash of the image URL (and position within the image), so
+/// image, in order. With `cache`, the text's ids come from it when this text was encoded
+/// before (the same ids a fresh encode gives). Placeholders are a hash of the image URL (and position within the image), so
 /// the same image gives the same ids and shares prefix-cache blocks across requests.
 pub(crate) fn prompt_tokens(
     tokenizer: &dyn Tokenizer,
+    cache: Option<&PromptCache>,
     prompt: &Prompt,
     tokens_per_image: u32,
 ) -> Vec<u32> {
     match prompt {
         Prompt::Tokens(ids) => ids.clone(),
         Prompt::Text { text, images } => {
-            let mut ids = tokenizer.encode(text);
+            let mut ids = match cache {
+                Some(cache) => cache.encode(tokenizer, text),
+                None => tokenizer.encode(text),
+            };
             ids.reserve(images.len() * tokens_per_image as usize);
             for url in images {
                 let h = fnv1a(url.as_bytes());
@@ -58,12 +64,12 @@ mod tests {
             text: text.clone(),
             images: images.into_iter().map(str::to_owned).collect(),
         };
-        let a = prompt_tokens(&tok, &p(vec!["img-a", "img-b"]), 4);
+        let a = prompt_tokens(&tok, None, &p(vec!["img-a", "img-b"]), 4);
         assert_eq!(a.len(), 10 + 8);
         assert_eq!(&a[..10], tok.encode(&text).as_slice());
         assert!(a[10..].iter().all(|&id| id >= IMAGE_ID_BASE));
         // Same image, same ids; a different image, different ids.
-        let b = prompt_tokens(&tok, &p(vec!["img-a", "img-c"]), 4);
+        let b = prompt_tokens(&tok, None, &p(vec!["img-a", "img-c"]), 4);
         assert_eq!(a[..14], b[..14]);
         assert_ne!(a[14..], b[14..]);
     }
@@ -72,7 +78,7 @@ mod tests {
     fn token_prompts_pass_through() {
         let tok = BuiltinTokenizer::new();
         assert_eq!(
-            prompt_tokens(&tok, &Prompt::Tokens(vec![5, 6]), 4),
+            prompt_tokens(&tok, None, &Prompt::Tokens(vec![5, 6]), 4),
             vec![5, 6]
         );
     }

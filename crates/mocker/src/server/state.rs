@@ -8,6 +8,7 @@ use servebench_tokenize::Tokenizer;
 
 use super::config::ServerConfig;
 use super::metrics::ServerMetrics;
+use super::prompt_cache::PromptCache;
 use super::stats::EngineStats;
 use super::vocab::OutputVocab;
 use crate::protocol::TokenSource;
@@ -23,6 +24,8 @@ pub(crate) struct AppState {
     pub(crate) max_model_len: Option<u32>,
     /// The words generated tokens are rendered as.
     pub(crate) vocab: Arc<OutputVocab>,
+    /// Token ids of chat prompts tokenized before.
+    pub(crate) prompt_cache: PromptCache,
     /// When the simulated start-up ends.
     ready_at: Instant,
     /// Generation requests received, in arrival order (the index seeds per-request draws).
@@ -44,6 +47,7 @@ impl AppState {
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos() ^ (d.as_secs() as u32));
         let ready_at = Instant::now() + config.startup_time;
+        let prompt_cache = PromptCache::new(config.tokenizer_cache_bytes);
         Self {
             config,
             tokenizer,
@@ -52,6 +56,7 @@ impl AppState {
             metrics: ServerMetrics::default(),
             max_model_len,
             vocab,
+            prompt_cache,
             ready_at,
             requests: AtomicU64::new(0),
             id_nonce,

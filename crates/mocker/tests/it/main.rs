@@ -23,3 +23,4 @@ mod startup;
 mod streaming;
 mod support;
 mod token_counts;
+mod tokenizer_cache;

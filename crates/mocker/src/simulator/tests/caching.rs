@@ -140,3 +140,29 @@ fn without_prefix_caching_nothing_is_reused() {
     }
     assert_eq!(e.metrics().kv_blocks_cached, 0);
 }
+
+/// A prompt whose every block is cached still takes one prefill step, charged at the
+/// polynomial's constant term: prefill(0) = 16.50142 ms. This is what Dynamo 1.6.1's mocker
+/// shows: its TTFT for a repeated 8,000- or 16,000-token prompt (whole blocks of 16) is ~20 ms
+/// over a fresh connection, i.e. this 16.5 ms plus ~4 ms of HTTP, frontend and router; with its
+/// frontend's tokenizer cache off the same rows take 44-113 ms (docs/performance.md).
+#[test]
+fn a_fully_cached_prompt_costs_the_prefill_constant() {
+    let config = EngineConfig {
+        block_size: bs(16),
+        num_gpu_blocks: 1000,
+        speedup_ratio: 1.0,
+        ..EngineConfig::default()
+    };
+    let mut e = engine(config);
+    let p = prompt(0, 96); // exactly 6 blocks of 16
+    e.add_request(1, request(p.clone(), 2), Duration::ZERO);
+    let (_, end) = run(&mut e, Duration::ZERO);
+    e.add_request(2, request(p, 2), end);
+    let (events, _) = run(&mut e, end);
+    let t = finished(&events, 2);
+    assert_eq!(t.cached_tokens, 96);
+    // By hand: 4.209989e-7 * 0 + 1.518344e-2 * 0 + 16.50142.
+    assert_close(ms(t.prefill), 16.50142);
+    assert_close(ms(token_times(&events, 2)[0] - end), 16.50142);
+}
