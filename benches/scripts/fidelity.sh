@@ -2,7 +2,7 @@
 # Side-by-side fidelity of servebench's mocker against NVIDIA Dynamo 1.6.1's mocker: the same
 # loadgen workloads against each engine, one after the other in one run, printed as one table
 # (workload, metric, Dynamo, ours, ours with --nagle). Not for CI: it needs Dynamo installed by
-# ../shared/peers/dynamo/install.sh (PEERS defaults to $HOME/peers) and takes about 6 minutes.
+# ../shared/peers/dynamo/install.sh (PEERS defaults to $HOME/peers) and takes about 8 minutes.
 #
 # Usage: benches/scripts/fidelity.sh [OUT_DIR]
 #   LOADGEN / MOCKER: the binaries (default target/release/{loadgen,mocker}; build them with
@@ -15,7 +15,9 @@
 #   cached-ISL: one prompt sent 6 times at concurrency 1 on one keep-alive connection; "cold" is
 #     request 1, "cached" the median of requests 2-6. Also over a fresh connection per request
 #     (--connection-reuse-strategy never), which removes the delayed-ACK wait (see below).
-#   c32: ISL 1000, OSL 200, concurrency 32 (TTFT p50/p90, ITL avg, output throughput).
+#   c32: ISL 1000, OSL 200, concurrency 32 (TTFT p50/p90, ITL avg, output throughput), run C32_RUNS
+#     times (3; QUICK=1: 1) and reported as the median of the runs: its TTFT p90 alone moves by
+#     up to 190 ms from run to run on either engine (docs/performance.md, "The c=32 TTFT tail").
 #   prefix-r: 2 workers, KV routing, ISL 2000 of which a share r is one of 5 shared prefixes,
 #     OSL 50, concurrency 4 (TTFT p50).
 # Why "--nagle": Dynamo's HTTP frontend leaves Nagle's algorithm on. On a keep-alive connection
@@ -35,8 +37,8 @@ MODEL_DIR=${MODEL_DIR:-$PEERS/dynamo/model}
 for f in "$LOADGEN" "$MOCKER" "$DYN/start.sh" "$MODEL_DIR/tokenizer.json"; do
   [ -e "$f" ] || { echo "fidelity.sh: missing $f (see the header of this script)" >&2; exit 2; }
 done
-N_C32=320; N_PREFIX=120
-if [ "${QUICK:-0}" = 1 ]; then N_C32=64; N_PREFIX=24; fi
+N_C32=320; N_PREFIX=120; C32_RUNS=${C32_RUNS:-3}
+if [ "${QUICK:-0}" = 1 ]; then N_C32=64; N_PREFIX=24; C32_RUNS=1; fi
 PORT=8000
 ours_pid=""
 cleanup() {
@@ -64,9 +66,11 @@ workloads_one_worker() {
     done
   done
   [ "${ROWS:-all}" = cached ] && return 0
-  lg c32 --isl 1000 --osl 200 --extra-inputs max_tokens:200 --extra-inputs ignore_eos:true \
-    --concurrency 32 --request-count "$N_C32" --num-dataset-entries "$N_C32" \
-    --warmup-request-count 32 --random-seed 7
+  for k in $(seq "$C32_RUNS"); do
+    lg "c32_$k" --isl 1000 --osl 200 --extra-inputs max_tokens:200 --extra-inputs ignore_eos:true \
+      --concurrency 32 --request-count "$N_C32" --num-dataset-entries "$N_C32" \
+      --warmup-request-count 32 --random-seed 7
+  done
 }
 
 workloads_two_workers() {

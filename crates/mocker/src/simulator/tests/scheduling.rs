@@ -255,3 +255,60 @@ fn cancel_releases_blocks_at_once() {
     assert_eq!(e.metrics().kv_blocks_active, 3);
     assert_eq!(e.metrics().requests_cancelled_total, 1);
 }
+
+/// The rules behind a burst, as Dynamo 1.6.1's mocker shows them (32 prompts of 1000 tokens sent at
+/// once, measured against both engines: first tokens arrive in groups of 8 per ~175 ms step, see
+/// docs/performance.md): requests are admitted only between steps, in arrival order; running
+/// requests (decodes, then a partly prefilled prompt) take the 8192-token budget first; the rest
+/// goes to waiting prompts, the last one chunked; a step costs prefill(new tokens) plus decode at
+/// the KV usage; a prompt's first token comes at the end of the step that completes it.
+#[test]
+fn a_burst_is_prefilled_in_arrival_order_eight_prompts_per_step() {
+    let capacity = 16384.0;
+    let mut e = engine(EngineConfig {
+        block_size: bs(16),
+        num_gpu_blocks: 16384,
+        ..EngineConfig::default()
+    });
+    e.add_request(1, request(prompt(0, 1000), 50), Duration::ZERO);
+    // Step 1: request 1 alone (the others arrive 1 ms later, during the step).
+    let s1 = e.step(Duration::ZERO).clone();
+    assert_eq!(s1.first_tokens, vec![1]);
+    assert_close(ms(s1.end), prefill_poly(1000.0));
+    for id in 2..=32u64 {
+        let base = id as u32 * 10_000;
+        e.add_request(
+            id,
+            request(prompt(base, 1000), 50),
+            Duration::from_millis(1),
+        );
+    }
+    // Step 2: 1 decode + 8191 prompt tokens: requests 2-9 whole, request 10's first 191.
+    // Blocks: request 1 holds 1001 tokens = 63, requests 2-9 63 each, request 10 12 (191 tokens).
+    let s2 = e.step(s1.end).clone();
+    assert_eq!(s2.first_tokens, (2..=9).collect::<Vec<_>>());
+    assert_eq!((s2.decodes, s2.prefills, s2.prefill_tokens), (1, 9, 8191));
+    let blocks2 = 63.0 + 8.0 * 63.0 + 12.0;
+    assert_close(
+        ms(s2.end - s2.start),
+        prefill_poly(8191.0) + decode_poly(blocks2 / capacity),
+    );
+    // Step 3: 9 decodes, request 10's other 809 tokens first, then requests 11-17 whole and
+    // request 18's first 374 (8192 - 9 - 809 - 7000). Blocks: 9 decoders and requests 10-17 hold
+    // 63 each, request 18 24 (374 tokens).
+    let s3 = e.step(s2.end).clone();
+    assert_eq!(s3.first_tokens, (10..=17).collect::<Vec<_>>());
+    assert_eq!((s3.decodes, s3.prefills, s3.prefill_tokens), (9, 9, 8183));
+    let blocks3 = 17.0 * 63.0 + 24.0;
+    assert_close(
+        ms(s3.end - s3.start),
+        prefill_poly(8183.0) + decode_poly(blocks3 / capacity),
+    );
+    // Steps of ~175 ms, as measured on Dynamo (157-182 ms between groups of first tokens).
+    assert!((170.0..180.0).contains(&ms(s3.end - s3.start)));
+    // Requests 18-32 are still waiting or part-prefilled: no token yet.
+    let (events, _) = run(&mut e, s3.end);
+    for id in 18..=32u64 {
+        assert!(token_times(&events, id)[0] > s3.end);
+    }
+}
