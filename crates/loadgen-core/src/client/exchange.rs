@@ -1,5 +1,7 @@
 //! One request/response exchange: send, stamp, read the body, fill the record.
 
+use std::time::Instant;
+
 use bytes::Bytes;
 use http::{Method, Request, Response, Version, header};
 use http_body_util::{BodyExt, Full};
@@ -148,6 +150,9 @@ impl HttpClient {
     /// `session` is the connection kept by the request's session under
     /// [`ConnectionReuse::StickyUserSessions`] (`None`: the request is a session of its own).
     ///
+    /// `send_at`: a request released ahead of its due instant is written no earlier than this
+    /// (its connection is checked out before, see [`super::hold`]).
+    ///
     /// Cancel-safe: dropped at any await point, the record holds what was measured so far and
     /// the connection is closed.
     pub(crate) async fn exchange(
@@ -155,14 +160,16 @@ impl HttpClient {
         record: &mut RequestRecord,
         body: Bytes,
         session: Option<&mut SessionConn>,
+        send_at: Option<Instant>,
     ) {
         let index = usize::try_from(record.url_index).unwrap_or(usize::MAX) % self.targets.len();
         let target = &self.targets[index];
         record.start_ns = self.clock.now_ns();
         if self.http2 {
-            self.exchange_h2(record, body, index, target).await;
+            self.exchange_h2(record, body, index, target, send_at).await;
         } else {
-            self.exchange_h1(record, body, index, target, session).await;
+            self.exchange_h1(record, body, index, target, session, send_at)
+                .await;
         }
     }
 
@@ -173,6 +180,7 @@ impl HttpClient {
         index: usize,
         target: &Target,
         mut session: Option<&mut SessionConn>,
+        send_at: Option<Instant>,
     ) {
         let mut retried = false;
         loop {
@@ -195,6 +203,9 @@ impl HttpClient {
                 Err(e) => return self.fail(record, e.kind, None, e.message),
             };
             let request = build_request(target, body.clone(), false);
+            if let Some(due) = send_at {
+                super::hold::until(due).await;
+            }
             record.start_ns = self.clock.now_ns();
             let sent = conn.driver.drive(conn.sender.send_request(request)).await;
             let response = match sent {
@@ -247,6 +258,7 @@ impl HttpClient {
         body: Bytes,
         index: usize,
         target: &Target,
+        send_at: Option<Instant>,
     ) {
         let mut sender = match self.connector.h2_sender(index, target).await {
             Ok(sender) => sender,
@@ -260,8 +272,12 @@ impl HttpClient {
             );
             return self.fail(record, ErrorKind::Connect, None, message);
         }
+        let request = build_request(target, body, true);
+        if let Some(due) = send_at {
+            super::hold::until(due).await;
+        }
         record.start_ns = self.clock.now_ns();
-        let response = match sender.send_request(build_request(target, body, true)).await {
+        let response = match sender.send_request(request).await {
             Ok(response) => response,
             Err(e) => {
                 let message = format!(
