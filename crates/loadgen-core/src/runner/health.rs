@@ -152,7 +152,8 @@ pub struct ClientHealth {
     /// The part of an open-loop request's send lag spent before the timer thread released it:
     /// `credit_issued_ns − intended_send_ns`, zero when it was released ahead of its due time
     /// (under a real-time policy); includes waits for the in-flight cap. Empty in closed loop.
-    /// The three parts add up to the send lag (see [`SendLagParts`]).
+    /// The three parts add up to the send lag whatever the order of release, task start and due
+    /// time.
     pub schedule_lag: LagHistogram,
     /// The part spent in the hand-off to the client runtime after the due time: task start −
     /// the later of release and due time (the task waiting for the runtime thread). Empty in
