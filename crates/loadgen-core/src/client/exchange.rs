@@ -530,3 +530,72 @@ fn describe(error: &dyn std::error::Error) -> String {
     }
     text
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+    use crate::request_body::EndpointConfig;
+
+    /// A one-shot HTTP/1.1 server: notes when the request's first bytes arrived, answers a
+    /// small non-streamed completion.
+    async fn one_shot_server(arrived: Arc<Mutex<Option<Instant>>>) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let address = listener.local_addr().expect("address");
+        tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.expect("accept");
+            let mut buffer = vec![0u8; 64 * 1024];
+            let n = socket.read(&mut buffer).await.expect("read");
+            *arrived.lock().expect("lock") = Some(Instant::now());
+            assert!(n > 0);
+            let body = r#"{"choices":[{"text":"hi"}]}"#;
+            let response = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                body.len()
+            );
+            socket.write_all(response.as_bytes()).await.expect("write");
+            // Keep the connection open until the client has read the response.
+            let _ = socket.read(&mut buffer).await;
+        });
+        format!("http://{address}")
+    }
+
+    #[test]
+    fn a_request_released_ahead_is_written_no_earlier_than_its_send_instant() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a current-thread runtime");
+        runtime.block_on(async {
+            let arrived = Arc::new(Mutex::new(None));
+            let url = one_shot_server(Arc::clone(&arrived)).await;
+            let clock = RunClock::start();
+            let endpoint = EndpointConfig::new(EndpointKind::Completions, "m");
+            let client = HttpClient::new(clock, &[url], &endpoint, false, ConnectionReuse::Pooled)
+                .expect("a client");
+            let mut record = servebench_metrics::RecordBuilder::new(0).build();
+            let send_at = Instant::now() + Duration::from_millis(30);
+            client
+                .exchange(
+                    &mut record,
+                    Bytes::from_static(b"{\"prompt\":\"x\"}"),
+                    None,
+                    Some(send_at),
+                )
+                .await;
+            assert!(record.error.is_none(), "{:?}", record.error);
+            assert!(record.start_ns >= clock.ns_at(send_at));
+            let arrived = arrived
+                .lock()
+                .expect("lock")
+                .expect("the server saw the request");
+            assert!(arrived >= send_at);
+        });
+    }
+}
