@@ -17,7 +17,8 @@
 #   aiperf99 = AIPerf's replay_sched_lag_p99 (send lag minus the run's smallest send lag)
 #
 # Usage: benches/scripts/sched_lag.sh [poisson|trace|all]
-# Environment: RATE (5000), REQUESTS (25000), SPEEDUP (10), TRACE_END_S (trace seconds to replay,
+# Environment: TRACE (the Mooncake trace; default the shared one, relative to the repo root),
+# RATE (5000), REQUESTS (25000), SPEEDUP (10), TRACE_END_S (trace seconds to replay,
 # empty = the whole trace: ~354 s at 10x), PRIOS ("plain nice chrt"), BIN_DIR (use the loadgen
 # and mocker found there instead of building this tree's), PORT (18281).
 set -euo pipefail
@@ -31,7 +32,7 @@ else
   M=target/release/mocker
   L=target/release/loadgen
 fi
-TRACE=../shared/data/traces/mooncake-fast25/conversation_trace.jsonl
+TRACE=${TRACE:-../shared/data/traces/mooncake-fast25/conversation_trace.jsonl}
 RATE=${RATE:-5000}
 REQUESTS=${REQUESTS:-25000}
 SPEEDUP=${SPEEDUP:-10}

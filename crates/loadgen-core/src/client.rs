@@ -2,6 +2,7 @@
 
 mod connection;
 mod exchange;
+mod hold;
 mod stamped_io;
 mod stream;
 mod target;

@@ -1,5 +1,7 @@
 //! One request/response exchange: send, stamp, read the body, fill the record.
 
+use std::time::Instant;
+
 use bytes::Bytes;
 use http::{Method, Request, Response, Version, header};
 use http_body_util::{BodyExt, Full};
@@ -148,6 +150,9 @@ impl HttpClient {
     /// `session` is the connection kept by the request's session under
     /// [`ConnectionReuse::StickyUserSessions`] (`None`: the request is a session of its own).
     ///
+    /// `send_at`: a request released ahead of its due instant is written no earlier than this
+    /// (its connection is checked out before, see [`super::hold`]).
+    ///
     /// Cancel-safe: dropped at any await point, the record holds what was measured so far and
     /// the connection is closed.
     pub(crate) async fn exchange(
@@ -155,14 +160,16 @@ impl HttpClient {
         record: &mut RequestRecord,
         body: Bytes,
         session: Option<&mut SessionConn>,
+        send_at: Option<Instant>,
     ) {
         let index = usize::try_from(record.url_index).unwrap_or(usize::MAX) % self.targets.len();
         let target = &self.targets[index];
         record.start_ns = self.clock.now_ns();
         if self.http2 {
-            self.exchange_h2(record, body, index, target).await;
+            self.exchange_h2(record, body, index, target, send_at).await;
         } else {
-            self.exchange_h1(record, body, index, target, session).await;
+            self.exchange_h1(record, body, index, target, session, send_at)
+                .await;
         }
     }
 
@@ -173,6 +180,7 @@ impl HttpClient {
         index: usize,
         target: &Target,
         mut session: Option<&mut SessionConn>,
+        send_at: Option<Instant>,
     ) {
         let mut retried = false;
         loop {
@@ -195,6 +203,9 @@ impl HttpClient {
                 Err(e) => return self.fail(record, e.kind, None, e.message),
             };
             let request = build_request(target, body.clone(), false);
+            if let Some(due) = send_at {
+                super::hold::until(due).await;
+            }
             record.start_ns = self.clock.now_ns();
             let sent = conn.driver.drive(conn.sender.send_request(request)).await;
             let response = match sent {
@@ -247,6 +258,7 @@ impl HttpClient {
         body: Bytes,
         index: usize,
         target: &Target,
+        send_at: Option<Instant>,
     ) {
         let mut sender = match self.connector.h2_sender(index, target).await {
             Ok(sender) => sender,
@@ -260,8 +272,12 @@ impl HttpClient {
             );
             return self.fail(record, ErrorKind::Connect, None, message);
         }
+        let request = build_request(target, body, true);
+        if let Some(due) = send_at {
+            super::hold::until(due).await;
+        }
         record.start_ns = self.clock.now_ns();
-        let response = match sender.send_request(build_request(target, body, true)).await {
+        let response = match sender.send_request(request).await {
             Ok(response) => response,
             Err(e) => {
                 let message = format!(
@@ -513,4 +529,73 @@ fn describe(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+    use crate::request_body::EndpointConfig;
+
+    /// A one-shot HTTP/1.1 server: notes when the request's first bytes arrived, answers a
+    /// small non-streamed completion.
+    async fn one_shot_server(arrived: Arc<Mutex<Option<Instant>>>) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let address = listener.local_addr().expect("address");
+        tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.expect("accept");
+            let mut buffer = vec![0u8; 64 * 1024];
+            let n = socket.read(&mut buffer).await.expect("read");
+            *arrived.lock().expect("lock") = Some(Instant::now());
+            assert!(n > 0);
+            let body = r#"{"choices":[{"text":"hi"}]}"#;
+            let response = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                body.len()
+            );
+            socket.write_all(response.as_bytes()).await.expect("write");
+            // Keep the connection open until the client has read the response.
+            let _ = socket.read(&mut buffer).await;
+        });
+        format!("http://{address}")
+    }
+
+    #[test]
+    fn a_request_released_ahead_is_written_no_earlier_than_its_send_instant() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a current-thread runtime");
+        runtime.block_on(async {
+            let arrived = Arc::new(Mutex::new(None));
+            let url = one_shot_server(Arc::clone(&arrived)).await;
+            let clock = RunClock::start();
+            let endpoint = EndpointConfig::new(EndpointKind::Completions, "m");
+            let client = HttpClient::new(clock, &[url], &endpoint, false, ConnectionReuse::Pooled)
+                .expect("a client");
+            let mut record = servebench_metrics::RecordBuilder::new(0).build();
+            let send_at = Instant::now() + Duration::from_millis(30);
+            client
+                .exchange(
+                    &mut record,
+                    Bytes::from_static(b"{\"prompt\":\"x\"}"),
+                    None,
+                    Some(send_at),
+                )
+                .await;
+            assert!(record.error.is_none(), "{:?}", record.error);
+            assert!(record.start_ns >= clock.ns_at(send_at));
+            let arrived = arrived
+                .lock()
+                .expect("lock")
+                .expect("the server saw the request");
+            assert!(arrived >= send_at);
+        });
+    }
 }

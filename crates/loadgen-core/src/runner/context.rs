@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use servebench_metrics::{ErrorKind, MonoNs, Phase, RequestError, RequestRecord, RunClock};
@@ -59,6 +59,9 @@ pub(crate) struct RequestSpec {
     pub(crate) phase_seq: u64,
     pub(crate) credit_issued_ns: MonoNs,
     pub(crate) intended_send_ns: Option<MonoNs>,
+    /// Released ahead of its due time: the request is written no earlier than this instant
+    /// (its due time); `None`: written as soon as it can be.
+    pub(crate) send_at: Option<Instant>,
     /// A session turn: the entry, its body (with the conversation so far) and where it sits.
     /// `None`: the sampler picks the entry from `phase_seq` and its prepared body is sent.
     pub(crate) turn: Option<TurnSpec>,
@@ -215,6 +218,7 @@ impl RunContext {
     ) -> RequestRecord {
         let index = self.next_index.fetch_add(1, Ordering::Relaxed);
         self.progress.record_start();
+        let send_at = spec.send_at;
         let (session, body, session_index, turn_index) = match spec.turn {
             Some(turn) => (
                 turn.entry,
@@ -277,7 +281,7 @@ impl RunContext {
             None => self.bodies[model.min(self.bodies.len() - 1)][session].clone(),
         };
         let outcome = {
-            let exchange = self.client.exchange(&mut record, body, connection);
+            let exchange = self.client.exchange(&mut record, body, connection, send_at);
             tokio::select! {
                 biased;
                 () = exchange => Outcome::Done,

@@ -149,15 +149,19 @@ pub struct ClientHealth {
     /// (intended send time in open loop, credit time in closed loop). Includes connection set-up
     /// for requests that had to dial.
     pub send_lag: LagHistogram,
-    /// `credit_issued_ns − intended_send_ns` per open-loop request: how late the timer thread
-    /// released requests, including waits for the in-flight cap. Empty in closed loop.
+    /// The part of an open-loop request's send lag spent before the timer thread released it:
+    /// `credit_issued_ns − intended_send_ns`, zero when it was released ahead of its due time
+    /// (under a real-time policy); includes waits for the in-flight cap. Empty in closed loop.
+    /// The three parts add up to the send lag whatever the order of release, task start and due
+    /// time.
     pub schedule_lag: LagHistogram,
-    /// `task start − credit_issued_ns` per open-loop request: how long a released request waited
-    /// for the client runtime to start its task (the hand-off from the timer thread). Empty in
+    /// The part spent in the hand-off to the client runtime after the due time: task start −
+    /// the later of release and due time (the task waiting for the runtime thread). Empty in
     /// closed loop.
     pub dispatch_lag: LagHistogram,
-    /// `start_ns − task start` per open-loop request: connection checkout (and dialing, when no
-    /// idle connection was ready) and request preparation before the write. Empty in closed loop.
+    /// The part spent after the task started and the due time passed, until the write:
+    /// connection checkout (and dialing, when no idle connection was ready), request preparation,
+    /// and for a request released early, how late its hold ended. Empty in closed loop.
     pub connect_lag: LagHistogram,
     /// How long a task spawned on the client runtime every probe period waited before running.
     pub event_loop_lag: LagHistogram,
@@ -170,6 +174,43 @@ pub struct ClientHealth {
     pub content_events_per_read: Vec<u64>,
 }
 
+/// The stamps of one open-loop request, in ns on the run's clock.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SendStamps {
+    /// When it was due.
+    pub(crate) due_ns: u64,
+    /// When the timer thread released it (before `due_ns` when released ahead).
+    pub(crate) released_ns: u64,
+    /// When its task started running on the client runtime.
+    pub(crate) task_start_ns: u64,
+    /// When its bytes were written.
+    pub(crate) written_ns: u64,
+}
+
+/// An open-loop request's send lag (`written − due`, zero when not late) split by where it was
+/// spent after the due time; the parts add up to the send lag whatever the order of release,
+/// task start and due time. Released at or after the due time (time sharing): timer = release −
+/// due, dispatch = task start − release, connect = write − task start. Released ahead of it,
+/// only what happened after the due time counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SendLagParts {
+    pub(crate) timer_ns: u64,
+    pub(crate) dispatch_ns: u64,
+    pub(crate) connect_ns: u64,
+}
+
+impl SendLagParts {
+    pub(crate) fn of(s: SendStamps) -> Self {
+        let released_or_due = s.released_ns.max(s.due_ns);
+        let started_or_due = s.task_start_ns.max(s.due_ns);
+        Self {
+            timer_ns: s.released_ns.saturating_sub(s.due_ns),
+            dispatch_ns: s.task_start_ns.saturating_sub(released_or_due),
+            connect_ns: s.written_ns.saturating_sub(started_or_due),
+        }
+    }
+}
+
 /// Largest per-read event count tracked separately in [`ClientHealth::content_events_per_read`].
 const MAX_EVENTS_PER_READ_SLOT: usize = 64;
 
@@ -177,13 +218,20 @@ impl ClientHealth {
     /// Adds the hand-off and connection parts of an open-loop request's send lag, given when its
     /// task started running (`task_start_ns`).
     pub(crate) fn observe_dispatch(&mut self, record: &RequestRecord, task_start_ns: u64) {
-        if record.phase != Phase::Profiling || record.intended_send_ns.is_none() {
+        let Some(due_ns) = record.intended_send_ns else {
+            return;
+        };
+        if record.phase != Phase::Profiling {
             return;
         }
-        self.dispatch_lag
-            .record(task_start_ns.saturating_sub(record.credit_issued_ns));
-        self.connect_lag
-            .record(record.start_ns.saturating_sub(task_start_ns));
+        let parts = SendLagParts::of(SendStamps {
+            due_ns,
+            released_ns: record.credit_issued_ns,
+            task_start_ns,
+            written_ns: record.start_ns,
+        });
+        self.dispatch_lag.record(parts.dispatch_ns);
+        self.connect_lag.record(parts.connect_ns);
     }
 
     /// Adds the measurements of one finished record.
@@ -332,6 +380,48 @@ mod tests {
                 (got - truth).abs() / truth < 0.033,
                 "p{q}: {got} vs {truth}"
             );
+        }
+    }
+
+    fn parts(due_ns: u64, released_ns: u64, task_start_ns: u64, written_ns: u64) -> [u64; 3] {
+        let p = SendLagParts::of(SendStamps {
+            due_ns,
+            released_ns,
+            task_start_ns,
+            written_ns,
+        });
+        [p.timer_ns, p.dispatch_ns, p.connect_ns]
+    }
+
+    #[test]
+    fn released_late_the_parts_are_the_three_gaps() {
+        // Due 100, released 130, task 190, written 200: 30 + 60 + 10 = 100 late.
+        assert_eq!(parts(100, 130, 190, 200), [30, 60, 10]);
+    }
+
+    #[test]
+    fn released_early_only_the_time_after_the_due_time_counts() {
+        // Released 150 ahead, the task starts 70 after due, written 5 later: all of the 75 late
+        // is the hand-off and the connection, none the timer.
+        assert_eq!(parts(1000, 850, 1070, 1075), [0, 70, 5]);
+        // The task started before due and held the request: a hold that ended 3 late is the
+        // connect part.
+        assert_eq!(parts(1000, 850, 900, 1003), [0, 0, 3]);
+        // Written exactly on time.
+        assert_eq!(parts(1000, 850, 900, 1000), [0, 0, 0]);
+    }
+
+    #[test]
+    fn the_parts_add_up_to_the_send_lag() {
+        for (due, rel, start, write) in [
+            (100, 130, 190, 200),
+            (1000, 850, 1070, 1075),
+            (1000, 850, 900, 1003),
+            (1000, 999, 1000, 1000),
+            (500, 500, 800, 900),
+        ] {
+            let sum: u64 = parts(due, rel, start, write).iter().sum();
+            assert_eq!(sum, write - due, "{due} {rel} {start} {write}");
         }
     }
 

@@ -44,6 +44,7 @@ pub(crate) fn start_closed_loop(
                     phase_seq,
                     credit_issued_ns: context.clock.now_ns(),
                     intended_send_ns: None,
+                    send_at: None,
                     turn: None,
                 };
                 let record = context.execute(&phase, spec, None).await;
@@ -67,8 +68,9 @@ pub(crate) struct OpenLoop {
     pub(crate) rendered: Option<Receiver<Option<TurnSpec>>>,
 }
 
-/// Starts the timer thread of an open-loop phase: request (or session) `k` is released at phase
-/// start + `arrivals[k]` (see [`Timer`] for how precisely) and spawned onto `runtime`.
+/// Starts the timer thread of an open-loop phase: request (or session) `k` is due at phase
+/// start + `arrivals[k]`; it is released (spawned onto `runtime`) then, or under a real-time
+/// policy a little earlier and held by its task until due (see [`Timer`]).
 pub(crate) fn start_open_loop(
     context: &Arc<RunContext>,
     phase: &Arc<PhaseRun>,
@@ -96,8 +98,9 @@ pub(crate) fn start_open_loop(
             let mut next_seq = 0;
             for offset in arrivals {
                 let due = phase.start + offset;
+                let release = timer.release_of(due);
                 let mut prepared = rendered.as_ref().and_then(|r| r.recv().ok().flatten());
-                if !timer.sleep_until(due, &phase.stop) {
+                if !timer.sleep_until(release.at, &phase.stop) {
                     break;
                 }
                 // The slot first: issuing the last request raises `stop`, which must not cancel
@@ -124,6 +127,7 @@ pub(crate) fn start_open_loop(
                         let first = FirstTurn {
                             credit_issued_ns,
                             intended_send_ns,
+                            send_at: release.hold_until,
                         };
                         run_session(
                             &context,
@@ -148,6 +152,7 @@ pub(crate) fn start_open_loop(
                     phase_seq,
                     credit_issued_ns,
                     intended_send_ns: Some(intended_send_ns),
+                    send_at: release.hold_until,
                     turn: prepared,
                 };
                 let guard = phase.tracker.enter();

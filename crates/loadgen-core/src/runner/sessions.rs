@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use serde_json::{Map, Value};
@@ -89,6 +89,8 @@ impl Sessions {
 pub(crate) struct FirstTurn {
     pub(crate) credit_issued_ns: MonoNs,
     pub(crate) intended_send_ns: MonoNs,
+    /// The due instant, when the session was released ahead of it (see [`RequestSpec::send_at`]).
+    pub(crate) send_at: Option<Instant>,
 }
 
 /// When a session's turns are sent.
@@ -156,6 +158,7 @@ pub(crate) async fn run_session(
         let entry = &context.dataset[entry_index];
         let mut intended_send_ns = None;
         let mut released_ns = None;
+        let mut send_at = None;
         match &mut pace {
             SessionPace::Paced(gap, due) => {
                 tokio::select! {
@@ -168,6 +171,7 @@ pub(crate) async fn run_session(
             SessionPace::Scheduled(first) if turn == 0 => {
                 intended_send_ns = Some(first.intended_send_ns);
                 released_ns = Some(first.credit_issued_ns);
+                send_at = first.send_at;
             }
             SessionPace::Closed | SessionPace::Scheduled(_) => {
                 if turn > 0
@@ -189,6 +193,7 @@ pub(crate) async fn run_session(
             phase_seq,
             credit_issued_ns: released_ns.unwrap_or_else(|| context.clock.now_ns()),
             intended_send_ns,
+            send_at,
             turn: Some(TurnSpec {
                 entry: entry_index,
                 body,

@@ -1,14 +1,19 @@
-//! How the open-loop timer thread waits for a due time.
+//! When the open-loop timer thread releases a request, and how it waits for that instant.
 //!
 //! Measured on the 2-core machine under load (docs/performance.md, `benches/src/bin/timer_wakeup.rs`):
 //! under the normal time-sharing scheduler a sleeping thread that wakes gets the CPU quickly
 //! (the scheduler favours sleepers), while a thread that waits actively uses up its share and is
 //! pre-empted, so active waiting makes the tail worse (p99 4 ms sleeping against 10 ms spinning at
-//! load 14). Under a real-time policy (`chrt -f`) active waiting is what makes the due time exact
-//! (p99 1 µs against 79 µs sleeping). So the thread sleeps plainly under time sharing (with the
-//! timer slack cut to 1 ns where Linux allows it, 50 µs by default), and under a real-time policy
-//! sleeps until [`ACTIVE_WINDOW`] (80 µs) before the due time and then yields the CPU until it is due
-//! (yielding, not spinning: a real-time spinner starves the other threads of a small machine).
+//! load 14). So under time sharing the thread sleeps plainly until the due time (with the timer
+//! slack cut to 1 ns where Linux allows it, 50 µs by default) and releases the request then.
+//!
+//! Under a real-time policy (`chrt -f`) what remains after a precise wake-up is the hand-off to
+//! the client runtime (the request's task waits until the runtime thread is free) and the
+//! connection checkout, together p99 ≈ 100 µs at 5,000 requests/s. So there the thread releases
+//! each request [`RELEASE_LEAD`] ahead of its due time, sleeping plainly until then (a real-time
+//! sleep overshoots by 37 µs at the median and 79 µs at p99 at load 13-15, which the lead
+//! covers), and the request's task, once it runs and has its connection, waits actively for the
+//! due instant itself (`client::hold`): the thread that writes is the one that keeps the time.
 
 use std::time::{Duration, Instant};
 
@@ -17,49 +22,72 @@ use super::cancel::Signal;
 /// Longest single sleep, so that a stop is noticed promptly.
 const MAX_SLEEP_SLICE: Duration = Duration::from_millis(5);
 
-/// Under a real-time policy: stop sleeping this long before the due time and wait actively. A
-/// real-time sleep overshoots by 37 µs at the median and 79 µs at p99 (measured at load 13-15),
-/// so this covers it while keeping the active waiting to 40 % of a core at 5,000 requests/s
-/// (a 200 µs window kept the timer thread waiting all the time at that rate and starved the
-/// time-shared processes, the server among them, on 2 cores).
-const ACTIVE_WINDOW: Duration = Duration::from_micros(80);
+/// Under a real-time policy: how long before its due time a request is handed to the client
+/// runtime. It covers the timer thread's wake-up overshoot (p99 79 µs), most hand-offs and the
+/// connection checkout; the rest of it the task spends waiting actively on the runtime thread
+/// (yielding to the runtime's other work), so a longer lead costs CPU: at 5,000 requests/s
+/// the runtime thread waits actively for a fraction of each lead.
+pub(crate) const RELEASE_LEAD: Duration = Duration::from_micros(150);
 
-/// How the calling thread waits.
+/// When the calling thread releases requests, and how it waits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Timer {
-    active_window: Duration,
+    lead: Duration,
+}
+
+/// When one request is released and when it may be written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Release {
+    /// When the timer thread hands the request to the client runtime.
+    pub(crate) at: Instant,
+    /// The request's due time when it is released ahead of it (its task holds it until then);
+    /// `None` when it is released at its due time.
+    pub(crate) hold_until: Option<Instant>,
 }
 
 impl Timer {
-    /// The waiting strategy for the calling thread's scheduling policy; also cuts its timer slack
+    /// The release policy for the calling thread's scheduling policy; also cuts its timer slack
     /// (best effort: nothing changes where the system does not allow it).
     pub(crate) fn for_this_thread() -> Self {
         cut_timer_slack();
-        Self {
-            active_window: if runs_real_time() {
-                ACTIVE_WINDOW
-            } else {
-                Duration::ZERO
-            },
+        Self::with_lead(if runs_real_time() {
+            RELEASE_LEAD
+        } else {
+            Duration::ZERO
+        })
+    }
+
+    /// Releases every request `lead` ahead of its due time (zero: at its due time).
+    pub(crate) fn with_lead(lead: Duration) -> Self {
+        Self { lead }
+    }
+
+    /// When a request due at `due` is released. The caller releases a request whose release
+    /// instant has passed at once; its task still holds it until `due` if that is ahead.
+    pub(crate) fn release_of(self, due: Instant) -> Release {
+        if self.lead.is_zero() {
+            return Release {
+                at: due,
+                hold_until: None,
+            };
+        }
+        Release {
+            at: due.checked_sub(self.lead).unwrap_or(due),
+            hold_until: Some(due),
         }
     }
 
-    /// Waits until `due`; false if `stop` was raised first.
-    pub(crate) fn sleep_until(self, due: Instant, stop: &Signal) -> bool {
+    /// Sleeps until `at`; false if `stop` was raised first.
+    pub(crate) fn sleep_until(self, at: Instant, stop: &Signal) -> bool {
         loop {
             if stop.is_raised() {
                 return false;
             }
             let now = Instant::now();
-            if now >= due {
+            if now >= at {
                 return true;
             }
-            let left = due - now;
-            if left > self.active_window {
-                std::thread::sleep((left - self.active_window).min(MAX_SLEEP_SLICE));
-            } else {
-                std::thread::yield_now();
-            }
+            std::thread::sleep((at - now).min(MAX_SLEEP_SLICE));
         }
     }
 }
@@ -121,15 +149,33 @@ mod tests {
     }
 
     #[test]
-    fn waiting_ends_at_the_due_time_or_on_stop() {
-        let timer = Timer {
-            active_window: ACTIVE_WINDOW,
-        };
+    fn waiting_ends_at_the_instant_or_on_stop() {
+        let timer = Timer::with_lead(RELEASE_LEAD);
         let stop = Signal::default();
-        let due = Instant::now() + Duration::from_millis(2);
-        assert!(timer.sleep_until(due, &stop));
-        assert!(Instant::now() >= due);
+        let at = Instant::now() + Duration::from_millis(2);
+        assert!(timer.sleep_until(at, &stop));
+        assert!(Instant::now() >= at);
         stop.raise();
         assert!(!timer.sleep_until(Instant::now() + Duration::from_secs(60), &stop));
+    }
+
+    #[test]
+    fn without_a_lead_requests_are_released_at_their_due_time_and_not_held() {
+        let due = Instant::now() + Duration::from_secs(1);
+        assert_eq!(
+            Timer::with_lead(Duration::ZERO).release_of(due),
+            Release {
+                at: due,
+                hold_until: None
+            }
+        );
+    }
+
+    #[test]
+    fn with_a_lead_requests_are_released_that_much_earlier_and_held_until_due() {
+        let due = Instant::now() + Duration::from_secs(1);
+        let release = Timer::with_lead(Duration::from_micros(150)).release_of(due);
+        assert_eq!(due - release.at, Duration::from_micros(150));
+        assert_eq!(release.hold_until, Some(due));
     }
 }
