@@ -40,7 +40,7 @@ PRIOS=${PRIOS:-plain nice chrt}
 port=${PORT:-18281}
 OUT=$(mktemp -d)
 mp=
-trap '[ -n "$mp" ] && kill "$mp" 2>/dev/null; rm -rf "$OUT"' EXIT
+trap '[ -n "$mp" ] && { kill "$mp" 2>/dev/null; wait "$mp" 2>/dev/null; }; rm -rf "$OUT"' EXIT
 
 start_mocker() {
   [ -n "$mp" ] && { kill "$mp" 2>/dev/null; wait "$mp" 2>/dev/null || true; }

@@ -13,7 +13,7 @@ use super::cancel::Signal;
 use super::context::{RequestSpec, RunContext, TurnSpec};
 use super::phase::PhaseRun;
 use super::sessions::{FirstTurn, SessionPace, Sessions, run_session};
-use super::timer::Timer;
+use super::timer::{Timer, ZeroWakeLatency};
 use crate::error::RunConfigError;
 
 /// Spawns `users` virtual users; each issues its next request the moment the previous one
@@ -92,6 +92,7 @@ pub(crate) fn start_open_loop(
         .spawn(move || {
             let _guard = guard;
             let timer = Timer::for_this_thread();
+            let _wake_latency = ZeroWakeLatency::for_real_time_thread();
             // Without sessions the timer thread is the phase's only issuer, so the sequence
             // numbers are known in advance and bodies rendered at send time (block prompts) are
             // rendered ahead by another thread.

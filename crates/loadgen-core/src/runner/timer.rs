@@ -14,6 +14,13 @@
 //! sleep overshoots by 37 µs at the median and 79 µs at p99 at load 13-15, which the lead
 //! covers), and the request's task, once it runs and has its connection, waits actively for the
 //! due instant itself (`client::hold`): the thread that writes is the one that keeps the time.
+//!
+//! What a real-time policy cannot remove is the time an idle CPU takes to wake: on the 2-core
+//! VM, whose idle driver halts the virtual CPU, a quiet machine showed send-lag p99 of 65-116 µs
+//! at 5,000 requests/s against 37-39 µs while a zero wake-up latency was requested (PM QoS,
+//! docs/performance.md). So under a real-time policy the timer thread also holds that request
+//! ([`ZeroWakeLatency`]) for the run, as latency tools such as `cyclictest` do: idle CPUs then
+//! poll instead of halting. It is best effort (it needs write access to `/dev/cpu_dma_latency`).
 
 use std::time::{Duration, Instant};
 
@@ -92,6 +99,47 @@ impl Timer {
     }
 }
 
+/// A PM QoS request for a zero CPU wake-up latency, held until dropped (Linux: an open
+/// `/dev/cpu_dma_latency` to which 0 was written; closing it withdraws the request).
+#[derive(Debug)]
+pub(crate) struct ZeroWakeLatency {
+    _device: std::fs::File,
+}
+
+/// Where Linux takes PM QoS CPU latency requests.
+const CPU_DMA_LATENCY: &str = "/dev/cpu_dma_latency";
+
+impl ZeroWakeLatency {
+    /// Asks for a zero wake-up latency when the calling thread runs under a real-time policy;
+    /// `None` under time sharing (polling idle CPUs would take cycles the client's own threads
+    /// compete for) or where the request cannot be made (the reason is logged at debug level).
+    pub(crate) fn for_real_time_thread() -> Option<Self> {
+        if !runs_real_time() {
+            return None;
+        }
+        match Self::request() {
+            Ok(held) => {
+                tracing::debug!("holding a zero CPU wake-up latency request ({CPU_DMA_LATENCY})");
+                Some(held)
+            }
+            Err(e) => {
+                tracing::debug!("could not request a zero CPU wake-up latency: {e}");
+                None
+            }
+        }
+    }
+
+    fn request() -> std::io::Result<Self> {
+        use std::io::Write;
+        let mut device = std::fs::OpenOptions::new()
+            .write(true)
+            .open(CPU_DMA_LATENCY)?;
+        // The kernel reads a binary s32 in microseconds.
+        device.write_all(&0_i32.to_ne_bytes())?;
+        Ok(Self { _device: device })
+    }
+}
+
 /// Whether the calling thread runs under `SCHED_FIFO` or `SCHED_RR` (field 41 of
 /// `/proc/thread-self/stat`); false where that cannot be read.
 fn runs_real_time() -> bool {
@@ -128,6 +176,14 @@ fn cut_timer_slack() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn no_wake_latency_request_is_made_under_time_sharing() {
+        // Test threads run time-shared: polling idle CPUs would only compete with the client's
+        // own threads there, so nothing is requested (under `chrt` the request is made).
+        assert!(!runs_real_time());
+        assert!(ZeroWakeLatency::for_real_time_thread().is_none());
+    }
 
     #[test]
     fn the_policy_is_field_41_after_the_command_name() {
