@@ -95,6 +95,24 @@ pub(crate) fn embedded_cluster(
     Ok(Cluster::start(&c, common.tokenizer.clone())?)
 }
 
+/// Says on stderr which embedded cluster the router comparison (`--compare-routers`) runs on.
+#[allow(
+    dead_code,
+    reason = "shared by the bins through #[path]; image-bench compares no routers"
+)]
+pub(crate) fn announce_comparison(tool: &str, cluster: &ClusterConfig, routers: &[RouterChoice]) {
+    let names: Vec<&str> = routers.iter().map(|r| r.name()).collect();
+    eprintln!(
+        "{tool}: no --url: embedded cluster of {} workers, {} KV blocks of {} tokens each, \
+         speed-up {}, router {}",
+        cluster.workers,
+        cluster.num_gpu_blocks,
+        cluster.block_size,
+        cluster.speedup_ratio,
+        names.join(", ")
+    );
+}
+
 /// `rr,kv,...` as router modes.
 #[allow(
     dead_code,
@@ -150,19 +168,7 @@ pub(crate) fn compare_trace_runs(
     routers: &[RouterChoice],
 ) -> anyhow::Result<()> {
     let cluster = args.cluster(&run.common.model, 16384);
-    eprintln!(
-        "{tool}: no --url: embedded cluster of {} workers, {} KV blocks of {} tokens each, \
-         speed-up {}, router {}",
-        cluster.workers,
-        cluster.num_gpu_blocks,
-        cluster.block_size,
-        cluster.speedup_ratio,
-        routers
-            .iter()
-            .map(|r| r.name())
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
+    announce_comparison(tool, &cluster, routers);
     let cancel = watch_interrupts(tool)?;
     let runs = runtime()?.block_on(run_trace_comparison(
         run,

@@ -72,19 +72,7 @@ fn run(args: Args) -> anyhow::Result<()> {
         let cluster = args.cluster.cluster(&config.common.model, blocks);
         let routers = shared::compare_routers(args.compare_routers.as_deref(), &[])?
             .unwrap_or_else(|| vec![args.cluster.mocker_router_mode]);
-        eprintln!(
-            "{TOOL}: no --url: embedded cluster of {} workers, {} KV blocks of {} tokens each, \
-             speed-up {}, router {}",
-            cluster.workers,
-            cluster.num_gpu_blocks,
-            cluster.block_size,
-            cluster.speedup_ratio,
-            routers
-                .iter()
-                .map(|r| r.name())
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
+        shared::announce_comparison(TOOL, &cluster, &routers);
         Target::Embedded { cluster, routers }
     } else {
         shared::compare_routers(args.compare_routers.as_deref(), &args.common.url)?;
