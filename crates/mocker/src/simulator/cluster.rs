@@ -17,6 +17,15 @@
 //! leave, best first, as soon as a worker stops being busy; their queue time counts in
 //! `queue_wait`), and the clock moves the approximate index's time to live along.
 
+mod layout;
+mod routing;
+
+pub use layout::{
+    ClusterLayout, DEFAULT_KV_BYTES_PER_TOKEN, DEFAULT_TRANSFER_BANDWIDTH, DisaggConfig,
+    EngineRole, EngineSlot, MAX_DATA_PARALLEL_SIZE,
+};
+use routing::{Node, Parked, Pool, add_pool, start};
+
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::time::Duration;
@@ -24,152 +33,13 @@ use std::time::Duration;
 use rustc_hash::FxHashMap as FastMap;
 
 use super::config::BlockSize;
-use super::config::{PoolConfig, RouterMode};
+use super::config::PoolConfig;
 use super::engine::Engine;
 use super::error::EngineError;
-use super::kv_cache::KvEvent;
 use super::prompt::HashedPrompt;
-use super::router::{Routed, Router};
+use super::router::Router;
 use super::sequence::RequestId;
 use crate::protocol::{GenerateEvent, GenerateRequest, RouteError, RouteHints, ServerTimings};
-
-/// Most data-parallel ranks per worker.
-pub const MAX_DATA_PARALLEL_SIZE: u32 = 256;
-
-/// Default KV bytes per prompt token moved from a prefill to a decode worker: 128 KiB, the KV of
-/// one token of Llama-3.1-8B in bf16 (32 layers x 8 KV heads x 128 dims x 2 (K and V) x 2 bytes).
-pub const DEFAULT_KV_BYTES_PER_TOKEN: u64 = 131_072;
-
-/// Default KV transfer bandwidth between a prefill and a decode worker: 25 GB/s (one 200 Gb/s
-/// RDMA link, as NIXL uses between GPUs of different nodes).
-pub const DEFAULT_TRANSFER_BANDWIDTH: f64 = 25e9;
-
-/// Disaggregated prefill and decode (Dynamo's disaggregated serving).
-#[derive(Debug, Clone, PartialEq)]
-pub struct DisaggConfig {
-    /// Prefill workers (at least 1); the pool's `num_workers` are the decode workers.
-    pub prefill_workers: u32,
-    /// KV cache bytes per prompt token moved to the decode worker
-    /// ([`DEFAULT_KV_BYTES_PER_TOKEN`]).
-    pub kv_bytes_per_token: u64,
-    /// Transfer bandwidth, bytes per second ([`DEFAULT_TRANSFER_BANDWIDTH`]; finite, > 0).
-    pub transfer_bandwidth: f64,
-}
-
-impl Default for DisaggConfig {
-    /// One prefill worker, the default transfer model.
-    fn default() -> Self {
-        Self {
-            prefill_workers: 1,
-            kv_bytes_per_token: DEFAULT_KV_BYTES_PER_TOKEN,
-            transfer_bandwidth: DEFAULT_TRANSFER_BANDWIDTH,
-        }
-    }
-}
-
-impl DisaggConfig {
-    /// Time to move the KV of `prompt_tokens` tokens: `bytes per token x tokens / bandwidth`
-    /// (rounded to the nanosecond).
-    pub fn transfer_time(&self, prompt_tokens: u32) -> Duration {
-        let bytes = self.kv_bytes_per_token as f64 * f64::from(prompt_tokens);
-        Duration::try_from_secs_f64(bytes / self.transfer_bandwidth).unwrap_or(Duration::MAX)
-    }
-
-    /// This model with transfers `speedup_ratio` times faster, as step times are (the
-    /// bandwidth multiplied; a ratio of 0, no delay, makes transfers instant).
-    pub fn sped_up(&self, speedup_ratio: f64) -> Self {
-        let transfer_bandwidth = if speedup_ratio > 0.0 {
-            self.transfer_bandwidth * speedup_ratio
-        } else {
-            f64::INFINITY
-        };
-        Self {
-            transfer_bandwidth,
-            ..self.clone()
-        }
-    }
-}
-
-/// How the engines of a [`VirtualCluster`] are arranged.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ClusterLayout {
-    /// Engines (data-parallel ranks) per worker (`--data-parallel-size`, 1; at most
-    /// [`MAX_DATA_PARALLEL_SIZE`]).
-    pub data_parallel_size: u32,
-    /// Separate prefill and decode workers; `None` (the default) for aggregated workers.
-    pub disagg: Option<DisaggConfig>,
-}
-
-impl Default for ClusterLayout {
-    /// Aggregated workers with one rank each.
-    fn default() -> Self {
-        Self {
-            data_parallel_size: 1,
-            disagg: None,
-        }
-    }
-}
-
-impl ClusterLayout {
-    /// Checks the settings. Errors name the setting.
-    ///
-    /// # Errors
-    /// [`EngineError::Config`] for `data_parallel_size`, `prefill_workers` or
-    /// `transfer_bandwidth` out of range.
-    pub fn validate(&self) -> Result<(), EngineError> {
-        let invalid = |field, reason: String| Err(EngineError::Config { field, reason });
-        if !(1..=MAX_DATA_PARALLEL_SIZE).contains(&self.data_parallel_size) {
-            return invalid(
-                "data_parallel_size",
-                format!(
-                    "must be within [1, {MAX_DATA_PARALLEL_SIZE}], got {}",
-                    self.data_parallel_size
-                ),
-            );
-        }
-        if let Some(d) = &self.disagg {
-            if !(1..=super::config::MAX_WORKERS).contains(&d.prefill_workers) {
-                return invalid(
-                    "prefill_workers",
-                    format!(
-                        "must be within [1, {}], got {}",
-                        super::config::MAX_WORKERS,
-                        d.prefill_workers
-                    ),
-                );
-            }
-            if !(d.transfer_bandwidth.is_finite() && d.transfer_bandwidth > 0.0) {
-                return invalid(
-                    "transfer_bandwidth",
-                    format!("must be a finite number > 0, got {}", d.transfer_bandwidth),
-                );
-            }
-        }
-        Ok(())
-    }
-}
-
-/// What an engine of the cluster does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EngineRole {
-    /// Prefill and decode (aggregated serving).
-    Aggregated,
-    /// Prefill only (disaggregated serving).
-    Prefill,
-    /// Decode of prompts prefilled elsewhere (disaggregated serving).
-    Decode,
-}
-
-/// Where an engine sits in the cluster.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct EngineSlot {
-    /// Its role.
-    pub role: EngineRole,
-    /// Its worker, numbered within the role from 0.
-    pub worker: u32,
-    /// Its data-parallel rank within the worker.
-    pub dp_rank: u32,
-}
 
 /// One event of a [`VirtualCluster`] run.
 #[derive(Debug, Clone, PartialEq)]
@@ -184,127 +54,6 @@ pub struct ClusterEvent {
     pub request: RequestId,
     /// The token or completion.
     pub event: GenerateEvent,
-}
-
-#[derive(Debug)]
-struct Node {
-    engine: Engine,
-    slot: EngineSlot,
-    /// When the engine is free to start its next step.
-    free_at: Duration,
-    /// Results of the step in flight, visible at `free_at`.
-    pending: Vec<(RequestId, GenerateEvent)>,
-    pending_kv: Vec<KvEvent>,
-    /// Requests whose first token is in `pending`.
-    pending_first: Vec<RequestId>,
-}
-
-/// The engines of one role behind their router.
-#[derive(Debug)]
-struct Pool {
-    /// First engine index.
-    start: usize,
-    dp: usize,
-    /// Whether the router chooses among ranks (KV mode) or among workers.
-    routes_ranks: bool,
-    router: Router,
-    /// Requests waiting in the router's queue.
-    parked: FastMap<RequestId, Parked>,
-}
-
-/// A request in a router's queue, and how to start it once released.
-#[derive(Debug)]
-struct Parked {
-    prompt: HashedPrompt,
-    output_tokens: u32,
-    /// When it reached the router (its engine's arrival time, so the queue counts as waiting).
-    arrival: Duration,
-    /// Its prompt was prefilled elsewhere (a disaggregated decode).
-    prefilled: bool,
-}
-
-impl Pool {
-    fn target_of(&self, node: usize) -> usize {
-        let local = node - self.start;
-        if self.routes_ranks {
-            local
-        } else {
-            local / self.dp
-        }
-    }
-
-    /// The engine serving router target `target`: the target itself when the router sees ranks,
-    /// else the worker's rank with the fewest requests (the engine's own data-parallel
-    /// balancing), lowest rank on ties.
-    fn engine_of(&self, nodes: &[Node], target: usize) -> usize {
-        if self.routes_ranks || self.dp == 1 {
-            return self.start + target;
-        }
-        let first = self.start + target * self.dp;
-        (first..first + self.dp)
-            .min_by_key(|&n| nodes[n].engine.num_running() + nodes[n].engine.num_waiting())
-            .unwrap_or(first)
-    }
-
-    /// Routes request `id` at `now`: `Some(engine)` to start it there, `None` if it was parked
-    /// in the router's queue. Without `hints` (`None`) it is routed as with no hints, except that
-    /// direct mode falls back to round-robin (as [`Router::route`]) instead of refusing it.
-    fn submit(
-        &mut self,
-        nodes: &[Node],
-        id: RequestId,
-        parked: Parked,
-        hints: Option<&RouteHints>,
-        now: Duration,
-    ) -> Result<Option<(usize, Parked)>, RouteError> {
-        let isl = u64::from(parked.prompt.len());
-        let hashes = parked.prompt.block_hashes().to_vec();
-        let no_hints = RouteHints::default();
-        let routed =
-            match self
-                .router
-                .submit_hashed(id, hashes, isl, hints.unwrap_or(&no_hints), now)
-            {
-                Err(RouteError::NoWorkerNamed) if hints.is_none() => {
-                    let hashes = parked.prompt.block_hashes().to_vec();
-                    Routed::Worker(self.router.route_hashed_at(id, hashes, isl, now))
-                }
-                other => other?,
-            };
-        match routed {
-            Routed::Worker(target) => Ok(Some((self.engine_of(nodes, target), parked))),
-            Routed::Queued => {
-                self.parked.insert(id, parked);
-                Ok(None)
-            }
-        }
-    }
-
-    /// Requests the router's queue releases at `now`, with their engines.
-    fn released(&mut self, nodes: &[Node], now: Duration) -> Vec<(RequestId, usize, Parked)> {
-        let mut out = Vec::new();
-        for (id, target) in self.router.take_dispatched(now) {
-            match self.parked.remove(&id) {
-                Some(p) => out.push((id, self.engine_of(nodes, target), p)),
-                // Not parked here (cannot happen): forget the booking.
-                None => self.router.finished(target, id),
-            }
-        }
-        out
-    }
-}
-
-/// Hands a routed request to engine `node` at `now`.
-fn start(nodes: &mut [Node], node: usize, id: RequestId, parked: Parked, now: Duration) {
-    let n = &mut nodes[node];
-    n.free_at = n.free_at.max(now);
-    if parked.prefilled {
-        n.engine
-            .add_prefilled_hashed(id, parked.prompt, parked.output_tokens, parked.arrival);
-    } else {
-        n.engine
-            .add_hashed(id, parked.prompt, parked.output_tokens, parked.arrival);
-    }
 }
 
 /// A disaggregated request between its prefill and its decode.
@@ -792,45 +541,4 @@ fn merged_timings(flight: &InFlight, decode: ServerTimings, decode_engine: usize
         cached_tokens: prefill.cached_tokens,
         prompt_tokens: prefill.prompt_tokens,
     }
-}
-
-fn add_pool(
-    nodes: &mut Vec<Node>,
-    config: &PoolConfig,
-    workers: u32,
-    dp: u32,
-    role: EngineRole,
-) -> Result<Pool, EngineError> {
-    let start = nodes.len();
-    for worker in 0..workers {
-        for dp_rank in 0..dp {
-            let index = u32::try_from(nodes.len()).unwrap_or(u32::MAX);
-            nodes.push(Node {
-                engine: Engine::new(&config.engine, index)?,
-                slot: EngineSlot {
-                    role,
-                    worker,
-                    dp_rank,
-                },
-                free_at: Duration::ZERO,
-                pending: Vec::new(),
-                pending_kv: Vec::new(),
-                pending_first: Vec::new(),
-            });
-        }
-    }
-    let routes_ranks = config.router.mode == RouterMode::Kv;
-    let targets = if routes_ranks {
-        (workers * dp) as usize
-    } else {
-        workers as usize
-    };
-    Ok(Pool {
-        start,
-        dp: dp as usize,
-        routes_ranks,
-        router: Router::new(&config.router, targets, config.engine.block_size)
-            .with_step_budget(config.engine.max_num_batched_tokens),
-        parked: FastMap::default(),
-    })
 }
