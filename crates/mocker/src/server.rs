@@ -10,6 +10,7 @@ mod handler;
 mod json;
 mod listener;
 mod metrics;
+mod overhead;
 mod prompt;
 mod prompt_cache;
 mod render;

@@ -330,9 +330,7 @@ async fn generate(
         .map_or(0, |share| (share * f64::from(output_tokens)).round() as u32);
     let render = Renderer::new(endpoint, id, unix_now(), model, Arc::clone(&state.vocab))
         .with_reasoning(reasoning);
-    if !state.config.frontend_overhead.is_zero() {
-        tokio::time::sleep(state.config.frontend_overhead).await;
-    }
+    super::overhead::wait(state.config.frontend_overhead).await;
     let rx = state
         .source
         .submit_routed(
