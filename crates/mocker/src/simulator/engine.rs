@@ -387,7 +387,11 @@ impl Engine {
                 if seq.first_scheduled.is_none() {
                     seq.first_scheduled = Some(now);
                     seq.cached_tokens = cached;
-                    self.counters.prompt_tokens_total += u64::from(seq.prompt_len);
+                    // A decode engine receives a transferred prompt's KV: it prefills nothing,
+                    // so only the prefill engine counts those tokens.
+                    if !transferred {
+                        self.counters.prompt_tokens_total += u64::from(seq.prompt_len);
+                    }
                 }
             }
             if !transferred {

@@ -103,6 +103,24 @@ fn ttft_is_queue_plus_prefill_plus_transfer() {
 }
 
 #[test]
+fn prompt_tokens_are_counted_once_by_the_prefill_engine() {
+    let mut cluster =
+        VirtualCluster::with_layout(&pool(1, RouterMode::RoundRobin), &disagg(1)).expect("valid");
+    let mut events = Vec::new();
+    cluster.submit(Duration::ZERO, request(prompt(0, 100), 3), &mut events);
+    cluster.submit(Duration::ZERO, request(prompt(5000, 60), 3), &mut events);
+    cluster.run_until_idle(&mut events);
+    // Engine 1 prefilled both prompts (100 + 60 tokens); engine 0 only decoded them.
+    let prompt_tokens = |engine: usize| {
+        cluster
+            .engine(engine)
+            .map(|e| e.metrics().prompt_tokens_total)
+    };
+    assert_eq!(prompt_tokens(1), Some(160));
+    assert_eq!(prompt_tokens(0), Some(0));
+}
+
+#[test]
 fn a_one_token_request_ends_with_its_transfer() {
     let mut cluster =
         VirtualCluster::with_layout(&pool(1, RouterMode::RoundRobin), &disagg(1)).expect("valid");
