@@ -67,12 +67,22 @@ pub(crate) struct Args {
     /// block-size; with --timing-model fixed, no limit].
     #[arg(long, help_heading = "Server")]
     pub(crate) max_model_len: Option<u32>,
-    /// Leave Nagle's algorithm on (no TCP_NODELAY), as Dynamo 1.6.1's HTTP frontend does: on a
-    /// keep-alive connection a response's first bytes then wait for the client's delayed ACK of
-    /// the previous response, adding up to ~40 ms to TTFT. For reproducing Dynamo's measured
-    /// numbers; off by default (honest timing).
-    #[arg(long, help_heading = "Server")]
-    pub(crate) nagle: bool,
+    /// Nagle's algorithm on accepted connections: `on` leaves it on, as Dynamo 1.6.1's HTTP
+    /// frontend does (no TCP_NODELAY), so on a keep-alive connection a response's first bytes
+    /// wait for the client's delayed ACK of the previous response: a TTFT floor of ~45 ms that
+    /// Dynamo shows for cached prompts; `off` sends every write at once (TCP_NODELAY), so TTFT
+    /// is the engine's alone, for comparing a client's TTFT with the server's own. `--nagle`
+    /// alone means on [default: on with --timing-model engine, off with --timing-model fixed].
+    #[arg(
+        long,
+        value_name = "on|off",
+        num_args = 0..=1,
+        default_missing_value = "on",
+        value_parser = clap::builder::BoolishValueParser::new(),
+        hide_possible_values = true,
+        help_heading = "Server"
+    )]
+    pub(crate) nagle: Option<bool>,
     /// Bytes of cached chat prompt tokenizations (0: off). As in Dynamo 1.6.1's frontend, whose
     /// tokenizer cache is on by default, a chat prompt whose text was tokenized before is not
     /// tokenized again (a repeated 16,000-token prompt skips ~50 ms); least recently used first
@@ -81,10 +91,11 @@ pub(crate) struct Args {
     pub(crate) tokenizer_cache_bytes: usize,
     /// Milliseconds added to each request's TTFT before it reaches the engine: the time Dynamo
     /// 1.6.1 spends per request outside its engine and tokenizer (HTTP frontend, router, request
-    /// plane to the worker process), ~3 ms measured on an idle machine. 0 for the engine's
-    /// timing alone (at most one hour).
-    #[arg(long, default_value_t = DYNAMO_FRONTEND_OVERHEAD.as_secs_f64() * 1000.0, value_parser = parse_overhead_ms, help_heading = "Server")]
-    pub(crate) frontend_overhead_ms: f64,
+    /// plane to the worker process), ~3 ms measured on an idle machine; 0 for the engine's
+    /// timing alone (at most one hour) [default: 3 with --timing-model engine, 0 with
+    /// --timing-model fixed].
+    #[arg(long, value_parser = parse_overhead_ms, help_heading = "Server")]
+    pub(crate) frontend_overhead_ms: Option<f64>,
     /// Largest accepted request body in bytes; larger ones get HTTP 413.
     #[arg(long, default_value_t = 64 << 20, value_parser = clap::value_parser!(u64).range(1..), help_heading = "Server")]
     pub(crate) max_body_bytes: u64,
@@ -220,6 +231,13 @@ pub(crate) enum TimingChoice {
 }
 
 impl Args {
+    /// Whether the server stands in for a Dynamo 1.6.1 deployment (the simulated engine), so
+    /// the transport defaults follow Dynamo's frontend (Nagle on, its per-request overhead);
+    /// with fixed timing the configured TTFT is a known truth and nothing is added to it.
+    fn emulates_dynamo(&self) -> bool {
+        self.timing_model == TimingChoice::Engine
+    }
+
     /// The HTTP server's settings.
     pub(crate) fn server_config(&self) -> ServerConfig {
         ServerConfig {
@@ -235,9 +253,18 @@ impl Args {
             startup_time: self.startup_time.unwrap_or_default(),
             reasoning_share: self.reasoning.then_some(self.reasoning_share),
             max_body_bytes: usize::try_from(self.max_body_bytes).unwrap_or(usize::MAX),
-            nagle: self.nagle,
+            nagle: self.nagle.unwrap_or(self.emulates_dynamo()),
             tokenizer_cache_bytes: self.tokenizer_cache_bytes,
-            frontend_overhead: Duration::from_secs_f64(self.frontend_overhead_ms / 1000.0),
+            frontend_overhead: self.frontend_overhead_ms.map_or_else(
+                || {
+                    if self.emulates_dynamo() {
+                        DYNAMO_FRONTEND_OVERHEAD
+                    } else {
+                        Duration::ZERO
+                    }
+                },
+                |ms| Duration::from_secs_f64(ms / 1000.0),
+            ),
             header_read_timeout: Duration::from_secs(self.header_read_timeout_secs),
             body_read_timeout: Duration::from_secs(self.body_read_timeout_secs),
             faults: FaultConfig {

@@ -385,8 +385,26 @@ mod tests {
         assert_eq!(c.max_body_bytes, 2048);
         assert_eq!(c.header_read_timeout, Duration::from_secs(3));
         assert_eq!(c.body_read_timeout, Duration::from_secs(4));
-        assert!(!c.nagle, "TCP_NODELAY unless --nagle");
+        // Nagle: Dynamo's frontend behaviour with the engine, off when the timing is a known
+        // truth; `--nagle` alone means on.
+        assert!(c.nagle, "Nagle on by default with the simulated engine");
         assert!(parse(&["--nagle"]).server_config().nagle);
+        assert!(!parse(&["--nagle", "off"]).server_config().nagle);
+        assert!(!parse(&["--nagle=false"]).server_config().nagle);
+        let fixed = parse(&["--timing-model", "fixed"]).server_config();
+        assert!(!fixed.nagle, "TCP_NODELAY by default with fixed timing");
+        assert_eq!(fixed.frontend_overhead, Duration::ZERO);
+        let fixed_asked = parse(&[
+            "--timing-model",
+            "fixed",
+            "--nagle",
+            "on",
+            "--frontend-overhead-ms",
+            "2",
+        ])
+        .server_config();
+        assert!(fixed_asked.nagle);
+        assert_eq!(fixed_asked.frontend_overhead, Duration::from_millis(2));
         let defaults = parse(&[]).server_config();
         let library = ServerConfig::default();
         assert_eq!(
