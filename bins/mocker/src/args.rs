@@ -91,8 +91,8 @@ pub(crate) struct Args {
     pub(crate) tokenizer_cache_bytes: usize,
     /// Milliseconds added to each request's TTFT before it reaches the engine: the time Dynamo
     /// 1.6.1 spends per request outside its engine and tokenizer (HTTP frontend, router, request
-    /// plane to the worker process), ~3 ms measured on an idle machine; 0 for the engine's
-    /// timing alone (at most one hour) [default: 3 with --timing-model engine, 0 with
+    /// plane to the worker process), ~2 ms measured on a quiet machine; 0 for the engine's
+    /// timing alone (at most one hour) [default: 2 with --timing-model engine, 0 with
     /// --timing-model fixed].
     #[arg(long, value_parser = parse_overhead_ms, help_heading = "Server")]
     pub(crate) frontend_overhead_ms: Option<f64>,

@@ -426,7 +426,7 @@ mod tests {
             defaults.tokenizer_cache_bytes,
             library.tokenizer_cache_bytes
         );
-        assert_eq!(defaults.frontend_overhead, Duration::from_millis(3));
+        assert_eq!(defaults.frontend_overhead, Duration::from_millis(2));
         assert_eq!(
             parse(&["--frontend-overhead-ms", "0"])
                 .server_config()

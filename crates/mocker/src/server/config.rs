@@ -73,7 +73,7 @@ pub struct ServerConfig {
     /// Time added to every generation request between tokenizing its prompt and handing it to
     /// the token source (none by default: the library's timing is the engine's alone). It stands
     /// for the part of Dynamo's TTFT spent outside its engine and tokenizer: its HTTP frontend,
-    /// KV router and the request plane to a separate worker process, ~3 ms per request on an idle
+    /// KV router and the request plane to a separate worker process, ~2 ms per request on a quiet
     /// machine (`mocker`'s `--frontend-overhead-ms` default, [`DYNAMO_FRONTEND_OVERHEAD`]).
     /// Waited with the OS's high-resolution sleep on the blocking pool (~0.05 ms late), not
     /// tokio's 1 ms timer, which made a 3 ms overhead cost 3.7-3.9 ms.
@@ -81,10 +81,11 @@ pub struct ServerConfig {
 }
 
 /// Dynamo 1.6.1's per-request time outside its engine and tokenizer, measured on this kind of
-/// machine: TTFT of a fully cached prompt over a fresh connection (19.9-20.4 ms at ISL
-/// 2000-16000, frontend tokenizer cache on) minus its engine's 16.5 ms prefill and our own
-/// server's ~0.6 ms (docs/performance.md, fidelity section).
-pub const DYNAMO_FRONTEND_OVERHEAD: Duration = Duration::from_millis(3);
+/// machine when quiet: TTFT of a fully cached prompt over a fresh connection (median 19.3 ms over
+/// 16 rows at ISL 1000-16000, load below 1.3, frontend tokenizer cache on) minus its engine's
+/// 16.5 ms prefill and our own server's 0.8 ms (17.3 ms with no overhead); docs/performance.md,
+/// fidelity section. (3 ms until the machine's busy morning runs were set aside.)
+pub const DYNAMO_FRONTEND_OVERHEAD: Duration = Duration::from_millis(2);
 
 /// Default [`ServerConfig::tokenizer_cache_bytes`]: 50 MB, Dynamo's default budget for its
 /// frontend tokenizer cache.

@@ -5,7 +5,7 @@
 //! prompt: 17.1-17.5 ms without the overhead, 21.05-21.12 ms with 3 ms; docs/performance.md). A
 //! modelled cost that is 25 % longer than configured is a wrong model, so the wait runs on the
 //! blocking pool with the OS's high-resolution sleep (~0.05 ms late). At most `rate × overhead`
-//! of those threads sleep at once (15 at 5,000 requests/s with 3 ms), and tokio reuses them.
+//! of those threads sleep at once (10 at 5,000 requests/s with 2 ms), and tokio reuses them.
 
 use std::time::Duration;
 
