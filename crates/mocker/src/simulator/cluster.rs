@@ -18,6 +18,7 @@
 //! `queue_wait`), and the clock moves the approximate index's time to live along.
 
 mod layout;
+pub(crate) use layout::engine_for_target;
 mod routing;
 
 pub use layout::{

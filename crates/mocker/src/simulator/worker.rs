@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use rustc_hash::FxHashMap as FastMap;
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::cluster::DisaggConfig;
+use super::cluster::{DisaggConfig, engine_for_target};
 use super::engine::Engine;
 use super::metrics::EngineMetrics;
 use super::router::Router;
@@ -87,24 +87,17 @@ impl PoolShared {
         self.dead.store(true, Ordering::Release);
     }
 
-    /// The engine of stage `stage` that serves its router's target `target`: the target itself
-    /// when the router sees every (worker, rank) engine (KV mode, or one rank per worker), else
-    /// the worker's rank with the fewest requests in flight (lowest on ties).
+    /// The engine of stage `stage` that serves its router's target `target`
+    /// ([`engine_for_target`]), load being an engine's requests in flight.
     pub(crate) fn engine_of(&self, stage: usize, target: usize) -> usize {
         let Some(s) = self.stages.get(stage) else {
             return target;
         };
-        if s.routes_ranks || s.dp == 1 {
-            return s.first_engine + target;
-        }
-        let first = s.first_engine + target * s.dp;
-        (first..first + s.dp)
-            .min_by_key(|&e| {
-                self.in_flight
-                    .get(e)
-                    .map_or(usize::MAX, |c| c.load(Ordering::Relaxed))
-            })
-            .unwrap_or(first)
+        engine_for_target(s.first_engine, s.dp, s.routes_ranks, target, |e| {
+            self.in_flight
+                .get(e)
+                .map_or(usize::MAX, |c| c.load(Ordering::Relaxed))
+        })
     }
 
     /// Hands `submission` to target `target` of stage `stage`'s router (already booked there

@@ -17,6 +17,27 @@ pub const DEFAULT_KV_BYTES_PER_TOKEN: u64 = 131_072;
 /// RDMA link, as NIXL uses between GPUs of different nodes).
 pub const DEFAULT_TRANSFER_BANDWIDTH: f64 = 25e9;
 
+/// The engine serving router target `target` of a role whose engines start at `first_engine`
+/// with `dp` data-parallel ranks per worker: the target itself when the router sees every rank
+/// (`routes_ranks`, KV mode) or there is one rank per worker, else the worker's rank with the
+/// lowest `load` (the engine's own data-parallel balancing), lowest rank on ties. Shared by the
+/// virtual cluster and the real-time pool, which measure load their own way.
+pub(crate) fn engine_for_target(
+    first_engine: usize,
+    dp: usize,
+    routes_ranks: bool,
+    target: usize,
+    load: impl Fn(usize) -> usize,
+) -> usize {
+    if routes_ranks || dp == 1 {
+        return first_engine + target;
+    }
+    let first = first_engine + target * dp;
+    (first..first + dp)
+        .min_by_key(|&e| load(e))
+        .unwrap_or(first)
+}
+
 /// Disaggregated prefill and decode (Dynamo's disaggregated serving).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DisaggConfig {

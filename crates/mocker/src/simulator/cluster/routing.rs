@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use rustc_hash::FxHashMap as FastMap;
 
-use super::layout::{EngineRole, EngineSlot};
+use super::layout::{EngineRole, EngineSlot, engine_for_target};
 use crate::protocol::{GenerateEvent, RouteError, RouteHints};
 use crate::simulator::config::{PoolConfig, RouterMode};
 use crate::simulator::engine::Engine;
@@ -63,17 +63,12 @@ impl Pool {
         }
     }
 
-    /// The engine serving router target `target`: the target itself when the router sees ranks,
-    /// else the worker's rank with the fewest requests (the engine's own data-parallel
-    /// balancing), lowest rank on ties.
+    /// The engine serving router target `target` ([`engine_for_target`]), load being an
+    /// engine's running plus waiting requests.
     pub(super) fn engine_of(&self, nodes: &[Node], target: usize) -> usize {
-        if self.routes_ranks || self.dp == 1 {
-            return self.start + target;
-        }
-        let first = self.start + target * self.dp;
-        (first..first + self.dp)
-            .min_by_key(|&n| nodes[n].engine.num_running() + nodes[n].engine.num_waiting())
-            .unwrap_or(first)
+        engine_for_target(self.start, self.dp, self.routes_ranks, target, |n| {
+            nodes[n].engine.num_running() + nodes[n].engine.num_waiting()
+        })
     }
 
     /// Routes request `id` at `now`: `Some(engine)` to start it there, `None` if it was parked
